@@ -1,0 +1,52 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { createApiKey } from './modules/tenants/service.js';
+
+const usage = `Usage:
+  npm run folio -- keys create --tenant NAME [--scopes invoices:read,invoices:write] [--currency EUR]
+  npm run folio -- migrate`;
+
+async function main(argv: string[]): Promise<number> {
+  const [group, command, ...rest] = argv;
+  const config = loadConfig();
+  if (group === 'migrate') {
+    const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+    await database.close();
+    console.log(`migrated (${database.engine})`);
+    return 0;
+  }
+  if (group === 'keys' && command === 'create') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { tenant: { type: 'string' }, scopes: { type: 'string' }, currency: { type: 'string' } },
+    });
+    if (!values.tenant) {
+      console.error(usage);
+      return 2;
+    }
+    const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+    try {
+      const created = await createApiKey(database.db, {
+        tenantName: values.tenant,
+        scopes: (values.scopes ?? 'invoices:read,invoices:write').split(','),
+        baseCurrency: values.currency,
+      });
+      console.log(`tenant ${created.tenantId} key ${created.keyId} scopes ${created.scopes.join(',')}`);
+      console.log(created.key); // alone on the last line, for scripts
+    } finally {
+      await database.close();
+    }
+    return 0;
+  }
+  console.error(usage);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(`folio: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);

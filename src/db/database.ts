@@ -1,0 +1,129 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import {
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  CompiledQuery,
+  sql,
+  type DatabaseConnection,
+  type Driver,
+  type Transaction,
+} from 'kysely';
+import type { Database } from './schema.js';
+import { postgresMigrations, sqliteMigrations, type Migration } from './migrations.js';
+
+export type Engine = 'sqlite' | 'postgres';
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+export type DbOrTx = Db | Tx;
+
+export interface DatabaseHandle {
+  db: Db;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+/**
+ * SQLite writers take the write lock when the transaction starts (BEGIN IMMEDIATE), so a
+ * transaction that reads and then writes can never fail half-way with SQLITE_BUSY when
+ * another process (the CLI, a second server) holds the database.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+// pg returns BIGINT as a string by default; our BIGINTs (event sequence numbers) stay
+// far below 2^53, so numbers are exact and easier to use. NUMERIC stays a string.
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === pg.types.builtins.INT8) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as typeof pg.types.getTypeParser,
+};
+
+export interface OpenDatabaseOptions {
+  dataDir: string;
+  databaseUrl?: string;
+  poolSize?: number;
+  /** Called with errors of idle pooled connections (the server went away); never throws. */
+  onPoolError?: (error: Error) => void;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 20,
+      types: pgTypes,
+      connectionTimeoutMillis: 5_000,
+    });
+    // Without a listener an idle client's error (e.g. the server restarting) would crash the process.
+    pool.on('error', (error) => options.onPoolError?.(error));
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    await migrate(db, 'postgres');
+    return { db, engine: 'postgres', close: () => db.destroy() };
+  }
+
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const file = path.join(options.dataDir, 'folio.sqlite');
+  const sqlite = new SqliteDatabase(file);
+  // WAL + synchronous=FULL: every commit is fsynced before it is acknowledged.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  await migrate(db, 'sqlite');
+  return { db, engine: 'sqlite', close: () => db.destroy() };
+}
+
+async function migrate(db: Db, engine: Engine): Promise<void> {
+  const migrations: Migration[] = engine === 'postgres' ? postgresMigrations : sqliteMigrations;
+  await db.transaction().execute(async (tx) => {
+    if (engine === 'postgres') {
+      // Several processes may start at once; one applies, the others wait and find nothing to do.
+      await sql`SELECT pg_advisory_xact_lock(727274)`.execute(tx);
+    }
+    await sql`CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`.execute(tx);
+    const applied = await sql<{ name: string }>`SELECT name FROM schema_migrations`.execute(tx);
+    const done = new Set(applied.rows.map((row) => row.name));
+    for (const migration of migrations) {
+      if (done.has(migration.name)) continue;
+      for (const statement of splitStatements(migration.sql)) {
+        await sql.raw(statement).execute(tx);
+      }
+      await sql`INSERT INTO schema_migrations (name, applied_at) VALUES (${migration.name}, ${new Date().toISOString()})`.execute(tx);
+    }
+  });
+}
+
+/** Migrations hold plain DDL separated by semicolons at line ends (no procedural bodies). */
+function splitStatements(script: string): string[] {
+  return script
+    .split(/;\s*\n/)
+    .map((statement) => statement.trim().replace(/;$/, ''))
+    .filter((statement) => statement.length > 0);
+}
+
+/** The engine-specific row lock for "read this row, then change it" inside a transaction. */
+export function lockForUpdate<T extends { forUpdate(): T }>(engine: Engine, query: T): T {
+  // SQLite has no row locks: BEGIN IMMEDIATE already made this transaction the only writer.
+  return engine === 'postgres' ? query.forUpdate() : query;
+}

@@ -1,0 +1,139 @@
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { Config } from '../config.js';
+import type { DatabaseHandle } from '../db/database.js';
+import { AppError } from '../shared/errors.js';
+import { newId } from '../shared/ids.js';
+import { hasScope, type AuthContext, type Scope } from '../modules/tenants/auth.js';
+import { createAuthenticator } from '../modules/tenants/service.js';
+import { createCustomerService } from '../modules/customers/service.js';
+import { customerRoutes } from '../modules/customers/routes.js';
+import { createInvoiceService } from '../modules/invoices/service.js';
+import { invoiceRoutes } from '../modules/invoices/routes.js';
+import { sendProblem } from './errors.js';
+import { parseJsonBody } from './json-body.js';
+import type { RequestContext } from './request-context.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext | null;
+  }
+  interface FastifyContextConfig {
+    /** The API-key scope a route needs; routes without one are public (docs, health). */
+    scope?: Scope;
+  }
+}
+
+export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
+
+export interface AppServices {
+  customers: ReturnType<typeof createCustomerService>;
+  invoices: ReturnType<typeof createInvoiceService>;
+}
+
+/** Everything a route module gets: the services, the config and the database handle. */
+export interface AppDeps {
+  config: Config;
+  database: DatabaseHandle;
+  services: AppServices;
+}
+
+export function requestContext(request: FastifyRequest): RequestContext {
+  if (!request.auth) throw new AppError('unauthorized', 'Send an API key: Authorization: Bearer <key>.');
+  return { auth: request.auth, requestId: String(request.id) };
+}
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/** Request bodies are validated strictly (no coercion, unknown fields refused); query strings are coerced. */
+function buildValidators() {
+  const common = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false } as const;
+  const bodyAjv = addFormats(new Ajv({ ...common, coerceTypes: false }));
+  const paramAjv = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
+  return { bodyAjv, paramAjv };
+}
+
+export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: AppServices }): Promise<App> {
+  const { config, database } = deps;
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,100}$/.test(given) ? given : newId('req');
+    },
+    ajv: { customOptions: { allErrors: true } },
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const { bodyAjv, paramAjv } = buildValidators();
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
+
+  const services: AppServices = deps.services ?? {
+    customers: createCustomerService(database.db),
+    invoices: createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice }),
+  };
+
+  app.decorateRequest('auth', null);
+
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // Authentication and scopes for every route that declares a scope.
+  const authenticate = createAuthenticator(database.db);
+  app.addHook('onRequest', async (request) => {
+    const needed = request.routeOptions.config?.scope;
+    if (!needed) return;
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match) throw new AppError('unauthorized', 'Send an API key: Authorization: Bearer <key>.');
+    const auth = await authenticate(match[1]);
+    if (!auth) throw new AppError('unauthorized', 'The API key is not valid.');
+    if (!hasScope(auth.scopes, needed)) throw new AppError('forbidden', `This API key lacks the "${needed}" scope.`);
+    request.auth = auth;
+  });
+
+  app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, new AppError('not-found', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Folio',
+        version: '0.1.0',
+        description: 'Invoice system of record: invoices you can change safely after the fact.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', engine: database.engine }));
+
+  const routeDeps: AppDeps = { config, database, services };
+  await app.register(async (v1) => {
+    await customerRoutes(v1 as unknown as App, routeDeps);
+    await invoiceRoutes(v1 as unknown as App, routeDeps);
+  }, { prefix: '/v1' });
+
+  return app as unknown as App;
+}

@@ -1,0 +1,100 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type FieldError, type ProblemType } from '../shared/errors.js';
+
+interface AjvLikeError {
+  instancePath: string;
+  message?: string;
+  keyword: string;
+  params: Record<string, unknown>;
+}
+
+const contextPrefix: Record<string, string> = { body: '', querystring: '/query', params: '/path', headers: '/headers' };
+
+/** Ajv errors → one FieldError per JSON pointer (anyOf branches are folded together). */
+export function validationErrors(errors: AjvLikeError[], context: string | undefined): FieldError[] {
+  const prefix = contextPrefix[context ?? 'body'] ?? '';
+  const byPointer = new Map<string, Set<string>>();
+  for (const error of errors) {
+    let pointer = prefix + error.instancePath;
+    let message = error.message ?? 'is invalid';
+    if (error.keyword === 'required') pointer += `/${String(error.params.missingProperty)}`;
+    if (error.keyword === 'additionalProperties') {
+      pointer += `/${String(error.params.additionalProperty)}`;
+      message = 'is not a known field';
+    }
+    if (error.keyword === 'anyOf') continue; // its branches already said what is wrong
+    const messages = byPointer.get(pointer || '/') ?? new Set<string>();
+    messages.add(message);
+    byPointer.set(pointer || '/', messages);
+  }
+  return [...byPointer].map(([pointer, messages]) => ({ pointer, detail: [...messages].join('; ') }));
+}
+
+const statusToType: Record<number, ProblemType> = {
+  400: 'malformed-request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  406: 'not-acceptable',
+  409: 'conflict',
+  412: 'precondition-failed',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+  429: 'rate-limited',
+  503: 'service-unavailable',
+};
+
+const databaseUnavailableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02',
+  '57P03', // cannot_connect_now
+  '08000',
+  '08003',
+  '08006',
+  'SQLITE_BUSY',
+]);
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  if (code && databaseUnavailableCodes.has(code)) return true;
+  const message = (error as Error)?.message ?? '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+}
+
+/** Turns anything thrown into the AppError the client will see. Internals never leak. */
+export function toAppError(error: unknown): { appError: AppError; unexpected: boolean } {
+  if (error instanceof AppError) return { appError: error, unexpected: false };
+  const fastifyError = error as FastifyError & { validation?: AjvLikeError[]; validationContext?: string };
+  if (fastifyError?.validation) {
+    const errors = validationErrors(fastifyError.validation, fastifyError.validationContext);
+    return { appError: new AppError('validation-error', 'One or more fields are invalid.', { errors }), unexpected: false };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      appError: new AppError('service-unavailable', 'The database is unavailable; retry shortly.', { headers: { 'retry-after': '1' } }),
+      unexpected: true,
+    };
+  }
+  const status = fastifyError?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const type = statusToType[status] ?? 'malformed-request';
+    // Fastify's own 4xx messages describe the request, not our internals.
+    return { appError: new AppError(type, fastifyError.message.replace(/^FST_\w+: /, '')), unexpected: false };
+  }
+  return { appError: new AppError('internal-error', 'Something went wrong on our side. The request id identifies it in our logs.'), unexpected: true };
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown) {
+  const { appError, unexpected } = toAppError(error);
+  if (unexpected) request.log.error({ err: error }, 'request failed');
+  for (const [name, value] of Object.entries(appError.headers)) reply.header(name, value);
+  if (appError.status === 401) reply.header('www-authenticate', 'Bearer');
+  const body = appError.toProblem(request.url.split('?')[0]);
+  body.request_id = request.id;
+  return reply.status(appError.status).type('application/problem+json').serializer(JSON.stringify).send(body);
+}

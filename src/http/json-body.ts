@@ -1,0 +1,57 @@
+import { parse } from 'lossless-json';
+import { AppError } from '../shared/errors.js';
+
+const maxDepth = 32;
+const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Reads a JSON request body without losing numeric information: a JSON number that is a
+ * safe integer becomes a JS number; any other number keeps its exact source text as a
+ * string (so "0.1" stays 0.1 and decimal fields read it exactly, while integer fields
+ * refuse it at validation). Duplicate keys, prototype keys and deep nesting are refused.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') throw new AppError('malformed-request', 'The request body is empty; send a JSON object.');
+  let value: unknown;
+  try {
+    value = parse(text, undefined, {
+      parseNumber: (numberText: string) => {
+        if (/^-?\d+$/.test(numberText)) {
+          const asNumber = Number(numberText);
+          if (Number.isSafeInteger(asNumber)) return asNumber;
+        }
+        return numberText;
+      },
+    });
+  } catch (error) {
+    const message = error instanceof RangeError ? 'The JSON is nested too deeply.' : (error as Error).message;
+    throw new AppError('malformed-request', `The body is not valid JSON: ${message}`);
+  }
+  checkStructure(value, 0, '');
+  return value;
+}
+
+function checkStructure(value: unknown, depth: number, pointer: string): void {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'string' && value.includes('\u0000')) {
+      throw new AppError('validation-error', 'Strings may not contain NUL characters.', {
+        errors: [{ pointer: pointer || '/', detail: 'contains a NUL character' }],
+      });
+    }
+    return;
+  }
+  if (depth > maxDepth) throw new AppError('malformed-request', `The JSON is nested deeper than ${maxDepth} levels.`);
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => checkStructure(item, depth + 1, `${pointer}/${index}`));
+    return;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const childPointer = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (forbiddenKeys.has(key)) {
+      throw new AppError('validation-error', `The key "${key}" is not allowed anywhere in a request.`, {
+        errors: [{ pointer: childPointer, detail: 'reserved key' }],
+      });
+    }
+    checkStructure(item, depth + 1, childPointer);
+  }
+}

@@ -1,0 +1,35 @@
+import type { DbOrTx } from '../../db/database.js';
+import { newId } from '../../shared/ids.js';
+import { nowIso } from '../../shared/time.js';
+
+export interface NewEvent {
+  type: string;
+  resourceType: string;
+  resourceId: string;
+  resourceVersion: number | null;
+  data: unknown;
+}
+
+/**
+ * The transactional outbox: events are written in the same transaction as the change
+ * they describe, so an event exists if and only if its change committed.
+ */
+export const eventStore = {
+  async append(db: DbOrTx, tenantId: string, event: NewEvent): Promise<string> {
+    const id = newId('evt');
+    await db
+      .insertInto('events')
+      .values({
+        tenant_id: tenantId,
+        id,
+        type: event.type,
+        resource_type: event.resourceType,
+        resource_id: event.resourceId,
+        resource_version: event.resourceVersion,
+        data: JSON.stringify(event.data),
+        created_at: nowIso(),
+      })
+      .execute();
+    return id;
+  },
+};

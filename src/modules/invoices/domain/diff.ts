@@ -1,0 +1,124 @@
+import type { Invoice, InvoiceLine } from './model.js';
+
+/**
+ * Audit diffs. An invoice is compared as a "document": its fields minus the bookkeeping
+ * ones (version, timestamps), with lines keyed by id so a path like
+ * `/lines/lin_…/quantity` stays meaningful when other lines move. Null and absent are the
+ * same in a document, so a change `{path, from, to: null}` removes the member on replay.
+ * Replaying the changes of versions 1..N from an empty document gives version N exactly.
+ */
+export interface Change {
+  path: string;
+  from: unknown;
+  to: unknown;
+}
+
+type Json = null | string | number | boolean | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const bookkeepingFields = new Set(['version', 'created_at', 'updated_at', 'object', 'id']);
+
+export function toDocument(invoice: Invoice): JsonObject {
+  const doc: JsonObject = {};
+  for (const [key, value] of Object.entries(invoice)) {
+    if (bookkeepingFields.has(key)) continue;
+    if (key === 'lines') {
+      const lines: JsonObject = {};
+      for (const line of value as InvoiceLine[]) lines[line.id] = withoutNulls(line as unknown as Json) as JsonObject;
+      doc.lines = lines;
+    } else {
+      const cleaned = withoutNulls(value as Json);
+      if (cleaned !== null) doc[key] = cleaned;
+    }
+  }
+  return doc;
+}
+
+/** Rebuilds the invoice body from a document (the inverse of toDocument). */
+export function fromDocument(doc: JsonObject, bookkeeping: Pick<Invoice, 'id' | 'version' | 'created_at' | 'updated_at'>, template: Invoice): Invoice {
+  const result: Record<string, unknown> = { object: 'invoice', ...bookkeeping };
+  for (const key of Object.keys(template)) {
+    if (key in result) continue;
+    if (key === 'lines') {
+      const lines = Object.values((doc.lines ?? {}) as JsonObject).map((line) => fillLine(line as JsonObject, template));
+      result.lines = lines.sort((a, b) => a.position - b.position);
+    } else {
+      result[key] = key in doc ? doc[key] : emptyValueFor(key, template[key as keyof Invoice]);
+    }
+  }
+  return result as unknown as Invoice;
+}
+
+function fillLine(line: JsonObject, template: Invoice): InvoiceLine {
+  const filled: Record<string, unknown> = { ...line };
+  const keys = template.lines[0] ? Object.keys(template.lines[0]) : lineKeys;
+  for (const key of keys) if (!(key in filled)) filled[key] = null;
+  return filled as unknown as InvoiceLine;
+}
+
+const lineKeys = [
+  'id', 'position', 'parent_line_id', 'description', 'quantity', 'unit', 'unit_price', 'discount', 'tax_rate', 'tax_code',
+  'account_code', 'item_code', 'tracking', 'amount_before_discount', 'discount_amount', 'net_amount', 'tax_amount', 'gross_amount',
+];
+
+const mapFields = new Set(['metadata', 'custom_fields', 'external_refs']);
+
+/** Maps are empty objects when cleared, lists empty arrays, everything else null. */
+function emptyValueFor(key: string, templateValue: unknown): unknown {
+  if (mapFields.has(key)) return {};
+  return Array.isArray(templateValue) ? [] : null;
+}
+
+function withoutNulls(value: Json): Json {
+  if (Array.isArray(value) || value === null || typeof value !== 'object') return value;
+  const result: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) {
+    const cleaned = withoutNulls(item);
+    if (cleaned !== null) result[key] = cleaned;
+  }
+  return result;
+}
+
+const isObject = (value: unknown): value is JsonObject => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+const escapeSegment = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
+const unescapeSegment = (segment: string) => segment.replace(/~1/g, '/').replace(/~0/g, '~');
+
+/** The changes that turn document `before` into `after`, deepest differing member first found. */
+export function diffDocuments(before: JsonObject, after: JsonObject, prefix = ''): Change[] {
+  const changes: Change[] = [];
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  for (const key of keys) {
+    const path = `${prefix}/${escapeSegment(key)}`;
+    const from = before[key] ?? null;
+    const to = after[key] ?? null;
+    if (isObject(from) && isObject(to)) changes.push(...diffDocuments(from, to, path));
+    else if (JSON.stringify(from) !== JSON.stringify(to)) changes.push({ path, from, to });
+  }
+  return changes;
+}
+
+export function diffInvoices(before: Invoice, after: Invoice): Change[] {
+  return diffDocuments(toDocument(before), toDocument(after));
+}
+
+/** Applies changes to a document (a copy is returned). Path "" replaces the whole document. */
+export function applyChanges(doc: JsonObject, changes: Change[]): JsonObject {
+  let result: JsonObject = structuredClone(doc);
+  for (const change of changes) {
+    if (change.path === '') {
+      result = structuredClone((change.to ?? {}) as JsonObject);
+      continue;
+    }
+    const segments = change.path.split('/').slice(1).map(unescapeSegment);
+    const last = segments.pop() as string;
+    let parent: JsonObject = result;
+    for (const segment of segments) {
+      if (!isObject(parent[segment])) parent[segment] = {};
+      parent = parent[segment] as JsonObject;
+    }
+    if (change.to === null) delete parent[last];
+    else parent[last] = structuredClone(change.to) as Json;
+  }
+  return result;
+}

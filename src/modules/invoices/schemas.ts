@@ -1,0 +1,215 @@
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  BusinessDate,
+  DecimalInput,
+  DecimalOutput,
+  IdString,
+  ListQuery,
+  Nullable,
+  NullableText,
+  StringMap,
+  StringMapPatch,
+  Timestamp,
+} from '../../http/schema-helpers.js';
+import type { BillTo } from './domain/model.js';
+
+/** Hard ceiling for one request's lines; the tenant-independent limit FOLIO_MAX_LINES may be lower. */
+export const maxLinesInRequest = 1000;
+
+const metadataLimits = { maxKeys: 50, maxKeyLength: 40, maxValueLength: 500 };
+const externalRefLimits = { maxKeys: 20, maxKeyLength: 40, maxValueLength: 200 };
+const trackingLimits = { maxKeys: 10, maxKeyLength: 40, maxValueLength: 100 };
+
+const Discount = Type.Object(
+  {
+    type: Type.Union([Type.Literal('percent'), Type.Literal('amount')]),
+    value: DecimalInput,
+  },
+  { additionalProperties: false, description: 'percent: 0–100 of the line amount; amount: currency amount off the line.' },
+);
+
+const AddressSchema = Type.Object(
+  {
+    line1: Type.Optional(NullableText(200)),
+    line2: Type.Optional(NullableText(200)),
+    city: Type.Optional(NullableText(100)),
+    region: Type.Optional(NullableText(100)),
+    postal_code: Type.Optional(NullableText(20)),
+    country: Type.Optional(Nullable(Type.String({ pattern: '^[A-Z]{2}$' }))),
+  },
+  { additionalProperties: false },
+);
+
+export const BillToSchema = Type.Object(
+  {
+    name: Type.Optional(NullableText(200)),
+    email: Type.Optional(NullableText(254)),
+    phone: Type.Optional(NullableText(50)),
+    tax_id: Type.Optional(NullableText(50)),
+    address: Type.Optional(Nullable(AddressSchema)),
+    language: Type.Optional(NullableText(35)),
+  },
+  { additionalProperties: false },
+);
+
+const CustomFieldValue = Type.Union([
+  Type.Object({ type: Type.Literal('string'), value: Type.String({ maxLength: 500 }) }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('number'), value: DecimalInput }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('date'), value: BusinessDate }, { additionalProperties: false }),
+]);
+
+const CustomFieldsPatch = Type.Record(Type.String(), Nullable(CustomFieldValue), {
+  maxProperties: 50,
+  propertyNames: { minLength: 1, maxLength: 40 },
+});
+
+/** Client-sent figures are optional cross-checks: a mismatch is a 422, never trusted. */
+const lineCheckFields = {
+  net_amount: Type.Optional(DecimalInput),
+  tax_amount: Type.Optional(DecimalInput),
+  gross_amount: Type.Optional(DecimalInput),
+  total_amount: Type.Optional(DecimalInput),
+};
+
+const lineWriteFields = {
+  parent_line_id: Type.Optional(Nullable(IdString)),
+  description: Type.Optional(NullableText(2000)),
+  quantity: Type.Optional(DecimalInput),
+  unit: Type.Optional(NullableText(32)),
+  unit_price: Type.Optional(DecimalInput),
+  discount: Type.Optional(Nullable(Discount)),
+  tax_rate: Type.Optional(Nullable(DecimalInput)),
+  tax_code: Type.Optional(NullableText(32)),
+  account_code: Type.Optional(NullableText(64)),
+  item_code: Type.Optional(NullableText(64)),
+  tracking: Type.Optional(Nullable(StringMap(trackingLimits))),
+  ...lineCheckFields,
+};
+
+export const LineInputSchema = Type.Object(
+  { id: Type.Optional(IdString), ...lineWriteFields },
+  { additionalProperties: false, description: 'A line: with id it updates that line, without id it is added.' },
+);
+export type LineInput = Static<typeof LineInputSchema>;
+
+export const LineOperationSchema = Type.Object(
+  {
+    op: Type.Union([Type.Literal('add'), Type.Literal('update'), Type.Literal('remove')]),
+    id: Type.Optional(IdString),
+    position: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: '1-based place in the line list.' })),
+    ...lineWriteFields,
+  },
+  { additionalProperties: false, description: 'add (no id), update (id + fields), remove (id).' },
+);
+export type LineOperation = Static<typeof LineOperationSchema>;
+
+const invoiceWriteFields = {
+  number: Type.Optional(NullableText(64)),
+  reference: Type.Optional(NullableText(140)),
+  purchase_order: Type.Optional(NullableText(140)),
+  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' })),
+  exchange_rate: Type.Optional(Nullable(DecimalInput)),
+  issue_date: Type.Optional(Nullable(BusinessDate)),
+  due_date: Type.Optional(Nullable(BusinessDate)),
+  payment_terms: Type.Optional(
+    Nullable(Type.Object({ net_days: Type.Integer({ minimum: 0, maximum: 3650 }) }, { additionalProperties: false })),
+  ),
+  memo: Type.Optional(NullableText(5000)),
+  internal_note: Type.Optional(NullableText(5000)),
+  metadata: Type.Optional(Nullable(StringMapPatch(metadataLimits))),
+  custom_fields: Type.Optional(Nullable(CustomFieldsPatch)),
+  external_refs: Type.Optional(Nullable(StringMapPatch(externalRefLimits))),
+  customer_id: Type.Optional(Nullable(IdString)),
+  bill_to: Type.Optional(Nullable(BillToSchema)),
+  tax_mode: Type.Optional(Type.Union([Type.Literal('exclusive'), Type.Literal('inclusive')])),
+  rounding_mode: Type.Optional(
+    Type.Union([Type.Literal('half_up'), Type.Literal('half_even'), Type.Literal('half_down'), Type.Literal('up'), Type.Literal('down')]),
+  ),
+  lines: Type.Optional(Type.Array(LineInputSchema, { maxItems: maxLinesInRequest })),
+  line_operations: Type.Optional(Type.Array(LineOperationSchema, { maxItems: maxLinesInRequest })),
+  subtotal: Type.Optional(DecimalInput),
+  discount_total: Type.Optional(DecimalInput),
+  tax_total: Type.Optional(DecimalInput),
+  total: Type.Optional(DecimalInput),
+  reason: Type.Optional(Type.String({ maxLength: 500, description: 'Why this change was made; kept in the history.' })),
+};
+
+export const InvoiceWriteSchema = Type.Object(invoiceWriteFields, { additionalProperties: false});
+export type InvoiceWrite = Static<typeof InvoiceWriteSchema>;
+
+const LineOutput = Type.Object({
+  id: Type.String(),
+  position: Type.Integer(),
+  parent_line_id: Nullable(Type.String()),
+  description: Nullable(Type.String()),
+  quantity: DecimalOutput,
+  unit: Nullable(Type.String()),
+  unit_price: DecimalOutput,
+  discount: Nullable(Type.Object({ type: Type.String(), value: DecimalOutput })),
+  tax_rate: Nullable(DecimalOutput),
+  tax_code: Nullable(Type.String()),
+  account_code: Nullable(Type.String()),
+  item_code: Nullable(Type.String()),
+  tracking: Nullable(Type.Record(Type.String(), Type.String())),
+  amount_before_discount: DecimalOutput,
+  discount_amount: DecimalOutput,
+  net_amount: DecimalOutput,
+  tax_amount: DecimalOutput,
+  gross_amount: DecimalOutput,
+});
+
+export const InvoiceSchema = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('invoice'),
+    number: Nullable(Type.String()),
+    reference: Nullable(Type.String()),
+    purchase_order: Nullable(Type.String()),
+    status: Type.String({ enum: ['draft', 'open', 'paid', 'void'] }),
+    currency: Type.String(),
+    exchange_rate: Nullable(DecimalOutput),
+    issue_date: Nullable(Type.String()),
+    due_date: Nullable(Type.String()),
+    payment_terms: Nullable(Type.Object({ net_days: Type.Integer() })),
+    memo: Nullable(Type.String()),
+    internal_note: Nullable(Type.String()),
+    metadata: Type.Record(Type.String(), Type.String()),
+    custom_fields: Type.Record(Type.String(), Type.Object({ type: Type.String(), value: Type.String() })),
+    external_refs: Type.Record(Type.String(), Type.String()),
+    customer_id: Nullable(Type.String()),
+    bill_to: Nullable(Type.Unsafe<BillTo>({ type: 'object', additionalProperties: true })),
+    tax_mode: Type.String(),
+    rounding_mode: Type.String(),
+    lines: Type.Array(LineOutput),
+    subtotal: DecimalOutput,
+    discount_total: DecimalOutput,
+    tax_total: DecimalOutput,
+    total: DecimalOutput,
+    tax_breakdown: Type.Array(Type.Object({ tax_rate: DecimalOutput, taxable_amount: DecimalOutput, tax_amount: DecimalOutput })),
+    amount_paid: DecimalOutput,
+    amount_credited: DecimalOutput,
+    balance: DecimalOutput,
+    payment_status: Type.Optional(Type.String()),
+    version: Type.Integer(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    finalized_at: Nullable(Timestamp),
+    voided_at: Nullable(Timestamp),
+  },
+  { additionalProperties: true },
+);
+
+export const InvoiceListQuery = Type.Object(
+  {
+    ...ListQuery,
+    status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('open'), Type.Literal('paid'), Type.Literal('void')])),
+    customer_id: Type.Optional(IdString),
+    number: Type.Optional(Type.String({ maxLength: 64 })),
+    reference: Type.Optional(Type.String({ maxLength: 140 })),
+    updated_since: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+export type InvoiceListQuery = Static<typeof InvoiceListQuery>;
+
+export const InvoiceIdParams = Type.Object({ id: IdString });

@@ -1,0 +1,272 @@
+import type { DbOrTx, Engine } from '../../db/database.js';
+import { lockForUpdate } from '../../db/database.js';
+import type { InvoiceLinesTable, InvoicesTable } from '../../db/schema.js';
+import type { Invoice, InvoiceLine, InvoiceStatus } from './domain/model.js';
+import type { TaxMode } from './domain/totals.js';
+import type { RoundingMode } from '../../shared/money.js';
+
+/** SQL only: rows in, rows out. No rules live here. */
+
+const parseJson = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+
+/** PostgreSQL NUMERIC may come back as "10.5000" for a value stored as "10.5"; text keeps it. */
+const decimalText = (value: string | number) => String(value);
+
+export function rowToInvoice(row: InvoicesTable, lineRows: InvoiceLinesTable[]): Invoice {
+  return {
+    id: row.id,
+    object: 'invoice',
+    number: row.number,
+    reference: row.reference,
+    purchase_order: row.purchase_order,
+    status: row.status as InvoiceStatus,
+    currency: row.currency,
+    exchange_rate: row.exchange_rate === null ? null : decimalText(row.exchange_rate),
+    issue_date: row.issue_date,
+    due_date: row.due_date,
+    payment_terms: parseJson(row.payment_terms),
+    memo: row.memo,
+    internal_note: row.internal_note,
+    metadata: parseJson(row.metadata) ?? {},
+    custom_fields: parseJson(row.custom_fields) ?? {},
+    external_refs: parseJson(row.external_refs) ?? {},
+    customer_id: row.customer_id,
+    bill_to: parseJson(row.bill_to),
+    tax_mode: row.tax_mode as TaxMode,
+    rounding_mode: row.rounding_mode as RoundingMode,
+    lines: lineRows.map(rowToLine),
+    subtotal: decimalText(row.subtotal),
+    discount_total: decimalText(row.discount_total),
+    tax_total: decimalText(row.tax_total),
+    total: decimalText(row.total),
+    tax_breakdown: parseJson(row.tax_breakdown) ?? [],
+    amount_paid: decimalText(row.amount_paid),
+    amount_credited: decimalText(row.amount_credited),
+    balance: decimalText(row.balance),
+    version: row.version,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    finalized_at: row.finalized_at,
+    voided_at: row.voided_at,
+  };
+}
+
+function rowToLine(row: InvoiceLinesTable): InvoiceLine {
+  return {
+    id: row.id,
+    position: row.position,
+    parent_line_id: row.parent_line_id,
+    description: row.description,
+    quantity: decimalText(row.quantity),
+    unit: row.unit,
+    unit_price: decimalText(row.unit_price),
+    discount: row.discount_type === null ? null : { type: row.discount_type as 'percent' | 'amount', value: decimalText(row.discount_value ?? '0') },
+    tax_rate: row.tax_rate === null ? null : decimalText(row.tax_rate),
+    tax_code: row.tax_code,
+    account_code: row.account_code,
+    item_code: row.item_code,
+    tracking: parseJson(row.tracking),
+    amount_before_discount: decimalText(row.amount_before_discount),
+    discount_amount: decimalText(row.discount_amount),
+    net_amount: decimalText(row.net_amount),
+    tax_amount: decimalText(row.tax_amount),
+    gross_amount: decimalText(row.gross_amount),
+  };
+}
+
+export function invoiceToRow(tenantId: string, invoice: Invoice): InvoicesTable {
+  return {
+    tenant_id: tenantId,
+    id: invoice.id,
+    number: invoice.number,
+    reference: invoice.reference,
+    purchase_order: invoice.purchase_order,
+    status: invoice.status,
+    currency: invoice.currency,
+    exchange_rate: invoice.exchange_rate,
+    issue_date: invoice.issue_date,
+    due_date: invoice.due_date,
+    payment_terms: invoice.payment_terms === null ? null : JSON.stringify(invoice.payment_terms),
+    memo: invoice.memo,
+    internal_note: invoice.internal_note,
+    metadata: JSON.stringify(invoice.metadata),
+    custom_fields: JSON.stringify(invoice.custom_fields),
+    external_refs: JSON.stringify(invoice.external_refs),
+    customer_id: invoice.customer_id,
+    bill_to: invoice.bill_to === null ? null : JSON.stringify(invoice.bill_to),
+    tax_mode: invoice.tax_mode,
+    rounding_mode: invoice.rounding_mode,
+    subtotal: invoice.subtotal,
+    discount_total: invoice.discount_total,
+    tax_total: invoice.tax_total,
+    total: invoice.total,
+    tax_breakdown: JSON.stringify(invoice.tax_breakdown),
+    amount_paid: invoice.amount_paid,
+    amount_credited: invoice.amount_credited,
+    balance: invoice.balance,
+    line_count: invoice.lines.length,
+    version: invoice.version,
+    created_at: invoice.created_at,
+    updated_at: invoice.updated_at,
+    finalized_at: invoice.finalized_at,
+    voided_at: invoice.voided_at,
+  };
+}
+
+function lineToRow(tenantId: string, invoiceId: string, line: InvoiceLine): InvoiceLinesTable {
+  return {
+    tenant_id: tenantId,
+    invoice_id: invoiceId,
+    id: line.id,
+    position: line.position,
+    parent_line_id: line.parent_line_id,
+    description: line.description,
+    quantity: line.quantity,
+    unit: line.unit,
+    unit_price: line.unit_price,
+    discount_type: line.discount?.type ?? null,
+    discount_value: line.discount?.value ?? null,
+    tax_rate: line.tax_rate,
+    tax_code: line.tax_code,
+    account_code: line.account_code,
+    item_code: line.item_code,
+    tracking: line.tracking === null ? null : JSON.stringify(line.tracking),
+    amount_before_discount: line.amount_before_discount,
+    discount_amount: line.discount_amount,
+    net_amount: line.net_amount,
+    tax_amount: line.tax_amount,
+    gross_amount: line.gross_amount,
+  };
+}
+
+export interface InvoiceListFilter {
+  status?: string;
+  customerId?: string;
+  number?: string;
+  reference?: string;
+  updatedSince?: string;
+  /** Exclusive: return ids strictly before this one (newest first). */
+  beforeId?: string;
+  limit: number;
+}
+
+export const invoiceStore = {
+  async find(db: DbOrTx, engine: Engine, tenantId: string, id: string, options: { lock?: boolean } = {}): Promise<Invoice | undefined> {
+    let query = db.selectFrom('invoices').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
+    if (options.lock) query = lockForUpdate(engine, query);
+    const row = await query.executeTakeFirst();
+    if (!row) return undefined;
+    const lines = await db
+      .selectFrom('invoice_lines')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('invoice_id', '=', id)
+      .orderBy('position')
+      .execute();
+    return rowToInvoice(row, lines);
+  },
+
+  async list(db: DbOrTx, tenantId: string, filter: InvoiceListFilter): Promise<Invoice[]> {
+    let query = db.selectFrom('invoices').selectAll().where('tenant_id', '=', tenantId);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
+    if (filter.number) query = query.where('number', '=', filter.number);
+    if (filter.reference) query = query.where('reference', '=', filter.reference);
+    if (filter.updatedSince) query = query.where('updated_at', '>=', filter.updatedSince);
+    if (filter.beforeId) query = query.where('id', '<', filter.beforeId);
+    const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
+    if (rows.length === 0) return [];
+    const lines = await db
+      .selectFrom('invoice_lines')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('invoice_id', 'in', rows.map((row) => row.id))
+      .orderBy('invoice_id')
+      .orderBy('position')
+      .execute();
+    const byInvoice = new Map<string, InvoiceLinesTable[]>();
+    for (const line of lines) {
+      const list = byInvoice.get(line.invoice_id) ?? [];
+      list.push(line);
+      byInvoice.set(line.invoice_id, list);
+    }
+    return rows.map((row) => rowToInvoice(row, byInvoice.get(row.id) ?? []));
+  },
+
+  async insert(db: DbOrTx, tenantId: string, invoice: Invoice): Promise<void> {
+    await db.insertInto('invoices').values(invoiceToRow(tenantId, invoice)).execute();
+    await insertLines(db, tenantId, invoice.id, invoice.lines);
+  },
+
+  /**
+   * Writes a new version. Only lines that differ are touched, so changing one line of a
+   * 1,000-line invoice is one line UPDATE, not a rewrite. The version guard makes a lost
+   * update impossible even if a caller forgot to lock.
+   */
+  async update(db: DbOrTx, tenantId: string, before: Invoice, after: Invoice): Promise<void> {
+    const { tenant_id: _t, id: _i, created_at: _c, ...header } = invoiceToRow(tenantId, after);
+    const result = await db
+      .updateTable('invoices')
+      .set(header)
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', after.id)
+      .where('version', '=', before.version)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) throw new Error(`invoice ${after.id} changed under a held lock`);
+
+    const beforeLines = new Map(before.lines.map((line) => [line.id, line]));
+    const afterIds = new Set(after.lines.map((line) => line.id));
+    const removed = before.lines.filter((line) => !afterIds.has(line.id)).map((line) => line.id);
+    if (removed.length > 0) {
+      await db
+        .deleteFrom('invoice_lines')
+        .where('tenant_id', '=', tenantId)
+        .where('invoice_id', '=', after.id)
+        .where('id', 'in', removed)
+        .execute();
+    }
+    const added: InvoiceLine[] = [];
+    for (const line of after.lines) {
+      const previous = beforeLines.get(line.id);
+      if (!previous) {
+        added.push(line);
+        continue;
+      }
+      if (JSON.stringify(previous) === JSON.stringify(line)) continue;
+      const { tenant_id: _lt, invoice_id: _li, id: _lid, ...fields } = lineToRow(tenantId, after.id, line);
+      await db
+        .updateTable('invoice_lines')
+        .set(fields)
+        .where('tenant_id', '=', tenantId)
+        .where('invoice_id', '=', after.id)
+        .where('id', '=', line.id)
+        .execute();
+    }
+    await insertLines(db, tenantId, after.id, added);
+  },
+
+  async delete(db: DbOrTx, tenantId: string, id: string): Promise<void> {
+    await db.deleteFrom('invoice_lines').where('tenant_id', '=', tenantId).where('invoice_id', '=', id).execute();
+    await db.deleteFrom('invoices').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  },
+
+  async numberTaken(db: DbOrTx, tenantId: string, number: string, exceptId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('invoices')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('number', '=', number)
+      .where('id', '<>', exceptId)
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+};
+
+async function insertLines(db: DbOrTx, tenantId: string, invoiceId: string, lines: InvoiceLine[]): Promise<void> {
+  // Chunked so that a 1,000-line invoice stays under every engine's bound-parameter limit.
+  const chunkSize = 200;
+  for (let start = 0; start < lines.length; start += chunkSize) {
+    const rows = lines.slice(start, start + chunkSize).map((line) => lineToRow(tenantId, invoiceId, line));
+    await db.insertInto('invoice_lines').values(rows).execute();
+  }
+}

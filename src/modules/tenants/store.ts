@@ -1,0 +1,24 @@
+import type { DbOrTx } from '../../db/database.js';
+import type { ApiKeysTable, TenantsTable } from '../../db/schema.js';
+
+export const tenantStore = {
+  findByName: (db: DbOrTx, name: string) =>
+    db.selectFrom('tenants').selectAll().where('name', '=', name).executeTakeFirst(),
+
+  findById: (db: DbOrTx, id: string) => db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst(),
+
+  insert: (db: DbOrTx, tenant: TenantsTable) => db.insertInto('tenants').values(tenant).execute(),
+
+  setEditPolicy: (db: DbOrTx, id: string, editPolicy: string) =>
+    db.updateTable('tenants').set({ edit_policy: editPolicy }).where('id', '=', id).execute(),
+
+  insertKey: (db: DbOrTx, key: ApiKeysTable) => db.insertInto('api_keys').values(key).execute(),
+
+  findActiveKeyByHash: (db: DbOrTx, keyHash: string) =>
+    db
+      .selectFrom('api_keys')
+      .select(['tenant_id', 'id', 'scopes'])
+      .where('key_hash', '=', keyHash)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst(),
+};
