@@ -120,12 +120,13 @@ export function applyInvoiceWrite(current: Invoice, input: InvoiceWrite, context
   else if (input.bill_to !== undefined) billTo = { ...(billTo ?? {}), ...input.bill_to };
   next.bill_to = billTo;
 
+  const datesReadable = errors.errors.every((error) => error.pointer !== '/issue_date' && error.pointer !== '/due_date');
   // Due date follows the payment terms unless the client sets it in this same write.
   const termsOrIssueChanged = input.payment_terms !== undefined || input.issue_date !== undefined;
-  if (input.due_date === undefined && termsOrIssueChanged && next.payment_terms && next.issue_date) {
+  if (datesReadable && input.due_date === undefined && termsOrIssueChanged && next.payment_terms && next.issue_date) {
     next.due_date = addDays(next.issue_date, next.payment_terms.net_days);
   }
-  if (next.issue_date && next.due_date && next.due_date < next.issue_date) {
+  if (datesReadable && next.issue_date && next.due_date && next.due_date < next.issue_date) {
     errors.add('/due_date', `must not be before issue_date (${next.issue_date})`);
   }
   errors.throwIfAny();
