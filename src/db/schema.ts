@@ -10,6 +10,7 @@ export interface TenantsTable {
   name: string;
   base_currency: string;
   edit_policy: string;
+  invoice_number_prefix: string;
   created_at: string;
 }
 
@@ -73,6 +74,8 @@ export interface InvoicesTable {
   updated_at: string;
   finalized_at: string | null;
   voided_at: string | null;
+  revision_of: string | null;
+  revised_by: string | null;
 }
 
 export interface InvoiceLinesTable {
@@ -124,6 +127,43 @@ export interface EventsTable {
   created_at: string;
 }
 
+export interface NumberSequencesTable {
+  tenant_id: string;
+  name: string;
+  last_value: number;
+}
+
+export interface PaymentsTable {
+  tenant_id: string;
+  id: string;
+  invoice_id: string;
+  amount: string;
+  refunded_amount: string;
+  currency: string;
+  payment_date: string;
+  method: string;
+  reference: string | null;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CreditNotesTable {
+  tenant_id: string;
+  id: string;
+  number: string;
+  invoice_id: string;
+  revision_id: string | null;
+  reason: string;
+  currency: string;
+  lines: string;
+  subtotal: string;
+  tax_total: string;
+  total: string;
+  issue_date: string;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -132,4 +172,7 @@ export interface Database {
   invoice_lines: InvoiceLinesTable;
   audit_events: AuditEventsTable;
   events: EventsTable;
+  number_sequences: NumberSequencesTable;
+  payments: PaymentsTable;
+  credit_notes: CreditNotesTable;
 }

@@ -14,6 +14,12 @@ import { createCustomerService } from '../modules/customers/service.js';
 import { customerRoutes } from '../modules/customers/routes.js';
 import { createInvoiceService } from '../modules/invoices/service.js';
 import { invoiceRoutes } from '../modules/invoices/routes.js';
+import { createLifecycleService } from '../modules/invoices/lifecycle-service.js';
+import { lifecycleRoutes } from '../modules/invoices/lifecycle-routes.js';
+import { createPaymentService } from '../modules/payments/service.js';
+import { paymentRoutes } from '../modules/payments/routes.js';
+import { creditNoteRoutes } from '../modules/credit-notes/routes.js';
+import { tenantSettingsRoutes } from '../modules/tenants/settings.js';
 import { sendProblem } from './errors.js';
 import { parseJsonBody } from './json-body.js';
 import type { RequestContext } from './request-context.js';
@@ -33,6 +39,8 @@ export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
 export interface AppServices {
   customers: ReturnType<typeof createCustomerService>;
   invoices: ReturnType<typeof createInvoiceService>;
+  lifecycle: ReturnType<typeof createLifecycleService>;
+  payments: ReturnType<typeof createPaymentService>;
 }
 
 /** Everything a route module gets: the services, the config and the database handle. */
@@ -57,6 +65,16 @@ function buildValidators() {
   return { bodyAjv, paramAjv };
 }
 
+function buildServices(config: Config, database: DatabaseHandle): AppServices {
+  const invoices = createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice });
+  return {
+    customers: createCustomerService(database.db),
+    invoices,
+    lifecycle: createLifecycleService(invoices),
+    payments: createPaymentService(invoices),
+  };
+}
+
 export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: AppServices }): Promise<App> {
   const { config, database } = deps;
   const app = Fastify({
@@ -73,10 +91,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   const { bodyAjv, paramAjv } = buildValidators();
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
 
-  const services: AppServices = deps.services ?? {
-    customers: createCustomerService(database.db),
-    invoices: createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice }),
-  };
+  const services: AppServices = deps.services ?? buildServices(config, database);
 
   app.decorateRequest('auth', null);
 
@@ -133,6 +148,10 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   await app.register(async (v1) => {
     await customerRoutes(v1 as unknown as App, routeDeps);
     await invoiceRoutes(v1 as unknown as App, routeDeps);
+    await lifecycleRoutes(v1 as unknown as App, routeDeps);
+    await paymentRoutes(v1 as unknown as App, routeDeps);
+    await creditNoteRoutes(v1 as unknown as App, routeDeps);
+    await tenantSettingsRoutes(v1 as unknown as App, routeDeps);
   }, { prefix: '/v1' });
 
   return app as unknown as App;

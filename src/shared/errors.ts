@@ -19,6 +19,24 @@ export const problemTypes = {
   'invalid-reference': { status: 422, title: 'The request refers to something that does not exist here' },
   'edit-not-allowed': { status: 422, title: 'This change is not allowed in the current state' },
   'business-rule': { status: 422, title: 'The request breaks a business rule' },
+  // Lifecycle and edit-policy rules (src/modules/invoices/domain/lifecycle.ts): the type names the rule.
+  'finalize-requires-draft': { status: 422, title: 'Only a draft can be finalized' },
+  'delete-requires-draft': { status: 422, title: 'Only a draft can be deleted' },
+  'void-requires-open': { status: 422, title: 'Only an open invoice can be voided' },
+  'void-with-payments': { status: 422, title: 'An invoice with payments cannot be voided; refund them first' },
+  'void-is-final': { status: 422, title: 'A void invoice cannot change' },
+  'payment-requires-open': { status: 422, title: 'Payments apply to open invoices only' },
+  'invoice-already-paid': { status: 422, title: 'The invoice is already paid' },
+  overpayment: { status: 422, title: 'The payment exceeds the balance' },
+  'refund-exceeds-payment': { status: 422, title: 'The refund exceeds what is left of the payment' },
+  'revise-requires-finalized': { status: 422, title: 'Only a finalized invoice can be revised' },
+  'revision-pending': { status: 422, title: 'The invoice has a pending revision' },
+  'revision-cannot-be-deleted': { status: 422, title: 'A revision draft completes a correction and cannot be deleted' },
+  'credit-exceeds-invoice': { status: 422, title: 'The credit exceeds what is left to credit on the invoice' },
+  'finalized-field-fixed': { status: 422, title: 'Number and issue date are fixed once an invoice is finalized' },
+  'draft-only-policy': { status: 422, title: "The tenant's edit policy allows financial edits on drafts only" },
+  'paid-invoice-financial-fields': { status: 422, title: "A paid invoice's financial fields cannot change" },
+  'total-below-amount-paid': { status: 422, title: 'The new total is below what was already paid or credited' },
   'idempotency-key-reused': { status: 422, title: 'The Idempotency-Key was used with another request' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   'service-unavailable': { status: 503, title: 'Service temporarily unavailable' },
@@ -88,6 +106,9 @@ export const notFound = (what: string, id: string) => new AppError('not-found', 
 export const validationError = (errors: FieldError[], detail = 'One or more fields are invalid.') =>
   new AppError('validation-error', detail, { errors });
 
-/** A refused edit names the rule it broke (`rule`), so clients can branch on it. */
-export const editNotAllowed = (rule: string, detail: string, errors?: FieldError[]) =>
-  new AppError('edit-not-allowed', detail, { errors, extensions: { rule } });
+/**
+ * A refused edit or transition: the problem type is the rule it broke (and `rule` repeats
+ * it as a bare name), so clients can branch on it.
+ */
+export const editNotAllowed = (rule: ProblemType, detail: string, errors?: FieldError[], extensions: Record<string, unknown> = {}) =>
+  new AppError(rule, detail, { errors, extensions: { rule, ...extensions } });

@@ -195,6 +195,8 @@ export const InvoiceSchema = Type.Object(
     updated_at: Timestamp,
     finalized_at: Nullable(Timestamp),
     voided_at: Nullable(Timestamp),
+    revision_of: Type.Optional(Nullable(Type.String())),
+    revised_by: Type.Optional(Nullable(Type.String())),
   },
   { additionalProperties: true },
 );

@@ -34,6 +34,8 @@ export interface VersionRecord {
   eventType: string;
   changes: Change[];
   eventData?: Record<string, unknown>;
+  /** Further outbox event types for the same version (e.g. a payment that also makes the invoice paid). */
+  alsoEmit?: string[];
 }
 
 export function createInvoiceService(deps: InvoiceServiceDeps) {
@@ -75,6 +77,8 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
       updated_at: now,
       finalized_at: null,
       voided_at: null,
+      revision_of: null,
+      revised_by: null,
     };
   }
 
@@ -117,13 +121,15 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
       changes: record.changes,
       createdAt: after.updated_at,
     });
-    await eventStore.append(tx, ctx.auth.tenantId, {
-      type: record.eventType,
-      resourceType: 'invoice',
-      resourceId: after.id,
-      resourceVersion: after.version,
-      data: { invoice_id: after.id, version: after.version, changes: record.changes, ...record.eventData },
-    });
+    for (const type of [record.eventType, ...(record.alsoEmit ?? [])]) {
+      await eventStore.append(tx, ctx.auth.tenantId, {
+        type,
+        resourceType: 'invoice',
+        resourceId: after.id,
+        resourceVersion: after.version,
+        data: { invoice_id: after.id, version: after.version, changes: record.changes, ...record.eventData },
+      });
+    }
   }
 
   async function loadForWrite(tx: Tx, ctx: RequestContext, id: string, options: WriteOptions): Promise<Invoice> {
@@ -133,7 +139,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     return current;
   }
 
-  async function editPolicyOf(tx: Tx, tenantId: string): Promise<EditPolicy> {
+  async function editPolicyOf(tx: Tx | Db, tenantId: string): Promise<EditPolicy> {
     const tenant = await tenantStore.findById(tx, tenantId);
     return (tenant?.edit_policy ?? 'until_paid') as EditPolicy;
   }
@@ -159,9 +165,12 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
   }
 
   return {
+    db,
+    engine,
     recordVersion,
     loadForWrite,
     inTransaction,
+    editPolicyOf,
 
     async create(ctx: RequestContext, input: InvoiceWrite, options: WriteOptions = {}): Promise<WriteResult> {
       return inTransaction(options, async (tx) => {
@@ -178,9 +187,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
         created.version = 1;
         await assertNumberFree(tx, ctx, null, created);
         const changes: Change[] = [{ path: '', from: null, to: toDocument(created) }];
-        if (!options.dryRun) {
-          await recordVersion(tx, ctx, null, created, { action: 'create', eventType: 'invoice.created', changes }, options.reason ?? input.reason ?? null);
-        }
+        await recordVersion(tx, ctx, null, created, { action: 'create', eventType: 'invoice.created', changes }, options.reason ?? input.reason ?? null);
         return { invoice: created, changes, written: true };
       });
     },
@@ -218,14 +225,12 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
         });
         const changes = diffInvoices(before, after);
         if (changes.length === 0) return { invoice: before, changes, written: false };
-        if (before.status !== 'draft') assertEditAllowed(before, after, changes, await editPolicyOf(tx, ctx.auth.tenantId));
-        else assertEditAllowed(before, after, changes, 'until_paid');
+        assertEditAllowed(before, after, changes, await editPolicyOf(tx, ctx.auth.tenantId));
         await assertNumberFree(tx, ctx, before, after);
         after.version = before.version + 1;
         after.updated_at = nowIso();
-        if (!options.dryRun) {
-          await recordVersion(tx, ctx, before, after, { action: 'update', eventType: 'invoice.updated', changes }, options.reason ?? input.reason ?? null);
-        }
+        // A dry run writes too, then inTransaction rolls everything back.
+        await recordVersion(tx, ctx, before, after, { action: 'update', eventType: 'invoice.updated', changes }, options.reason ?? input.reason ?? null);
         return { invoice: after, changes, written: true };
       });
     },

@@ -48,6 +48,8 @@ export function rowToInvoice(row: InvoicesTable, lineRows: InvoiceLinesTable[]):
     updated_at: row.updated_at,
     finalized_at: row.finalized_at,
     voided_at: row.voided_at,
+    revision_of: row.revision_of ?? null,
+    revised_by: row.revised_by ?? null,
   };
 }
 
@@ -110,6 +112,8 @@ export function invoiceToRow(tenantId: string, invoice: Invoice): InvoicesTable 
     updated_at: invoice.updated_at,
     finalized_at: invoice.finalized_at,
     voided_at: invoice.voided_at,
+    revision_of: invoice.revision_of,
+    revised_by: invoice.revised_by,
   };
 }
 

@@ -32,7 +32,7 @@ export async function createApiKey(
   return db.transaction().execute(async (tx) => {
     let tenant = await tenantStore.findByName(tx, input.tenantName);
     if (!tenant) {
-      tenant = { id: newId('ten'), name: input.tenantName, base_currency: baseCurrency, edit_policy: 'until_paid', created_at: nowIso() };
+      tenant = { id: newId('ten'), name: input.tenantName, base_currency: baseCurrency, edit_policy: 'until_paid', invoice_number_prefix: 'INV-', created_at: nowIso() };
       await tenantStore.insert(tx, tenant);
     }
     const key = keyPrefix + randomToken(40);

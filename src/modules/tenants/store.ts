@@ -12,6 +12,11 @@ export const tenantStore = {
   setEditPolicy: (db: DbOrTx, id: string, editPolicy: string) =>
     db.updateTable('tenants').set({ edit_policy: editPolicy }).where('id', '=', id).execute(),
 
+  async updateSettings(db: DbOrTx, id: string, settings: { edit_policy?: string; invoice_number_prefix?: string }) {
+    if (settings.edit_policy === undefined && settings.invoice_number_prefix === undefined) return;
+    await db.updateTable('tenants').set(settings).where('id', '=', id).execute();
+  },
+
   insertKey: (db: DbOrTx, key: ApiKeysTable) => db.insertInto('api_keys').values(key).execute(),
 
   findActiveKeyByHash: (db: DbOrTx, keyHash: string) =>

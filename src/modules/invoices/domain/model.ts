@@ -101,6 +101,10 @@ export interface Invoice {
   updated_at: string;
   finalized_at: string | null;
   voided_at: string | null;
+  /** The invoice this draft corrects (set by POST /revise). */
+  revision_of: string | null;
+  /** The draft that corrects this invoice; the revision voids this one when finalized. */
+  revised_by: string | null;
 }
 
 /** Header fields a client may write (create, PATCH, PUT). */

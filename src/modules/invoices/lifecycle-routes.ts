@@ -1,0 +1,74 @@
+import { Type } from '@sinclair/typebox';
+import { requestContext, type App, type AppDeps } from '../../http/app.js';
+import { etagFor } from '../../http/request-context.js';
+import { IfMatchHeaders } from '../../http/schema-helpers.js';
+import { CreditNoteSchema } from '../credit-notes/schemas.js';
+import { presentInvoice, sendWriteResult, writeOptions } from './routes.js';
+import { InvoiceIdParams, InvoiceSchema } from './schemas.js';
+
+const tags = ['invoices'];
+
+const EditabilitySchema = Type.Object(
+  {
+    invoice_id: Type.String(),
+    status: Type.String(),
+    version: Type.Integer(),
+    edit_policy: Type.String(),
+    fields: Type.Record(Type.String(), Type.Object({ editable: Type.Boolean() }, { additionalProperties: true })),
+    actions: Type.Record(Type.String(), Type.Object({ allowed: Type.Boolean() }, { additionalProperties: true })),
+  },
+  { additionalProperties: false },
+);
+
+/** finalize, void, delete, revise and editability: the lifecycle over HTTP. */
+export async function lifecycleRoutes(app: App, { services }: AppDeps) {
+  const lifecycle = services.lifecycle;
+  const transition = { config: { scope: 'invoices:write' as const } };
+  // Transitions ignore ?dry_run (only PATCH/PUT take it).
+  const options = (request: Parameters<typeof writeOptions>[0]) => ({ ...writeOptions(request), dryRun: false });
+
+  app.post('/invoices/:id/finalize', {
+    ...transition,
+    schema: { tags, summary: 'Finalize a draft: status open, number (gapless per tenant, if none was set) and issue date fixed', params: InvoiceIdParams, headers: IfMatchHeaders, response: { 200: InvoiceSchema } },
+  }, async (request, reply) => {
+    const opts = options(request);
+    return sendWriteResult(reply, await lifecycle.finalize(requestContext(request), request.params.id, opts), opts);
+  });
+
+  app.post('/invoices/:id/void', {
+    ...transition,
+    schema: { tags, summary: 'Void an open invoice without payments', params: InvoiceIdParams, headers: IfMatchHeaders, response: { 200: InvoiceSchema } },
+  }, async (request, reply) => {
+    const opts = options(request);
+    return sendWriteResult(reply, await lifecycle.void(requestContext(request), request.params.id, opts), opts);
+  });
+
+  app.delete('/invoices/:id', {
+    ...transition,
+    schema: { tags, summary: 'Delete a draft (its audit trail stays)', params: InvoiceIdParams, headers: IfMatchHeaders },
+  }, async (request, reply) => {
+    await lifecycle.delete(requestContext(request), request.params.id, options(request));
+    return reply.status(204).send();
+  });
+
+  app.post('/invoices/:id/revise', {
+    ...transition,
+    schema: {
+      tags,
+      summary: 'Revise a finalized invoice: one transaction creates a credit note for it and a new draft copying it (revision_of)',
+      params: InvoiceIdParams,
+      headers: IfMatchHeaders,
+      response: { 201: Type.Object({ credit_note: CreditNoteSchema, revision: InvoiceSchema, original: InvoiceSchema }) },
+    },
+  }, async (request, reply) => {
+    const result = await lifecycle.revise(requestContext(request), request.params.id, options(request));
+    reply.header('location', `/v1/invoices/${result.revision.id}`);
+    reply.header('etag', etagFor(result.revision.version));
+    return reply.status(201).send({ credit_note: result.creditNote, revision: presentInvoice(result.revision), original: presentInvoice(result.original) });
+  });
+
+  app.get('/invoices/:id/editability', {
+    config: { scope: 'invoices:read' },
+    schema: { tags, summary: 'Which fields may change now, which may not and why, and what to do instead', params: InvoiceIdParams, response: { 200: EditabilitySchema } },
+  }, async (request) => lifecycle.editability(requestContext(request), request.params.id));
+}

@@ -1,0 +1,57 @@
+import { Type } from '@sinclair/typebox';
+import { requestContext, type App, type AppDeps } from '../../http/app.js';
+import { etagFor } from '../../http/request-context.js';
+import { IfMatchHeaders } from '../../http/schema-helpers.js';
+import { presentInvoice, writeOptions } from '../invoices/routes.js';
+import { InvoiceIdParams } from '../invoices/schemas.js';
+import type { PaymentResult } from './service.js';
+import { PaymentCreateSchema, PaymentParams, PaymentSchema, PaymentWithInvoiceSchema, RefundSchema } from './schemas.js';
+
+const tags = ['payments'];
+const present = (result: PaymentResult) => ({ ...result.payment, invoice: presentInvoice(result.invoice) });
+
+export async function paymentRoutes(app: App, { services }: AppDeps) {
+  const payments = services.payments;
+
+  app.post('/invoices/:id/payments', {
+    config: { scope: 'invoices:write' },
+    schema: {
+      tags,
+      summary: 'Record a payment; a payment that covers the balance makes the invoice paid. More than the balance is a 422 (overpayment).',
+      params: InvoiceIdParams,
+      headers: IfMatchHeaders,
+      body: PaymentCreateSchema,
+      response: { 201: PaymentWithInvoiceSchema },
+    },
+  }, async (request, reply) => {
+    const result = await payments.create(requestContext(request), request.params.id, request.body, { ...writeOptions(request), dryRun: false });
+    reply.header('etag', etagFor(result.invoice.version));
+    return reply.status(201).send(present(result));
+  });
+
+  app.get('/invoices/:id/payments', {
+    config: { scope: 'invoices:read' },
+    schema: { tags, summary: "List an invoice's payments, oldest first", params: InvoiceIdParams },
+  }, async (request) => {
+    const data = await payments.list(requestContext(request), request.params.id);
+    return { object: 'list', data, has_more: false, next_cursor: null };
+  });
+
+  app.post('/invoices/:id/payments/:paymentId/refund', {
+    config: { scope: 'invoices:write' },
+    schema: {
+      tags,
+      summary: 'Refund (reverse) a payment, in full or in part; a paid invoice whose balance reopens is open again.',
+      params: PaymentParams,
+      headers: IfMatchHeaders,
+      body: Type.Optional(RefundSchema),
+      response: { 200: PaymentWithInvoiceSchema },
+    },
+  }, async (request, reply) => {
+    const result = await payments.refund(requestContext(request), request.params.id, request.params.paymentId, request.body ?? {}, { ...writeOptions(request), dryRun: false });
+    reply.header('etag', etagFor(result.invoice.version));
+    return present(result);
+  });
+}
+
+export { PaymentSchema };
