@@ -1,4 +1,3 @@
-import { Type } from '@sinclair/typebox';
 import { requestContext, type App, type AppDeps } from '../../http/app.js';
 import { etagFor } from '../../http/request-context.js';
 import { IfMatchHeaders } from '../../http/schema-helpers.js';
@@ -39,16 +38,20 @@ export async function paymentRoutes(app: App, { services }: AppDeps) {
 
   app.post('/invoices/:id/payments/:paymentId/refund', {
     config: { scope: 'invoices:write' },
+    // The body is optional: no body refunds the whole payment.
+    preValidation: async (request) => {
+      if (request.body === undefined || request.body === null) request.body = {};
+    },
     schema: {
       tags,
       summary: 'Refund (reverse) a payment, in full or in part; a paid invoice whose balance reopens is open again.',
       params: PaymentParams,
       headers: IfMatchHeaders,
-      body: Type.Optional(RefundSchema),
+      body: RefundSchema,
       response: { 200: PaymentWithInvoiceSchema },
     },
   }, async (request, reply) => {
-    const result = await payments.refund(requestContext(request), request.params.id, request.params.paymentId, request.body ?? {}, { ...writeOptions(request), dryRun: false });
+    const result = await payments.refund(requestContext(request), request.params.id, request.params.paymentId, request.body, { ...writeOptions(request), dryRun: false });
     reply.header('etag', etagFor(result.invoice.version));
     return present(result);
   });

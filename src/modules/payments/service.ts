@@ -74,9 +74,9 @@ export function createPaymentService(invoices: InvoiceService) {
       let payment: Payment | undefined;
       const result = await inTransaction(options, async (tx) => {
         const before = await loadForWrite(tx, ctx, invoiceId, options);
+        assertAllowed(before, 'refund_payment', await editPolicyOf(tx, ctx.auth.tenantId));
         const current = await paymentStore.find(tx, ctx.auth.tenantId, invoiceId, paymentId);
         if (!current) throw notFound('payment', paymentId);
-        assertAllowed(before, 'refund_payment', await editPolicyOf(tx, ctx.auth.tenantId));
         const amount = input.amount === undefined ? undefined : parsePaymentAmount(input.amount, before.currency, '/amount');
         const now = nowIso();
         const refund = refunded(current, amount, now);

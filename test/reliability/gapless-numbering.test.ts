@@ -1,0 +1,37 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
+import { sampleInvoice } from '../helpers/invoice-states.js';
+
+let t: TestApp;
+let api: Client;
+
+before(async () => {
+  t = await startTestApp();
+  api = t.client(await t.key('numbering'));
+});
+after(() => t.close());
+
+test('50 concurrent finalizations in one tenant get 50 distinct, consecutive numbers with no gap', async () => {
+  const drafts = await Promise.all(Array.from({ length: 50 }, async () => expectStatus(await api.post('/v1/invoices', sampleInvoice), 201)));
+  const finalized = await Promise.all(drafts.map(async (draft) => expectStatus(await api.post(`/v1/invoices/${draft.id}/finalize`), 200)));
+  const numbers = finalized.map((invoice) => invoice.number as string).sort();
+  const expected = Array.from({ length: 50 }, (_, index) => `INV-${String(index + 1).padStart(6, '0')}`);
+  assert.deepEqual(numbers, expected);
+  assert.ok(finalized.every((invoice) => invoice.status === 'open'));
+});
+
+test('a refused finalization gives no number away; a hand-set number is kept and skipped by the sequence', async () => {
+  const draft = expectStatus(await api.post('/v1/invoices', sampleInvoice), 201);
+  // Stale If-Match: the transaction is refused after nothing was taken.
+  const stale = await api.post(`/v1/invoices/${draft.id}/finalize`, undefined, { 'if-match': '"99"' });
+  assert.equal(stale.status, 412);
+  const manual = expectStatus(await api.post('/v1/invoices', { ...sampleInvoice, number: 'INV-000052' }), 201);
+  const first = expectStatus(await api.post(`/v1/invoices/${draft.id}/finalize`), 200);
+  assert.equal(first.number, 'INV-000051');
+  const kept = expectStatus(await api.post(`/v1/invoices/${manual.id}/finalize`), 200);
+  assert.equal(kept.number, 'INV-000052');
+  const next = expectStatus(await api.post('/v1/invoices', sampleInvoice), 201);
+  // 000052 was used by hand, so the sequence moves past it.
+  assert.equal(expectStatus(await api.post(`/v1/invoices/${next.id}/finalize`), 200).number, 'INV-000053');
+});
