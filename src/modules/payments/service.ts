@@ -1,8 +1,8 @@
 import type { RequestContext, WriteOptions } from '../../http/request-context.js';
-import { AppError, notFound } from '../../shared/errors.js';
+import { AppError, notFound, validationError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { Dec, formatAmount } from '../../shared/money.js';
-import { nowIso } from '../../shared/time.js';
+import { isValidBusinessDate, nowIso } from '../../shared/time.js';
 import { diffInvoices } from '../invoices/domain/diff.js';
 import { assertAllowed, settled } from '../invoices/domain/lifecycle.js';
 import type { Invoice } from '../invoices/domain/model.js';
@@ -32,6 +32,7 @@ export function createPaymentService(invoices: InvoiceService) {
         const before = await loadForWrite(tx, ctx, invoiceId, options);
         assertAllowed(before, 'record_payment', await editPolicyOf(tx, ctx.auth.tenantId));
         const amount = parsePaymentAmount(input.amount, before.currency, '/amount');
+        if (!isValidBusinessDate(input.date)) throw validationError([{ pointer: '/date', detail: 'is not a real calendar date between 1900 and 2999' }]);
         assertNoOverpayment(amount, new Dec(before.balance), before.currency);
         const existing = await paymentStore.listForInvoice(tx, ctx.auth.tenantId, invoiceId);
         if (existing.length >= maxPaymentsPerInvoice) {
