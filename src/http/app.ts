@@ -19,6 +19,7 @@ import { lifecycleRoutes } from '../modules/invoices/lifecycle-routes.js';
 import { createPaymentService } from '../modules/payments/service.js';
 import { paymentRoutes } from '../modules/payments/routes.js';
 import { creditNoteRoutes } from '../modules/credit-notes/routes.js';
+import { createCreditNoteService } from '../modules/credit-notes/service.js';
 import { tenantSettingsRoutes } from '../modules/tenants/settings.js';
 import { sendProblem } from './errors.js';
 import { parseJsonBody } from './json-body.js';
@@ -41,6 +42,7 @@ export interface AppServices {
   invoices: ReturnType<typeof createInvoiceService>;
   lifecycle: ReturnType<typeof createLifecycleService>;
   payments: ReturnType<typeof createPaymentService>;
+  creditNotes: ReturnType<typeof createCreditNoteService>;
 }
 
 /** Everything a route module gets: the services, the config and the database handle. */
@@ -72,6 +74,7 @@ function buildServices(config: Config, database: DatabaseHandle): AppServices {
     invoices,
     lifecycle: createLifecycleService(invoices),
     payments: createPaymentService(invoices),
+    creditNotes: createCreditNoteService(invoices),
   };
 }
 

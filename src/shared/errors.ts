@@ -32,6 +32,7 @@ export const problemTypes = {
   'revise-requires-finalized': { status: 422, title: 'Only a finalized invoice can be revised' },
   'revision-pending': { status: 422, title: 'The invoice has a pending revision' },
   'revision-cannot-be-deleted': { status: 422, title: 'A revision draft completes a correction and cannot be deleted' },
+  'credit-requires-finalized': { status: 422, title: 'Only a finalized invoice can be credited' },
   'credit-exceeds-invoice': { status: 422, title: 'The credit exceeds what is left to credit on the invoice' },
   'finalized-field-fixed': { status: 422, title: 'Number and issue date are fixed once an invoice is finalized' },
   'draft-only-policy': { status: 422, title: "The tenant's edit policy allows financial edits on drafts only" },

@@ -10,7 +10,7 @@ import { firstPaymentId, invoiceInState, type FixtureState } from '../helpers/in
  */
 type Expected = 'ok' | string; // 'ok' or the problem type slug of the 422
 type Policy = 'until_paid' | 'draft_only';
-const actions = ['finalize', 'void', 'delete', 'record_payment', 'refund_payment', 'revise', 'edit_financial', 'edit_non_financial', 'edit_fixed'] as const;
+const actions = ['finalize', 'void', 'delete', 'record_payment', 'refund_payment', 'revise', 'credit', 'edit_financial', 'edit_non_financial', 'edit_fixed'] as const;
 type Action = (typeof actions)[number];
 
 const same = (value: Expected) => ({ until_paid: value, draft_only: value });
@@ -22,6 +22,7 @@ const expected: Record<'draft' | 'open' | 'paid' | 'void', Record<Action, Record
     record_payment: same('payment-requires-open'),
     refund_payment: same('payment-requires-open'),
     revise: same('revise-requires-finalized'),
+    credit: same('credit-requires-finalized'),
     edit_financial: same('ok'),
     edit_non_financial: same('ok'),
     edit_fixed: same('ok'),
@@ -33,6 +34,7 @@ const expected: Record<'draft' | 'open' | 'paid' | 'void', Record<Action, Record
     record_payment: same('ok'),
     refund_payment: same('ok'),
     revise: same('ok'),
+    credit: same('ok'),
     edit_financial: { until_paid: 'ok', draft_only: 'draft-only-policy' },
     edit_non_financial: same('ok'),
     edit_fixed: same('finalized-field-fixed'),
@@ -44,6 +46,7 @@ const expected: Record<'draft' | 'open' | 'paid' | 'void', Record<Action, Record
     record_payment: same('invoice-already-paid'),
     refund_payment: same('ok'),
     revise: same('ok'),
+    credit: same('ok'),
     edit_financial: same('paid-invoice-financial-fields'),
     edit_non_financial: same('ok'),
     edit_fixed: same('finalized-field-fixed'),
@@ -56,6 +59,7 @@ const expected: Record<'draft' | 'open' | 'paid' | 'void', Record<Action, Record
     // Only a superseded invoice (voided by its finalized revision) holds payments to return.
     refund_payment: same('ok'),
     revise: same('void-is-final'),
+    credit: same('void-is-final'),
     edit_financial: same('void-is-final'),
     edit_non_financial: same('void-is-final'),
     edit_fixed: same('void-is-final'),
@@ -71,6 +75,8 @@ async function perform(api: Client, action: Action, invoice: any): Promise<Reply
       return api.post(`${url}/${action}`);
     case 'delete':
       return api.delete(url);
+    case 'credit':
+      return api.post('/v1/credit-notes', { invoice_id: invoice.id, reason: 'goodwill', lines: [{ description: 'Goodwill', quantity: '1', unit_price: '2.00' }] });
     case 'record_payment':
       return api.post(`${url}/payments`, { amount: '1.00', date: '2026-02-01', method: 'card' });
     case 'refund_payment': {

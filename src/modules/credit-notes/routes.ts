@@ -1,14 +1,34 @@
 import type { Static } from '@sinclair/typebox';
 import { requestContext, type App, type AppDeps } from '../../http/app.js';
 import { decodeCursor, toPage } from '../../http/request-context.js';
-import { notFound } from '../../shared/errors.js';
-import { CreditNoteListQuery, CreditNoteParams, CreditNoteSchema } from './schemas.js';
+import { IfMatchHeaders } from '../../http/schema-helpers.js';
+import { etagFor } from '../../http/request-context.js';
+import { presentInvoice, writeOptions } from '../invoices/routes.js';
+import { InvoiceSchema } from '../invoices/schemas.js';
+import { Type } from '@sinclair/typebox';
+import { CreditNoteCreateSchema, CreditNoteListQuery, CreditNoteParams, CreditNoteSchema } from './schemas.js';
 import { creditNoteStore } from './store.js';
 
 const tags = ['credit-notes'];
 
-/** Credit notes are created by POST /v1/invoices/{id}/revise; here they are read. */
-export async function creditNoteRoutes(app: App, { database }: AppDeps) {
+/** Credit notes: issued here (partial credits) or by POST /v1/invoices/{id}/revise (full credit). */
+export async function creditNoteRoutes(app: App, { database, services }: AppDeps) {
+  app.post('/credit-notes', {
+    config: { scope: 'invoices:write' },
+    schema: {
+      tags,
+      summary: "Issue a credit note against a finalized invoice; it reduces the invoice's balance. If-Match applies to the invoice.",
+      headers: IfMatchHeaders,
+      body: CreditNoteCreateSchema,
+      response: { 201: Type.Intersect([CreditNoteSchema, Type.Object({ invoice: InvoiceSchema })]) },
+    },
+  }, async (request, reply) => {
+    const result = await services.creditNotes.create(requestContext(request), request.body, { ...writeOptions(request), dryRun: false });
+    reply.header('location', `/v1/credit-notes/${result.creditNote.id}`);
+    reply.header('etag', etagFor(result.invoice.version));
+    return reply.status(201).send({ ...result.creditNote, invoice: presentInvoice(result.invoice) });
+  });
+
   app.get('/credit-notes', {
     config: { scope: 'invoices:read' },
     schema: { tags, summary: 'List credit notes, newest first; filter by invoice_id', querystring: CreditNoteListQuery },
@@ -27,8 +47,6 @@ export async function creditNoteRoutes(app: App, { database }: AppDeps) {
     config: { scope: 'invoices:read' },
     schema: { tags, summary: 'Get a credit note', params: CreditNoteParams, response: { 200: CreditNoteSchema } },
   }, async (request) => {
-    const note = await creditNoteStore.find(database.db, requestContext(request).auth.tenantId, request.params.id);
-    if (!note) throw notFound('credit note', request.params.id);
-    return note;
+    return services.creditNotes.get(requestContext(request), request.params.id);
   });
 }

@@ -1,5 +1,5 @@
-import { Type } from '@sinclair/typebox';
-import { DecimalOutput, IdString, ListQuery, Nullable, Timestamp } from '../../http/schema-helpers.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { DecimalInput, DecimalOutput, IdString, ListQuery, Nullable, NullableText, Timestamp } from '../../http/schema-helpers.js';
 
 export const CreditNoteSchema = Type.Object({
   id: Type.String(),
@@ -30,3 +30,25 @@ export const CreditNoteSchema = Type.Object({
 
 export const CreditNoteListQuery = Type.Object({ ...ListQuery, invoice_id: Type.Optional(IdString) }, { additionalProperties: false });
 export const CreditNoteParams = Type.Object({ id: IdString });
+
+export const CreditNoteCreateSchema = Type.Object(
+  {
+    invoice_id: IdString,
+    reason: Type.String({ minLength: 1, maxLength: 500 }),
+    lines: Type.Array(
+      Type.Object(
+        {
+          description: Type.Optional(NullableText(2000)),
+          quantity: DecimalInput,
+          unit: Type.Optional(NullableText(32)),
+          unit_price: DecimalInput,
+          tax_rate: Type.Optional(Nullable(DecimalInput)),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 200 },
+    ),
+  },
+  { additionalProperties: false, description: 'A partial credit against a finalized invoice; amounts are positive and reduce its balance.' },
+);
+export type CreditNoteCreate = Static<typeof CreditNoteCreateSchema>;

@@ -22,6 +22,8 @@ export const lifecycleActions = [
   'record_payment',
   'refund_payment',
   'revise',
+  /** Issue a (partial) credit note against the invoice. */
+  'credit',
   /** Lines, amounts, dates, parties, currency, memo… anything that changes what is owed or shown as owed. */
   'edit_financial',
   /** internal_note, metadata, custom_fields, external_refs. */
@@ -58,6 +60,7 @@ export const lifecycleTable: Record<InvoiceStatus, Record<LifecycleAction, Cell>
     record_payment: { rule: 'payment-requires-open', detail: 'A draft takes no payments.', instead: 'finalize' },
     refund_payment: { rule: 'payment-requires-open', detail: 'A draft has no payments to refund.' },
     revise: { rule: 'revise-requires-finalized', detail: 'A draft is edited directly, not revised.', instead: 'PATCH the draft' },
+    credit: { rule: 'credit-requires-finalized', detail: 'A draft is edited directly, not credited.', instead: 'PATCH the draft' },
     edit_financial: 'allow',
     edit_non_financial: 'allow',
     edit_fixed: 'allow',
@@ -69,6 +72,7 @@ export const lifecycleTable: Record<InvoiceStatus, Record<LifecycleAction, Cell>
     record_payment: 'allow',
     refund_payment: 'allow',
     revise: 'allow',
+    credit: 'allow',
     edit_financial: {
       until_paid: 'allow',
       draft_only: {
@@ -87,6 +91,7 @@ export const lifecycleTable: Record<InvoiceStatus, Record<LifecycleAction, Cell>
     record_payment: { rule: 'invoice-already-paid', detail: 'The invoice is already paid in full.' },
     refund_payment: 'allow',
     revise: 'allow',
+    credit: 'allow',
     edit_financial: {
       rule: 'paid-invoice-financial-fields',
       detail: "A paid invoice's financial fields cannot change; only internal_note, metadata, custom_fields and external_refs can.",
@@ -123,7 +128,7 @@ export function verdictFor(invoice: Invoice, action: LifecycleAction, policy: Ed
     return { allowed: false, rule: 'credit-exceeds-invoice', detail: `The invoice already carries credits of ${invoice.amount_credited}; a revision credits it in full.` };
   }
   const pendingRevision = invoice.revised_by !== null && invoice.status !== 'void';
-  if (pendingRevision && (action === 'edit_financial' || action === 'revise' || action === 'record_payment')) {
+  if (pendingRevision && (action === 'edit_financial' || action === 'revise' || action === 'credit' || action === 'record_payment')) {
     return {
       allowed: false,
       rule: 'revision-pending',
