@@ -76,8 +76,7 @@ describe('payments', () => {
     assert.equal(full.invoice.balance, '100.00');
     expectProblem(await api.post(`/v1/invoices/${invoice.id}/payments/${payment.id}/refund`), 422, 'refund-exceeds-payment');
     expectProblem(await api.post(`/v1/invoices/${invoice.id}/payments/pay_unknown/refund`), 404, 'not-found');
-    const types = await eventTypes(invoice.id);
-    assert.equal(types.filter((type) => type === 'payment.refunded').length, 2);
+    assert.deepEqual((await eventTypes(invoice.id)).slice(2), ['payment.created', 'invoice.paid', 'payment.refunded', 'invoice.reopened', 'payment.refunded']);
   });
 
   test('amounts are exact decimals in the currency minor unit; zero, negative and sub-cent amounts are 400', async () => {

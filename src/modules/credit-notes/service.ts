@@ -4,7 +4,7 @@ import { newId } from '../../shared/ids.js';
 import { Dec } from '../../shared/money.js';
 import { nowIso, todayDate } from '../../shared/time.js';
 import { diffInvoices } from '../invoices/domain/diff.js';
-import { assertAllowed, settled } from '../invoices/domain/lifecycle.js';
+import { assertAllowed, settled, settlementEvents } from '../invoices/domain/lifecycle.js';
 import type { Invoice } from '../invoices/domain/model.js';
 import type { InvoiceService } from '../invoices/service.js';
 import { formatSequenceNumber, nextInSequence } from '../tenants/sequences.js';
@@ -31,6 +31,7 @@ export function createCreditNoteService(invoices: InvoiceService) {
         await recordVersion(tx, ctx, before, after, {
           action: 'credit',
           eventType: 'credit_note.created',
+          alsoEmit: settlementEvents(before, after),
           changes,
           eventData: { credit_note_id: creditNote.id, credit_note_total: creditNote.total },
         }, input.reason);

@@ -4,7 +4,7 @@ import { newId } from '../../shared/ids.js';
 import { Dec, formatAmount } from '../../shared/money.js';
 import { isValidBusinessDate, nowIso } from '../../shared/time.js';
 import { diffInvoices } from '../invoices/domain/diff.js';
-import { assertAllowed, settled } from '../invoices/domain/lifecycle.js';
+import { assertAllowed, settled, settlementEvents } from '../invoices/domain/lifecycle.js';
 import type { Invoice } from '../invoices/domain/model.js';
 import type { InvoiceService } from '../invoices/service.js';
 import { assertNoOverpayment, parsePaymentAmount, refunded, type Payment } from './domain.js';
@@ -61,7 +61,7 @@ export function createPaymentService(invoices: InvoiceService) {
         await recordVersion(tx, ctx, before, after, {
           action: 'payment',
           eventType: 'payment.created',
-          alsoEmit: before.status !== 'paid' && after.status === 'paid' ? ['invoice.paid'] : [],
+          alsoEmit: settlementEvents(before, after),
           changes,
           eventData: { payment_id: payment.id, amount: payment.amount },
         }, options.reason ?? null);
@@ -89,6 +89,7 @@ export function createPaymentService(invoices: InvoiceService) {
         await recordVersion(tx, ctx, before, after, {
           action: 'refund',
           eventType: 'payment.refunded',
+          alsoEmit: settlementEvents(before, after),
           changes,
           eventData: { payment_id: payment.id, amount: formatAmount(refund.amount, before.currency) },
         }, input.reason ?? options.reason ?? null);

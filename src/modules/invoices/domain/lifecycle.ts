@@ -177,3 +177,10 @@ export function settled(invoice: Invoice, figures: { amountPaid: Dec; amountCred
     balance: formatAmount(balance, currency),
   };
 }
+
+/** The outbox events a settlement's status change adds: invoice.paid, or invoice.reopened after a refund. */
+export function settlementEvents(before: Invoice, after: Invoice): string[] {
+  if (before.status !== 'paid' && after.status === 'paid') return ['invoice.paid'];
+  if (before.status === 'paid' && after.status === 'open') return ['invoice.reopened'];
+  return [];
+}
