@@ -254,8 +254,10 @@ describe('revise and credit notes', () => {
     assert.deepEqual(listed.data.map((item: any) => item.id), [note.id]);
 
     // While the revision is pending, the original takes no payments, edits or second revision.
-    expectProblem(await api.post(`/v1/invoices/${open.id}/revise`), 422);
-    expectProblem(await api.post(`/v1/invoices/${open.id}/payments`, { amount: '1', date: '2026-01-01', method: 'cash' }), 422);
+    expectProblem(await api.post(`/v1/invoices/${open.id}/revise`), 422, 'revision-pending');
+    expectProblem(await api.post(`/v1/invoices/${open.id}/payments`, { amount: '1', date: '2026-01-01', method: 'cash' }), 422, 'revision-pending');
+    expectProblem(await api.patch(`/v1/invoices/${open.id}`, { memo: 'changed' }), 422, 'draft-only-policy');
+    expectProblem(await api.post('/v1/credit-notes', { invoice_id: open.id, reason: 'x', lines: [{ quantity: '1', unit_price: '1' }] }), 422, 'revision-pending');
     expectProblem(await api.delete(`/v1/invoices/${revision.id}`), 422, 'revision-cannot-be-deleted');
 
     // The revision is a draft: financial edits are fine even under draft_only.
@@ -272,6 +274,21 @@ describe('revise and credit notes', () => {
       'invoice.created', 'invoice.finalized', 'credit_note.created', 'invoice.revised', 'invoice.voided',
     ]);
     await setPolicy('until_paid');
+  });
+
+  test('an invoice that already carries a partial credit is not revised (the revision credits in full)', async () => {
+    const open = await invoiceInState(api, 'open');
+    expectStatus(await api.post('/v1/credit-notes', { invoice_id: open.id, reason: 'discount', lines: [{ quantity: '1', unit_price: '5.00' }] }), 201);
+    expectProblem(await api.post(`/v1/invoices/${open.id}/revise`), 422, 'credit-exceeds-invoice');
+  });
+
+  test('the OpenAPI document lists the lifecycle, payment, credit-note and settings endpoints', async () => {
+    const doc = expectStatus(await api.get('/openapi.json'), 200);
+    for (const path of ['/v1/invoices/{id}/finalize', '/v1/invoices/{id}/void', '/v1/invoices/{id}/revise', '/v1/invoices/{id}/editability',
+      '/v1/invoices/{id}/payments', '/v1/invoices/{id}/payments/{paymentId}/refund', '/v1/credit-notes', '/v1/credit-notes/{id}', '/v1/tenant/settings']) {
+      assert.ok(doc.paths[path], `missing ${path}`);
+    }
+    assert.ok(doc.paths['/v1/invoices/{id}'].delete);
   });
 
   test('revising a paid invoice keeps its payment on the original; the payment can still be refunded after it is superseded', async () => {

@@ -124,9 +124,6 @@ export function verdictFor(invoice: Invoice, action: LifecycleAction, policy: Ed
   if (action === 'delete' && invoice.revision_of !== null) {
     return { allowed: false, rule: 'revision-cannot-be-deleted', detail: `This draft replaces ${invoice.revision_of}, which is already credited; finalize it to complete the correction.`, instead: 'finalize' };
   }
-  if (action === 'revise' && new Dec(invoice.amount_credited).gt(0)) {
-    return { allowed: false, rule: 'credit-exceeds-invoice', detail: `The invoice already carries credits of ${invoice.amount_credited}; a revision credits it in full.` };
-  }
   const pendingRevision = invoice.revised_by !== null && invoice.status !== 'void';
   if (pendingRevision && (action === 'edit_financial' || action === 'revise' || action === 'credit' || action === 'record_payment')) {
     return {
@@ -135,6 +132,9 @@ export function verdictFor(invoice: Invoice, action: LifecycleAction, policy: Ed
       detail: `This invoice was credited and is being replaced by revision ${invoice.revised_by}; change that draft instead.`,
       instead: `edit ${invoice.revised_by}`,
     };
+  }
+  if (action === 'revise' && new Dec(invoice.amount_credited).gt(0)) {
+    return { allowed: false, rule: 'credit-exceeds-invoice', detail: `The invoice already carries credits of ${invoice.amount_credited}; a revision credits it in full.` };
   }
   return verdict;
 }
