@@ -124,6 +124,18 @@ export interface EventsTable {
   created_at: string;
 }
 
+export interface InvoiceAttachmentsTable {
+  tenant_id: string;
+  invoice_id: string;
+  id: string;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  /** Hex sha256 of the bytes: the blob store key. */
+  sha256: string;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -132,4 +144,5 @@ export interface Database {
   invoice_lines: InvoiceLinesTable;
   audit_events: AuditEventsTable;
   events: EventsTable;
+  invoice_attachments: InvoiceAttachmentsTable;
 }

@@ -158,6 +158,15 @@ const LineOutput = Type.Object({
   gross_amount: DecimalOutput,
 });
 
+export const AttachmentOutput = Type.Object({
+  id: Type.String(),
+  filename: Type.String(),
+  content_type: Type.String({ description: 'Decided by sniffing the bytes, not by the client header or file name.' }),
+  size_bytes: Type.Integer(),
+  sha256: Type.String(),
+  created_at: Timestamp,
+});
+
 export const InvoiceSchema = Type.Object(
   {
     id: Type.String(),
@@ -181,6 +190,7 @@ export const InvoiceSchema = Type.Object(
     tax_mode: Type.String(),
     rounding_mode: Type.String(),
     lines: Type.Array(LineOutput),
+    attachments: Type.Array(AttachmentOutput),
     subtotal: DecimalOutput,
     discount_total: DecimalOutput,
     tax_total: DecimalOutput,
