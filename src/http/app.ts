@@ -20,6 +20,7 @@ import { createAttachmentService } from '../modules/attachments/service.js';
 import { createFilesystemBlobStore } from '../modules/attachments/blob-store.js';
 import { sendProblem } from './errors.js';
 import { parseJsonBody } from './json-body.js';
+import { installRepresentations } from './representation.js';
 import type { RequestContext } from './request-context.js';
 
 declare module 'fastify' {
@@ -102,6 +103,8 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
       done(error as Error, undefined);
     }
   });
+
+  installRepresentations(app as unknown as FastifyInstance);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

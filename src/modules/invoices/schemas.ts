@@ -12,6 +12,7 @@ import {
   Timestamp,
 } from '../../http/schema-helpers.js';
 import type { BillTo } from './domain/model.js';
+import { FieldsQuery } from '../../http/representation.js';
 
 /** Hard ceiling for one request's lines; the tenant-independent limit FOLIO_MAX_LINES may be lower. */
 export const maxLinesInRequest = 1000;
@@ -217,6 +218,7 @@ export const InvoiceListQuery = Type.Object(
     number: Type.Optional(Type.String({ maxLength: 64 })),
     reference: Type.Optional(Type.String({ maxLength: 140 })),
     updated_since: Type.Optional(Type.String({ format: 'date-time' })),
+    ...FieldsQuery,
   },
   { additionalProperties: false },
 );
