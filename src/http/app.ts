@@ -1,4 +1,3 @@
-import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -16,8 +15,7 @@ import { customerRoutes } from '../modules/customers/routes.js';
 import { createInvoiceService } from '../modules/invoices/service.js';
 import { invoiceRoutes } from '../modules/invoices/routes.js';
 import { attachmentRoutes } from '../modules/attachments/routes.js';
-import { createAttachmentService } from '../modules/attachments/service.js';
-import { createFilesystemBlobStore } from '../modules/attachments/blob-store.js';
+import { attachmentServiceFromConfig } from '../modules/attachments/service.js';
 import { sendProblem } from './errors.js';
 import { parseJsonBody } from './json-body.js';
 import { installRepresentations } from './representation.js';
@@ -60,16 +58,6 @@ function buildValidators() {
   const bodyAjv = addFormats(new Ajv({ ...common, coerceTypes: false }));
   const paramAjv = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
   return { bodyAjv, paramAjv };
-}
-
-export function createAttachmentServiceFor(config: Config, database: DatabaseHandle, services: AppServices) {
-  return createAttachmentService({
-    db: database.db,
-    invoices: services.invoices,
-    blobs: createFilesystemBlobStore(path.join(config.dataDir, 'blobs')),
-    maxAttachmentBytes: config.maxAttachmentBytes,
-    maxAttachmentsPerInvoice: config.maxAttachmentsPerInvoice,
-  });
 }
 
 export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: AppServices }): Promise<App> {
@@ -150,7 +138,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   await app.register(async (v1) => {
     await customerRoutes(v1 as unknown as App, routeDeps);
     await invoiceRoutes(v1 as unknown as App, routeDeps);
-    await attachmentRoutes(v1 as unknown as App, { ...routeDeps, attachments: createAttachmentServiceFor(config, database, services) });
+    await attachmentRoutes(v1 as unknown as App, { ...routeDeps, attachments: attachmentServiceFromConfig(config, database.db, services.invoices) });
   }, { prefix: '/v1' });
 
   return app as unknown as App;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { auditStore } from '../../src/modules/audit/store.js';
 import { expectProblem, expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
 import { multipartBody, pdfBytes, pngBytes } from '../helpers/multipart.js';
@@ -174,5 +175,32 @@ describe('attachments', () => {
       payload: `--${boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n--${boundary}--\r\n`,
     });
     assert.equal(reply.statusCode, 400, reply.body);
+  });
+
+  test('npm run folio -- blobs sweep deletes unreferenced bytes and stale staging files, keeps referenced ones', async () => {
+    const invoice = await createInvoice();
+    const kept = (await upload(invoice.id, { filename: 'keep.pdf', contentType: 'application/pdf', bytes: Buffer.concat([pdfBytes, randomBytes(100)]) })).json();
+    const dropped = (await upload(invoice.id, { filename: 'drop.pdf', contentType: 'application/pdf', bytes: Buffer.concat([pdfBytes, randomBytes(100)]) })).json();
+    expectStatus(await api.delete(`/v1/invoices/${invoice.id}/attachments/${dropped.id}`), 204);
+    fs.mkdirSync(path.join(blobsDir(), 'tmp'), { recursive: true });
+    fs.writeFileSync(path.join(blobsDir(), 'tmp', 'upload-crashed'), 'partial');
+    assert.ok(blobFiles().includes(dropped.sha256));
+
+    const run = (grace: string) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'blobs', 'sweep', '--grace-minutes', grace], {
+        env: { ...process.env, FOLIO_DATA_DIR: t.config.dataDir, DATABASE_URL: t.config.databaseUrl ?? '' },
+        encoding: 'utf8',
+      });
+    const young = run('60');
+    assert.equal(young.status, 0, young.stderr);
+    assert.ok(blobFiles().includes(dropped.sha256), 'younger than the grace period: kept');
+    const swept = run('0');
+    assert.equal(swept.status, 0, swept.stderr);
+    assert.match(swept.stdout, /swept \d+ unreferenced blobs/);
+    assert.ok(!blobFiles().includes(dropped.sha256), 'unreferenced bytes deleted');
+    assert.ok(blobFiles().includes(kept.sha256), 'referenced bytes kept');
+    assert.equal(stagingFiles().length, 0);
+    const download = await t.app.inject({ method: 'GET', url: `/v1/invoices/${invoice.id}/attachments/${kept.id}`, headers: { authorization: `Bearer ${api.key}` } });
+    assert.equal(download.statusCode, 200);
   });
 });

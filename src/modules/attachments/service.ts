@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { Readable } from 'node:stream';
+import type { Config } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import { assertIfMatch, type RequestContext, type WriteOptions } from '../../http/request-context.js';
 import { AppError, notFound } from '../../shared/errors.js';
@@ -7,7 +9,7 @@ import { nowIso } from '../../shared/time.js';
 import { diffInvoices } from '../invoices/domain/diff.js';
 import type { AttachmentMeta, Invoice } from '../invoices/domain/model.js';
 import type { InvoiceService } from '../invoices/service.js';
-import type { BlobStore } from './blob-store.js';
+import { createFilesystemBlobStore, type BlobStore } from './blob-store.js';
 import { sanitizeFilename } from './domain/filename.js';
 import { allowedContentTypes, SniffInspector } from './domain/sniff.js';
 import { attachmentStore } from './store.js';
@@ -173,6 +175,17 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
       return { blobsDeleted, bytesFreed, stagingDeleted };
     },
   };
+}
+
+/** The service as the app and the CLI build it: filesystem blobs under FOLIO_DATA_DIR/blobs. */
+export function attachmentServiceFromConfig(config: Config, db: Db, invoices: InvoiceService) {
+  return createAttachmentService({
+    db,
+    invoices,
+    blobs: createFilesystemBlobStore(path.join(config.dataDir, 'blobs')),
+    maxAttachmentBytes: config.maxAttachmentBytes,
+    maxAttachmentsPerInvoice: config.maxAttachmentsPerInvoice,
+  });
 }
 
 const tooMany = (max: number) =>
