@@ -41,6 +41,12 @@ export const FieldsQuery = {
   ),
 };
 
+/** For route schemas of opted-in routes: lists the XML media types in the OpenAPI document. */
+export const xmlContentTypes = {
+  consumes: ['application/json', 'application/xml'],
+  produces: ['application/json', 'application/xml'],
+};
+
 // ---------- ?fields= ----------
 
 export type FieldTree = Map<string, FieldTree | true>;

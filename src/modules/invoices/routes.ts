@@ -8,7 +8,7 @@ import { derivePaymentStatus } from './domain/payment-status.js';
 import { InvoiceIdParams, InvoiceListQuery, InvoiceSchema, InvoiceWriteSchema } from './schemas.js';
 import type { WriteResult } from './service.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { FieldsQuery } from '../../http/representation.js';
+import { FieldsQuery, xmlContentTypes } from '../../http/representation.js';
 import { invoiceListRepresentation, invoiceRepresentation } from './representation.js';
 
 const tags = ['invoices'];
@@ -55,6 +55,7 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
     headers: IfMatchHeaders,
     body: InvoiceWriteSchema,
     querystring: WriteQuery,
+    ...xmlContentTypes,
   });
 
   app.post('/invoices', {
@@ -69,7 +70,7 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
 
   app.get('/invoices', {
     config: { scope: 'invoices:read', representation: invoiceListRepresentation },
-    schema: { tags, summary: 'List invoices, newest first; filter by status, customer, number, reference, updated_since', querystring: InvoiceListQuery },
+    schema: { tags, summary: 'List invoices, newest first; filter by status, customer, number, reference, updated_since', querystring: InvoiceListQuery, produces: xmlContentTypes.produces },
   }, async (request) => {
     const page = await invoices.list(requestContext(request), request.query);
     return { ...page, data: page.data.map(presentInvoice) };
@@ -77,7 +78,7 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
 
   app.get('/invoices/:id', {
     config: { scope: 'invoices:read', representation: invoiceRepresentation },
-    schema: { tags, summary: 'Get an invoice', params: InvoiceIdParams, querystring: Type.Object(FieldsQuery), response: { 200: InvoiceSchema } },
+    schema: { tags, summary: 'Get an invoice', params: InvoiceIdParams, querystring: Type.Object(FieldsQuery), response: { 200: InvoiceSchema }, produces: xmlContentTypes.produces },
   }, async (request, reply) => {
     const invoice = await invoices.get(requestContext(request), request.params.id);
     const etag = etagFor(invoice.version);
