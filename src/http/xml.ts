@@ -65,8 +65,9 @@ export function parseXmlBody(text: string, rootName: string, bodySchema: TSchema
   let document: Record<string, unknown>;
   try {
     document = parser.parse(text) as Record<string, unknown>;
-  } catch {
-    throw malformed('The XML could not be read.');
+  } catch (error) {
+    // The parser's messages describe the document (e.g. "Maximum nested tags exceeded"), never our internals.
+    throw malformed(`The XML could not be read: ${String((error as Error)?.message ?? error).slice(0, 200)}`);
   }
   const roots = Object.keys(document).filter((key) => !key.startsWith('#'));
   if (roots.length !== 1 || roots[0] !== rootName) throw malformed(`The XML document element must be <${rootName}>.`);

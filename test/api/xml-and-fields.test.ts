@@ -96,6 +96,14 @@ describe('XML bodies', () => {
     assert.deepEqual(comparable(patchedXml), comparable(patchedJson));
   });
 
+  test('an XML PUT gives the same invoice as the JSON PUT', async () => {
+    const a = expectStatus(await api.post('/v1/invoices', { currency: 'EUR' }), 201);
+    const b = expectStatus(await api.post('/v1/invoices', { currency: 'EUR' }), 201);
+    const putJson = expectStatus(await api.put(`/v1/invoices/${a.id}`, jsonBody), 200);
+    const putXml = expectStatus(await sendXml('PUT', `/v1/invoices/${b.id}`, xmlBody), 200);
+    assert.deepEqual(comparable(putXml), comparable(putJson));
+  });
+
   test('Accept: application/xml answers with the same model as XML', async () => {
     const created = expectStatus(await api.post('/v1/invoices', jsonBody), 201);
     const reply = await api.get(`/v1/invoices/${created.id}`, { accept: 'application/xml' });

@@ -62,6 +62,8 @@ describe('XML mapping', () => {
   test('DOCTYPE and unknown entities are refused', () => {
     assert.throws(() => parseXmlBody('<!DOCTYPE invoice><invoice/>', 'invoice', InvoiceWriteSchema), /DOCTYPE/);
     assert.throws(() => parseXmlBody('<invoice><memo>&foo;</memo></invoice>', 'invoice', InvoiceWriteSchema), /Unknown entity/);
+    const deep = `<invoice><memo>${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</memo></invoice>`;
+    assert.throws(() => parseXmlBody(deep, 'invoice', InvoiceWriteSchema), (error: any) => error.status === 400, 'deep nesting is a 400, not a stack overflow');
     assert.deepEqual(parseXmlBody('<invoice><memo>&#x41;&amp;#65;</memo></invoice>', 'invoice', InvoiceWriteSchema), { memo: 'A&#65;' });
   });
 });
