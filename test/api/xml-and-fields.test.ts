@@ -196,5 +196,10 @@ describe('?fields=', () => {
     assert.equal(page.data.length, 2);
     for (const item of page.data) assert.deepEqual(Object.keys(item).sort(), ['id', 'total']);
     assert.equal(typeof page.has_more, 'boolean');
+    const asXml = await api.get('/v1/invoices?limit=2&fields=total', { accept: 'application/xml' });
+    const parsed = new XMLParser({ parseTagValue: false }).parse(asXml.text);
+    assert.equal(parsed.invoice_list.data.invoice.length, 2);
+    assert.deepEqual(Object.keys(parsed.invoice_list.data.invoice[0]), ['id', 'total']);
+    assert.equal(parsed.invoice_list.has_more, 'true');
   });
 });
