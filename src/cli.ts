@@ -2,10 +2,13 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { createApiKey } from './modules/tenants/service.js';
+import { createInvoiceService } from './modules/invoices/service.js';
+import { attachmentServiceFromConfig } from './modules/attachments/service.js';
 
 const usage = `Usage:
   npm run folio -- keys create --tenant NAME [--scopes invoices:read,invoices:write] [--currency EUR]
-  npm run folio -- migrate`;
+  npm run folio -- migrate
+  npm run folio -- blobs sweep [--grace-minutes 60]`;
 
 async function main(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
@@ -14,6 +17,23 @@ async function main(argv: string[]): Promise<number> {
     const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
     await database.close();
     console.log(`migrated (${database.engine})`);
+    return 0;
+  }
+  if (group === 'blobs' && command === 'sweep') {
+    const { values } = parseArgs({ args: rest, options: { 'grace-minutes': { type: 'string' } } });
+    const graceMinutes = Number(values['grace-minutes'] ?? 60);
+    if (!Number.isFinite(graceMinutes) || graceMinutes < 0) {
+      console.error(usage);
+      return 2;
+    }
+    const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+    try {
+      const invoices = createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice });
+      const swept = await attachmentServiceFromConfig(config, database.db, invoices).sweep(graceMinutes * 60_000);
+      console.log(`swept ${swept.blobsDeleted} unreferenced blobs (${swept.bytesFreed} bytes) and ${swept.stagingDeleted} staging files`);
+    } finally {
+      await database.close();
+    }
     return 0;
   }
   if (group === 'keys' && command === 'create') {

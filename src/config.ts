@@ -14,6 +14,10 @@ export interface Config {
   logLevel: string;
   /** Refuse invoices with more lines than this (a hard size limit). */
   maxLinesPerInvoice: number;
+  /** Largest attachment accepted (bytes); a larger upload is a 413 and nothing is stored. */
+  maxAttachmentBytes: number;
+  /** Most attachments one invoice may hold. */
+  maxAttachmentsPerInvoice: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -34,5 +38,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: intFromEnv(env, 'FOLIO_BODY_LIMIT_BYTES', 2 * 1024 * 1024),
     logLevel: env.FOLIO_LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     maxLinesPerInvoice: intFromEnv(env, 'FOLIO_MAX_LINES', 1000),
+    maxAttachmentBytes: intFromEnv(env, 'FOLIO_MAX_ATTACHMENT_BYTES', 25 * 1024 * 1024),
+    maxAttachmentsPerInvoice: intFromEnv(env, 'FOLIO_MAX_ATTACHMENTS', 100),
   };
 }

@@ -192,6 +192,24 @@ CREATE INDEX events_by_tenant ON events (tenant_id, seq);
 `,
   },
   { name: '0002_lifecycle', sql: lifecycleSql('TEXT') },
+  {
+    name: '0004_attachments',
+    sql: `
+CREATE TABLE invoice_attachments (
+  tenant_id TEXT NOT NULL,
+  invoice_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  filename TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, invoice_id, id),
+  FOREIGN KEY (tenant_id, invoice_id) REFERENCES invoices (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX invoice_attachments_by_sha256 ON invoice_attachments (sha256);
+`,
+  },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -325,4 +343,22 @@ CREATE TABLE events (
 `,
   },
   { name: '0002_lifecycle', sql: lifecycleSql('NUMERIC') },
+  {
+    name: '0004_attachments',
+    sql: `
+CREATE TABLE invoice_attachments (
+  tenant_id TEXT NOT NULL,
+  invoice_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  filename TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size_bytes BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, invoice_id, id),
+  FOREIGN KEY (tenant_id, invoice_id) REFERENCES invoices (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX invoice_attachments_by_sha256 ON invoice_attachments (sha256);
+`,
+  },
 ];

@@ -164,6 +164,18 @@ export interface CreditNotesTable {
   created_at: string;
 }
 
+export interface InvoiceAttachmentsTable {
+  tenant_id: string;
+  invoice_id: string;
+  id: string;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  /** Hex sha256 of the bytes: the blob store key. */
+  sha256: string;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -175,4 +187,5 @@ export interface Database {
   number_sequences: NumberSequencesTable;
   payments: PaymentsTable;
   credit_notes: CreditNotesTable;
+  invoice_attachments: InvoiceAttachmentsTable;
 }

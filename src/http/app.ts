@@ -21,8 +21,11 @@ import { paymentRoutes } from '../modules/payments/routes.js';
 import { creditNoteRoutes } from '../modules/credit-notes/routes.js';
 import { createCreditNoteService } from '../modules/credit-notes/service.js';
 import { tenantSettingsRoutes } from '../modules/tenants/settings.js';
+import { attachmentRoutes } from '../modules/attachments/routes.js';
+import { attachmentServiceFromConfig } from '../modules/attachments/service.js';
 import { sendProblem } from './errors.js';
 import { parseJsonBody } from './json-body.js';
+import { installRepresentations } from './representation.js';
 import type { RequestContext } from './request-context.js';
 
 declare module 'fastify' {
@@ -107,6 +110,8 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     }
   });
 
+  installRepresentations(app as unknown as FastifyInstance);
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -155,6 +160,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await paymentRoutes(v1 as unknown as App, routeDeps);
     await creditNoteRoutes(v1 as unknown as App, routeDeps);
     await tenantSettingsRoutes(v1 as unknown as App, routeDeps);
+    await attachmentRoutes(v1 as unknown as App, { ...routeDeps, attachments: attachmentServiceFromConfig(config, database.db, services.invoices) });
   }, { prefix: '/v1' });
 
   return app as unknown as App;

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldError, type ProblemType } from '../shared/errors.js';
+import { prefersXml, problemAsXml } from './representation.js';
 
 interface AjvLikeError {
   instancePath: string;
@@ -96,5 +97,8 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   if (appError.status === 401) reply.header('www-authenticate', 'Bearer');
   const body = appError.toProblem(request.url.split('?')[0]);
   body.request_id = request.id;
+  if (prefersXml(request.headers.accept)) {
+    return reply.status(appError.status).type('application/problem+xml; charset=utf-8').serializer(problemAsXml).send(body);
+  }
   return reply.status(appError.status).type('application/problem+json').serializer(JSON.stringify).send(body);
 }

@@ -8,6 +8,8 @@ import { derivePaymentStatus } from './domain/payment-status.js';
 import { InvoiceIdParams, InvoiceListQuery, InvoiceSchema, InvoiceWriteSchema } from './schemas.js';
 import type { WriteResult } from './service.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FieldsQuery, xmlContentTypes } from '../../http/representation.js';
+import { invoiceListRepresentation, invoiceRepresentation } from './representation.js';
 
 const tags = ['invoices'];
 
@@ -17,7 +19,7 @@ export function presentInvoice(invoice: Invoice) {
 }
 
 const WriteQuery = Type.Object(
-  { dry_run: Type.Optional(Type.Boolean({ description: 'Return the result and the diff, write nothing.' })) },
+  { dry_run: Type.Optional(Type.Boolean({ description: 'Return the result and the diff, write nothing.' })), ...FieldsQuery },
   { additionalProperties: true },
 );
 
@@ -53,10 +55,11 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
     headers: IfMatchHeaders,
     body: InvoiceWriteSchema,
     querystring: WriteQuery,
+    ...xmlContentTypes,
   });
 
   app.post('/invoices', {
-    config: { scope: 'invoices:write' },
+    config: { scope: 'invoices:write', representation: invoiceRepresentation },
     schema: { ...writeSchema('Create a draft invoice'), response: { 201: InvoiceSchema } },
   }, async (request, reply) => {
     const options = writeOptions(request);
@@ -66,16 +69,16 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
   });
 
   app.get('/invoices', {
-    config: { scope: 'invoices:read' },
-    schema: { tags, summary: 'List invoices, newest first; filter by status, customer, number, reference, updated_since', querystring: InvoiceListQuery },
+    config: { scope: 'invoices:read', representation: invoiceListRepresentation },
+    schema: { tags, summary: 'List invoices, newest first; filter by status, customer, number, reference, updated_since', querystring: InvoiceListQuery, produces: xmlContentTypes.produces },
   }, async (request) => {
     const page = await invoices.list(requestContext(request), request.query);
     return { ...page, data: page.data.map(presentInvoice) };
   });
 
   app.get('/invoices/:id', {
-    config: { scope: 'invoices:read' },
-    schema: { tags, summary: 'Get an invoice', params: InvoiceIdParams, response: { 200: InvoiceSchema } },
+    config: { scope: 'invoices:read', representation: invoiceRepresentation },
+    schema: { tags, summary: 'Get an invoice', params: InvoiceIdParams, querystring: Type.Object(FieldsQuery), response: { 200: InvoiceSchema }, produces: xmlContentTypes.produces },
   }, async (request, reply) => {
     const invoice = await invoices.get(requestContext(request), request.params.id);
     const etag = etagFor(invoice.version);
@@ -85,7 +88,7 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
   });
 
   app.patch('/invoices/:id', {
-    config: { scope: 'invoices:write' },
+    config: { scope: 'invoices:write', representation: invoiceRepresentation },
     schema: {
       ...writeSchema('Update an invoice: absent fields unchanged, null clears; lines as a full set or as operations'),
       params: InvoiceIdParams,
@@ -98,7 +101,7 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
   });
 
   app.put('/invoices/:id', {
-    config: { scope: 'invoices:write' },
+    config: { scope: 'invoices:write', representation: invoiceRepresentation },
     schema: {
       ...writeSchema('Replace the editable representation of an invoice: absent fields are reset'),
       params: InvoiceIdParams,

@@ -12,6 +12,7 @@ import {
   Timestamp,
 } from '../../http/schema-helpers.js';
 import type { BillTo } from './domain/model.js';
+import { FieldsQuery } from '../../http/representation.js';
 
 /** Hard ceiling for one request's lines; the tenant-independent limit FOLIO_MAX_LINES may be lower. */
 export const maxLinesInRequest = 1000;
@@ -158,6 +159,15 @@ const LineOutput = Type.Object({
   gross_amount: DecimalOutput,
 });
 
+export const AttachmentOutput = Type.Object({
+  id: Type.String(),
+  filename: Type.String(),
+  content_type: Type.String({ description: 'Decided by sniffing the bytes, not by the client header or file name.' }),
+  size_bytes: Type.Integer(),
+  sha256: Type.String(),
+  created_at: Timestamp,
+});
+
 export const InvoiceSchema = Type.Object(
   {
     id: Type.String(),
@@ -181,6 +191,7 @@ export const InvoiceSchema = Type.Object(
     tax_mode: Type.String(),
     rounding_mode: Type.String(),
     lines: Type.Array(LineOutput),
+    attachments: Type.Array(AttachmentOutput),
     subtotal: DecimalOutput,
     discount_total: DecimalOutput,
     tax_total: DecimalOutput,
@@ -209,6 +220,7 @@ export const InvoiceListQuery = Type.Object(
     number: Type.Optional(Type.String({ maxLength: 64 })),
     reference: Type.Optional(Type.String({ maxLength: 140 })),
     updated_since: Type.Optional(Type.String({ format: 'date-time' })),
+    ...FieldsQuery,
   },
   { additionalProperties: false },
 );

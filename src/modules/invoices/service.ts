@@ -64,6 +64,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
       tax_mode: 'exclusive',
       rounding_mode: 'half_up',
       lines: [],
+      attachments: [],
       subtotal: '0',
       discount_total: '0',
       tax_total: '0',

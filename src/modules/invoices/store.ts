@@ -1,7 +1,7 @@
 import type { DbOrTx, Engine } from '../../db/database.js';
 import { lockForUpdate } from '../../db/database.js';
-import type { InvoiceLinesTable, InvoicesTable } from '../../db/schema.js';
-import type { Invoice, InvoiceLine, InvoiceStatus } from './domain/model.js';
+import type { InvoiceAttachmentsTable, InvoiceLinesTable, InvoicesTable } from '../../db/schema.js';
+import type { AttachmentMeta, Invoice, InvoiceLine, InvoiceStatus } from './domain/model.js';
 import type { TaxMode } from './domain/totals.js';
 import type { RoundingMode } from '../../shared/money.js';
 
@@ -12,7 +12,7 @@ const parseJson = <T>(text: string | null): T | null => (text === null ? null : 
 /** PostgreSQL NUMERIC may come back as "10.5000" for a value stored as "10.5"; text keeps it. */
 const decimalText = (value: string | number) => String(value);
 
-export function rowToInvoice(row: InvoicesTable, lineRows: InvoiceLinesTable[]): Invoice {
+export function rowToInvoice(row: InvoicesTable, lineRows: InvoiceLinesTable[], attachmentRows: InvoiceAttachmentsTable[] = []): Invoice {
   return {
     id: row.id,
     object: 'invoice',
@@ -35,6 +35,7 @@ export function rowToInvoice(row: InvoicesTable, lineRows: InvoiceLinesTable[]):
     tax_mode: row.tax_mode as TaxMode,
     rounding_mode: row.rounding_mode as RoundingMode,
     lines: lineRows.map(rowToLine),
+    attachments: attachmentRows.map(rowToAttachment),
     subtotal: decimalText(row.subtotal),
     discount_total: decimalText(row.discount_total),
     tax_total: decimalText(row.tax_total),
@@ -51,6 +52,56 @@ export function rowToInvoice(row: InvoicesTable, lineRows: InvoiceLinesTable[]):
     revision_of: row.revision_of ?? null,
     revised_by: row.revised_by ?? null,
   };
+}
+
+function rowToAttachment(row: InvoiceAttachmentsTable): AttachmentMeta {
+  return {
+    id: row.id,
+    filename: row.filename,
+    content_type: row.content_type,
+    size_bytes: Number(row.size_bytes),
+    sha256: row.sha256,
+    created_at: row.created_at,
+  };
+}
+
+function attachmentToRow(tenantId: string, invoiceId: string, attachment: AttachmentMeta): InvoiceAttachmentsTable {
+  return { tenant_id: tenantId, invoice_id: invoiceId, ...attachment };
+}
+
+/** Attachments of some invoices, oldest first, grouped by invoice id. */
+async function attachmentsByInvoice(db: DbOrTx, tenantId: string, invoiceIds: string[]): Promise<Map<string, InvoiceAttachmentsTable[]>> {
+  const byInvoice = new Map<string, InvoiceAttachmentsTable[]>();
+  if (invoiceIds.length === 0) return byInvoice;
+  const rows = await db
+    .selectFrom('invoice_attachments')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('invoice_id', 'in', invoiceIds)
+    .orderBy('invoice_id')
+    .orderBy('id')
+    .execute();
+  for (const row of rows) byInvoice.set(row.invoice_id, [...(byInvoice.get(row.invoice_id) ?? []), row]);
+  return byInvoice;
+}
+
+/** Inserts added and deletes removed attachment rows (attachments are never edited in place). */
+async function syncAttachments(db: DbOrTx, tenantId: string, before: AttachmentMeta[], after: Invoice): Promise<void> {
+  const beforeIds = new Set(before.map((attachment) => attachment.id));
+  const afterIds = new Set(after.attachments.map((attachment) => attachment.id));
+  const removed = before.filter((attachment) => !afterIds.has(attachment.id)).map((attachment) => attachment.id);
+  if (removed.length > 0) {
+    await db
+      .deleteFrom('invoice_attachments')
+      .where('tenant_id', '=', tenantId)
+      .where('invoice_id', '=', after.id)
+      .where('id', 'in', removed)
+      .execute();
+  }
+  const added = after.attachments.filter((attachment) => !beforeIds.has(attachment.id));
+  if (added.length > 0) {
+    await db.insertInto('invoice_attachments').values(added.map((attachment) => attachmentToRow(tenantId, after.id, attachment))).execute();
+  }
 }
 
 function rowToLine(row: InvoiceLinesTable): InvoiceLine {
@@ -167,7 +218,8 @@ export const invoiceStore = {
       .where('invoice_id', '=', id)
       .orderBy('position')
       .execute();
-    return rowToInvoice(row, lines);
+    const attachments = await attachmentsByInvoice(db, tenantId, [id]);
+    return rowToInvoice(row, lines, attachments.get(id));
   },
 
   async list(db: DbOrTx, tenantId: string, filter: InvoiceListFilter): Promise<Invoice[]> {
@@ -194,12 +246,14 @@ export const invoiceStore = {
       list.push(line);
       byInvoice.set(line.invoice_id, list);
     }
-    return rows.map((row) => rowToInvoice(row, byInvoice.get(row.id) ?? []));
+    const attachments = await attachmentsByInvoice(db, tenantId, rows.map((row) => row.id));
+    return rows.map((row) => rowToInvoice(row, byInvoice.get(row.id) ?? [], attachments.get(row.id)));
   },
 
   async insert(db: DbOrTx, tenantId: string, invoice: Invoice): Promise<void> {
     await db.insertInto('invoices').values(invoiceToRow(tenantId, invoice)).execute();
     await insertLines(db, tenantId, invoice.id, invoice.lines);
+    await syncAttachments(db, tenantId, [], invoice);
   },
 
   /**
@@ -247,9 +301,11 @@ export const invoiceStore = {
         .execute();
     }
     await insertLines(db, tenantId, after.id, added);
+    await syncAttachments(db, tenantId, before.attachments, after);
   },
 
   async delete(db: DbOrTx, tenantId: string, id: string): Promise<void> {
+    await db.deleteFrom('invoice_attachments').where('tenant_id', '=', tenantId).where('invoice_id', '=', id).execute();
     await db.deleteFrom('invoice_lines').where('tenant_id', '=', tenantId).where('invoice_id', '=', id).execute();
     await db.deleteFrom('invoices').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
   },

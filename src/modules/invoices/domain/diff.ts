@@ -1,4 +1,4 @@
-import type { Invoice, InvoiceLine } from './model.js';
+import type { AttachmentMeta, Invoice, InvoiceLine } from './model.js';
 
 /**
  * Audit diffs. An invoice is compared as a "document": its fields minus the bookkeeping
@@ -22,10 +22,11 @@ export function toDocument(invoice: Invoice): JsonObject {
   const doc: JsonObject = {};
   for (const [key, value] of Object.entries(invoice)) {
     if (bookkeepingFields.has(key)) continue;
-    if (key === 'lines') {
-      const lines: JsonObject = {};
-      for (const line of value as InvoiceLine[]) lines[line.id] = withoutNulls(line as unknown as Json) as JsonObject;
-      doc.lines = lines;
+    if (key === 'lines' || key === 'attachments') {
+      // Keyed by id, so `/lines/lin_…/quantity` and `/attachments/att_…` stay meaningful.
+      const keyed: JsonObject = {};
+      for (const item of value as { id: string }[]) keyed[item.id] = withoutNulls(item as unknown as Json) as JsonObject;
+      doc[key] = keyed;
     } else {
       const cleaned = withoutNulls(value as Json);
       if (cleaned !== null) doc[key] = cleaned;
@@ -42,6 +43,9 @@ export function fromDocument(doc: JsonObject, bookkeeping: Pick<Invoice, 'id' | 
     if (key === 'lines') {
       const lines = Object.values((doc.lines ?? {}) as JsonObject).map((line) => fillLine(line as JsonObject, template));
       result.lines = lines.sort((a, b) => a.position - b.position);
+    } else if (key === 'attachments') {
+      const attachments = Object.values((doc.attachments ?? {}) as JsonObject) as unknown as AttachmentMeta[];
+      result.attachments = attachments.sort((a, b) => a.id.localeCompare(b.id));
     } else {
       result[key] = key in doc ? doc[key] : emptyValueFor(key, template[key as keyof Invoice]);
     }

@@ -66,6 +66,17 @@ export interface TaxBreakdownEntry {
   tax_amount: string;
 }
 
+/** A file attached to an invoice (metadata; the bytes live in the blob store under sha256). */
+export interface AttachmentMeta {
+  id: string;
+  filename: string;
+  /** Decided by sniffing the bytes, never taken from the client. */
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  created_at: string;
+}
+
 export interface Invoice {
   id: string;
   object: 'invoice';
@@ -88,6 +99,7 @@ export interface Invoice {
   tax_mode: TaxMode;
   rounding_mode: RoundingMode;
   lines: InvoiceLine[];
+  attachments: AttachmentMeta[];
   subtotal: string;
   discount_total: string;
   tax_total: string;

@@ -1,0 +1,75 @@
+import multipart from '@fastify/multipart';
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
+import { requestContext, type App, type AppDeps } from '../../http/app.js';
+import { etagFor } from '../../http/request-context.js';
+import { IfMatchHeaders, IdString } from '../../http/schema-helpers.js';
+import { AppError } from '../../shared/errors.js';
+import { AttachmentOutput, InvoiceIdParams } from '../invoices/schemas.js';
+import { writeOptions } from '../invoices/routes.js';
+import { contentDisposition } from './domain/filename.js';
+import { servedContentType } from './domain/sniff.js';
+import type { AttachmentService } from './service.js';
+
+const tags = ['attachments'];
+const AttachmentParams = Type.Object({ id: IdString, aid: IdString });
+
+/** POST/GET/DELETE /invoices/:id/attachments[/:aid]. Thin: parsing and headers only. */
+export async function attachmentRoutes(app: App, deps: AppDeps & { attachments: AttachmentService }) {
+  const { attachments, config } = deps;
+  // Parses multipart/form-data lazily: the file arrives as a stream, never buffered whole.
+  await app.register(multipart, {
+    limits: { fileSize: config.maxAttachmentBytes, files: 1, fields: 10, fieldSize: 1024, parts: 20, headerPairs: 100 },
+  });
+
+  app.post('/invoices/:id/attachments', {
+    config: { scope: 'invoices:write' },
+    schema: {
+      tags,
+      summary: 'Attach a file (multipart/form-data, one file part). The type is sniffed from the bytes.',
+      consumes: ['multipart/form-data'],
+      params: InvoiceIdParams,
+      headers: IfMatchHeaders,
+      response: { 201: AttachmentOutput },
+    },
+  }, async (request, reply) => {
+    if (!request.isMultipart()) {
+      throw new AppError('unsupported-media-type', 'Send the file as multipart/form-data with one file part.');
+    }
+    const part = await request.file();
+    if (!part) throw new AppError('validation-error', 'The multipart body holds no file part.', { errors: [{ pointer: '/file', detail: 'missing' }] });
+    const options = writeOptions(request);
+    const result = await attachments.add(requestContext(request), request.params.id, { filename: part.filename, stream: part.file }, options);
+    reply.header('etag', etagFor(result.invoice.version));
+    reply.header('location', `/v1/invoices/${result.invoice.id}/attachments/${result.attachment.id}`);
+    return reply.status(201).send(result.attachment);
+  });
+
+  app.get('/invoices/:id/attachments', {
+    config: { scope: 'invoices:read' },
+    schema: { tags, summary: "List an invoice's attachments (metadata)", params: InvoiceIdParams, response: { 200: Type.Object({ data: Type.Array(AttachmentOutput) }) } },
+  }, async (request) => ({ data: await attachments.list(requestContext(request), request.params.id) }));
+
+  app.get('/invoices/:id/attachments/:aid', {
+    config: { scope: 'invoices:read' },
+    schema: { tags, summary: "Download an attachment's bytes", params: AttachmentParams },
+  }, async (request, reply) => {
+    const { attachment, stream } = await attachments.open(requestContext(request), request.params.id, request.params.aid);
+    return (reply as FastifyReply)
+      .header('content-type', servedContentType(attachment.content_type))
+      .header('content-length', attachment.size_bytes)
+      .header('content-disposition', contentDisposition(attachment.filename))
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'; sandbox")
+      .header('etag', `"${attachment.sha256}"`)
+      .send(stream);
+  });
+
+  app.delete('/invoices/:id/attachments/:aid', {
+    config: { scope: 'invoices:write' },
+    schema: { tags, summary: 'Remove an attachment (a new invoice version; history keeps it)', params: AttachmentParams, headers: IfMatchHeaders },
+  }, async (request, reply) => {
+    const result = await attachments.remove(requestContext(request), request.params.id, request.params.aid, writeOptions(request));
+    return (reply as FastifyReply).header('etag', etagFor(result.invoice.version)).status(204).send();
+  });
+}
