@@ -95,6 +95,14 @@ async function perform(api: Client, action: Action, invoice: any): Promise<Reply
   }
 }
 
+/** Where an allowed action leaves the invoice (a 1.00 refund reopens a paid invoice; a 1.00 payment leaves it open). */
+function statusAfter(state: string, action: Action): string {
+  if (action === 'finalize') return 'open';
+  if (action === 'void') return 'void';
+  if (action === 'refund_payment' && state === 'paid') return 'open';
+  return state;
+}
+
 let t: TestApp;
 let api: Client;
 let admin: Client;
@@ -122,6 +130,9 @@ for (const policy of ['until_paid', 'draft_only'] as const) {
           const reply = await perform(api, action, invoice);
           if (want === 'ok') {
             assert.ok(reply.status >= 200 && reply.status < 300, `expected success, got ${reply.status}: ${reply.text.slice(0, 300)}`);
+            const stored = await api.get(`/v1/invoices/${invoice.id}`);
+            if (action === 'delete') assert.equal(stored.status, 404);
+            else assert.equal(stored.body.status, statusAfter(state, action), 'status after the action');
           } else {
             assert.equal(reply.status, 422, reply.text.slice(0, 300));
             assert.equal(reply.headers['content-type']?.toString().split(';')[0], 'application/problem+json');

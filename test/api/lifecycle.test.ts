@@ -218,6 +218,19 @@ describe('dry run', () => {
     assert.deepEqual(await events(open.id), eventsBefore);
   });
 
+  test('PUT ?dry_run=true previews a full replacement and writes nothing', async () => {
+    const draft = await invoiceInState(api, 'draft');
+    const trailBefore = await audit(draft.id);
+    const preview = expectStatus(await api.put(`/v1/invoices/${draft.id}?dry_run=true`, { currency: 'USD', lines: [{ quantity: '1', unit_price: '7.00' }] }), 200);
+    assert.equal(preview.dry_run, true);
+    assert.equal(preview.total, '7.00');
+    assert.equal(preview.due_date, null, 'PUT resets what it omits');
+    const stored = expectStatus(await api.get(`/v1/invoices/${draft.id}`), 200);
+    assert.equal(stored.version, draft.version);
+    assert.equal(stored.total, '120.00');
+    assert.deepEqual(await audit(draft.id), trailBefore);
+  });
+
   test('a dry run of a refused edit is refused the same way', async () => {
     const paid = await invoiceInState(api, 'paid');
     expectProblem(await api.patch(`/v1/invoices/${paid.id}?dry_run=true`, { memo: 'x' }), 422, 'paid-invoice-financial-fields');

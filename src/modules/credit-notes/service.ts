@@ -3,8 +3,8 @@ import { notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { Dec } from '../../shared/money.js';
 import { nowIso, todayDate } from '../../shared/time.js';
-import { diffInvoices } from '../invoices/domain/diff.js';
-import { assertAllowed, settled, settlementEvents } from '../invoices/domain/lifecycle.js';
+import { assertAllowed } from '../invoices/domain/lifecycle.js';
+import { recordSettlement } from '../invoices/settlement.js';
 import type { Invoice } from '../invoices/domain/model.js';
 import type { InvoiceService } from '../invoices/service.js';
 import { formatSequenceNumber, nextInSequence } from '../tenants/sequences.js';
@@ -14,7 +14,7 @@ import { creditNoteStore } from './store.js';
 
 /** Credit notes issued on their own (a revision issues its own through the lifecycle service). */
 export function createCreditNoteService(invoices: InvoiceService) {
-  const { loadForWrite, recordVersion, inTransaction, editPolicyOf } = invoices;
+  const { loadForWrite, inTransaction, editPolicyOf } = invoices;
   return {
     async create(ctx: RequestContext, input: CreditNoteCreate, options: WriteOptions = {}): Promise<{ creditNote: CreditNote; invoice: Invoice }> {
       let creditNote: CreditNote | undefined;
@@ -25,17 +25,11 @@ export function createCreditNoteService(invoices: InvoiceService) {
         const number = formatSequenceNumber('CN-', await nextInSequence(tx, ctx.auth.tenantId, 'credit_note'));
         creditNote = partialCreditFor(before, input.lines, { id: newId('crn'), number, reason: input.reason, issueDate: todayDate(), now });
         await creditNoteStore.insert(tx, ctx.auth.tenantId, creditNote);
-        const next = settled(before, { amountPaid: new Dec(before.amount_paid), amountCredited: new Dec(before.amount_credited).plus(creditNote.total) });
-        const after: Invoice = { ...next, version: before.version + 1, updated_at: now };
-        const changes = diffInvoices(before, after);
-        await recordVersion(tx, ctx, before, after, {
+        return recordSettlement(invoices, tx, ctx, before, { amountPaid: new Dec(before.amount_paid), amountCredited: new Dec(before.amount_credited).plus(creditNote.total) }, {
           action: 'credit',
           eventType: 'credit_note.created',
-          alsoEmit: settlementEvents(before, after),
-          changes,
           eventData: { credit_note_id: creditNote.id, credit_note_total: creditNote.total },
         }, input.reason);
-        return { invoice: after, changes, written: true };
       });
       if (!creditNote) throw new Error('credit note not written');
       return { creditNote, invoice: result.invoice };

@@ -7,7 +7,7 @@ import { fullCreditFor, type CreditNote } from '../credit-notes/domain.js';
 import { creditNoteStore } from '../credit-notes/store.js';
 import { formatSequenceNumber, nextInSequence } from '../tenants/sequences.js';
 import { tenantStore } from '../tenants/store.js';
-import { diffInvoices, toDocument } from './domain/diff.js';
+import { toDocument } from './domain/diff.js';
 import { editabilityOf, type Editability } from './domain/editability.js';
 import { assertAllowed, finalized, settled, voided } from './domain/lifecycle.js';
 import type { Invoice } from './domain/model.js';
@@ -22,13 +22,8 @@ import { invoiceStore } from './store.js';
 export function createLifecycleService(invoices: InvoiceService) {
   const { recordVersion, loadForWrite, inTransaction, editPolicyOf } = invoices;
 
-  /** Bumps the version, stamps the time, diffs and records: the common tail of every transition. */
-  async function commit(tx: Tx, ctx: RequestContext, before: Invoice, next: Invoice, record: Omit<VersionRecord, 'changes'>, options: WriteOptions): Promise<WriteResult> {
-    const after: Invoice = { ...next, version: before.version + 1, updated_at: nowIso() };
-    const changes = diffInvoices(before, after);
-    await recordVersion(tx, ctx, before, after, { ...record, changes }, options.reason ?? null);
-    return { invoice: after, changes, written: true };
-  }
+  const commit = (tx: Tx, ctx: RequestContext, before: Invoice, next: Invoice, record: Omit<VersionRecord, 'changes'>, options: WriteOptions) =>
+    invoices.recordChange(tx, ctx, before, next, record, options.reason ?? null);
 
   async function takeInvoiceNumber(tx: Tx, ctx: RequestContext, invoiceId: string): Promise<string> {
     const tenant = await tenantStore.findById(tx, ctx.auth.tenantId);

@@ -133,6 +133,14 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     }
   }
 
+  /** The tail of a use case that derives the next state itself: version + 1, timestamp, diff, recordVersion. */
+  async function recordChange(tx: Tx, ctx: RequestContext, before: Invoice, next: Invoice, record: Omit<VersionRecord, 'changes'>, reason: string | null): Promise<WriteResult> {
+    const after: Invoice = { ...next, version: before.version + 1, updated_at: nowIso() };
+    const changes = diffInvoices(before, after);
+    await recordVersion(tx, ctx, before, after, { ...record, changes }, reason);
+    return { invoice: after, changes, written: true };
+  }
+
   async function loadForWrite(tx: Tx, ctx: RequestContext, id: string, options: WriteOptions): Promise<Invoice> {
     const current = await invoiceStore.find(tx, engine, ctx.auth.tenantId, id, { lock: true });
     if (!current) throw notFound('invoice', id);
@@ -169,6 +177,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     db,
     engine,
     recordVersion,
+    recordChange,
     loadForWrite,
     inTransaction,
     editPolicyOf,

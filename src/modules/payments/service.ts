@@ -3,8 +3,8 @@ import { AppError, notFound, validationError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { Dec, formatAmount } from '../../shared/money.js';
 import { isValidBusinessDate, nowIso } from '../../shared/time.js';
-import { diffInvoices } from '../invoices/domain/diff.js';
-import { assertAllowed, settled, settlementEvents } from '../invoices/domain/lifecycle.js';
+import { assertAllowed } from '../invoices/domain/lifecycle.js';
+import { recordSettlement } from '../invoices/settlement.js';
 import type { Invoice } from '../invoices/domain/model.js';
 import type { InvoiceService } from '../invoices/service.js';
 import { assertNoOverpayment, parsePaymentAmount, refunded, type Payment } from './domain.js';
@@ -23,7 +23,7 @@ export interface PaymentResult {
  * status) written through the invoice service's recordVersion, with its audit and events.
  */
 export function createPaymentService(invoices: InvoiceService) {
-  const { loadForWrite, recordVersion, inTransaction, editPolicyOf } = invoices;
+  const { loadForWrite, inTransaction, editPolicyOf } = invoices;
 
   return {
     async create(ctx: RequestContext, invoiceId: string, input: PaymentCreate, options: WriteOptions = {}): Promise<PaymentResult> {
@@ -55,17 +55,11 @@ export function createPaymentService(invoices: InvoiceService) {
           updated_at: now,
         };
         await paymentStore.insert(tx, ctx.auth.tenantId, payment);
-        const next = settled(before, { amountPaid: new Dec(before.amount_paid).plus(amount), amountCredited: new Dec(before.amount_credited) });
-        const after: Invoice = { ...next, version: before.version + 1, updated_at: now };
-        const changes = diffInvoices(before, after);
-        await recordVersion(tx, ctx, before, after, {
+        return recordSettlement(invoices, tx, ctx, before, { amountPaid: new Dec(before.amount_paid).plus(amount), amountCredited: new Dec(before.amount_credited) }, {
           action: 'payment',
           eventType: 'payment.created',
-          alsoEmit: settlementEvents(before, after),
-          changes,
           eventData: { payment_id: payment.id, amount: payment.amount },
         }, options.reason ?? null);
-        return { invoice: after, changes, written: true };
       });
       if (!payment) throw new Error('payment not recorded');
       return { payment, invoice: result.invoice };
@@ -83,17 +77,11 @@ export function createPaymentService(invoices: InvoiceService) {
         const refund = refunded(current, amount, now);
         payment = refund.payment;
         await paymentStore.updateRefund(tx, ctx.auth.tenantId, payment);
-        const next = settled(before, { amountPaid: new Dec(before.amount_paid).minus(refund.amount), amountCredited: new Dec(before.amount_credited) });
-        const after: Invoice = { ...next, version: before.version + 1, updated_at: now };
-        const changes = diffInvoices(before, after);
-        await recordVersion(tx, ctx, before, after, {
+        return recordSettlement(invoices, tx, ctx, before, { amountPaid: new Dec(before.amount_paid).minus(refund.amount), amountCredited: new Dec(before.amount_credited) }, {
           action: 'refund',
           eventType: 'payment.refunded',
-          alsoEmit: settlementEvents(before, after),
-          changes,
           eventData: { payment_id: payment.id, amount: formatAmount(refund.amount, before.currency) },
         }, input.reason ?? options.reason ?? null);
-        return { invoice: after, changes, written: true };
       });
       if (!payment) throw new Error('refund not recorded');
       return { payment, invoice: result.invoice };

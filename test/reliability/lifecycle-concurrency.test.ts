@@ -37,3 +37,20 @@ test('a refused finalization gives no number away; a hand-set number is kept and
   // 000052 was used by hand, so the sequence moves past it.
   assert.equal(expectStatus(await api.post(`/v1/invoices/${next.id}/finalize`), 200).number, 'INV-000053');
 });
+
+test('concurrent payments never overpay: of 10 racing payments of 20.00 on 120.00, exactly 6 land', async () => {
+  const draft = expectStatus(await api.post('/v1/invoices', sampleInvoice), 201);
+  const open = expectStatus(await api.post(`/v1/invoices/${draft.id}/finalize`), 200);
+  assert.equal(open.total, '120.00');
+  const replies = await Promise.all(
+    Array.from({ length: 10 }, () => api.post(`/v1/invoices/${draft.id}/payments`, { amount: '20.00', date: '2026-01-01', method: 'card' })),
+  );
+  const statuses = replies.map((reply) => reply.status).sort();
+  assert.deepEqual(statuses, [201, 201, 201, 201, 201, 201, 422, 422, 422, 422]);
+  assert.ok(replies.filter((reply) => reply.status === 422).every((reply) => reply.body.type.endsWith('/overpayment') || reply.body.type.endsWith('/invoice-already-paid')));
+  const final = expectStatus(await api.get(`/v1/invoices/${draft.id}`), 200);
+  assert.equal(final.amount_paid, '120.00');
+  assert.equal(final.balance, '0.00');
+  assert.equal(final.status, 'paid');
+  assert.equal(final.version, open.version + 6);
+});
