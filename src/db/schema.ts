@@ -122,6 +122,69 @@ export interface EventsTable {
   resource_version: number | null;
   data: string;
   created_at: string;
+  /**
+   * PostgreSQL: the writing transaction's id (xid8, as a decimal string), so the feed can
+   * hold back events of transactions that may still commit below a seen position.
+   * SQLite: always 0 (writers are serialised, seq order is commit order).
+   */
+  txid: Generated<string | number>;
+}
+
+export interface IdempotencyKeysTable {
+  tenant_id: string;
+  key: string;
+  request_hash: string;
+  method: string;
+  path: string;
+  /** in_flight → committed (the change is in, response not yet stored) → completed. */
+  state: string;
+  claim_token: string;
+  locked_until: string;
+  committed_resource: string | null;
+  response_status: number | null;
+  response_headers: string | null;
+  response_body: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface WebhookEndpointsTable {
+  tenant_id: string;
+  id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of patterns: "invoice.updated", "invoice.*", "*". */
+  event_types: string;
+  secret: string;
+  /** 1 or 0 (an integer on both engines). */
+  enabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  tenant_id: string;
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  /** pending → delivered | failed */
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface WebhookAttemptsTable {
+  tenant_id: string;
+  delivery_id: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  created_at: string;
 }
 
 export interface Database {
@@ -132,4 +195,8 @@ export interface Database {
   invoice_lines: InvoiceLinesTable;
   audit_events: AuditEventsTable;
   events: EventsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

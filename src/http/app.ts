@@ -14,6 +14,12 @@ import { createCustomerService } from '../modules/customers/service.js';
 import { customerRoutes } from '../modules/customers/routes.js';
 import { createInvoiceService } from '../modules/invoices/service.js';
 import { invoiceRoutes } from '../modules/invoices/routes.js';
+import { createHistoryService } from '../modules/history/service.js';
+import { historyRoutes } from '../modules/history/routes.js';
+import { registerIdempotency } from '../modules/idempotency/hooks.js';
+import { eventRoutes } from '../modules/events/routes.js';
+import { webhookRoutes } from '../modules/webhooks/routes.js';
+import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { sendProblem } from './errors.js';
 import { parseJsonBody } from './json-body.js';
 import type { RequestContext } from './request-context.js';
@@ -33,6 +39,7 @@ export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
 export interface AppServices {
   customers: ReturnType<typeof createCustomerService>;
   invoices: ReturnType<typeof createInvoiceService>;
+  history: ReturnType<typeof createHistoryService>;
 }
 
 /** Everything a route module gets: the services, the config and the database handle. */
@@ -44,7 +51,7 @@ export interface AppDeps {
 
 export function requestContext(request: FastifyRequest): RequestContext {
   if (!request.auth) throw new AppError('unauthorized', 'Send an API key: Authorization: Bearer <key>.');
-  return { auth: request.auth, requestId: String(request.id) };
+  return { auth: request.auth, requestId: String(request.id), idempotency: request.idempotency ?? undefined };
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -76,6 +83,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   const services: AppServices = deps.services ?? {
     customers: createCustomerService(database.db),
     invoices: createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice }),
+    history: createHistoryService(database.db),
   };
 
   app.decorateRequest('auth', null);
@@ -130,9 +138,14 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', engine: database.engine }));
 
   const routeDeps: AppDeps = { config, database, services };
+  registerIdempotency(app as unknown as App, routeDeps);
+  startWebhookDispatcher(app as unknown as App, routeDeps);
   await app.register(async (v1) => {
     await customerRoutes(v1 as unknown as App, routeDeps);
     await invoiceRoutes(v1 as unknown as App, routeDeps);
+    await historyRoutes(v1 as unknown as App, routeDeps);
+    await eventRoutes(v1 as unknown as App, routeDeps);
+    await webhookRoutes(v1 as unknown as App, routeDeps);
   }, { prefix: '/v1' });
 
   return app as unknown as App;

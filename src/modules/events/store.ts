@@ -1,6 +1,7 @@
 import type { DbOrTx } from '../../db/database.js';
 import { newId } from '../../shared/ids.js';
 import { nowIso } from '../../shared/time.js';
+import { enqueueWebhookDeliveries } from '../webhooks/store.js';
 
 export interface NewEvent {
   type: string;
@@ -30,6 +31,9 @@ export const eventStore = {
         created_at: nowIso(),
       })
       .execute();
+    // Fan-out to the tenant's webhook endpoints in the same transaction: a committed event
+    // always has its deliveries queued (state in the database, so restarts lose nothing).
+    await enqueueWebhookDeliveries(db, tenantId, { id, type: event.type });
     return id;
   },
 };

@@ -16,6 +16,11 @@ export function presentInvoice(invoice: Invoice) {
   return { ...invoice, payment_status: derivePaymentStatus(invoice, todayDate()) };
 }
 
+const InvoiceVersionQuery = Type.Object(
+  { version: Type.Optional(Type.Integer({ minimum: 1, description: 'Return the invoice as it was at this version (replayed from its history).' })) },
+  { additionalProperties: true },
+);
+
 const WriteQuery = Type.Object(
   { dry_run: Type.Optional(Type.Boolean({ description: 'Return the result and the diff, write nothing.' })) },
   { additionalProperties: true },
@@ -75,9 +80,12 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
 
   app.get('/invoices/:id', {
     config: { scope: 'invoices:read' },
-    schema: { tags, summary: 'Get an invoice', params: InvoiceIdParams, response: { 200: InvoiceSchema } },
+    schema: { tags, summary: 'Get an invoice (or, with ?version=N, the invoice exactly as it was at version N)', params: InvoiceIdParams, querystring: InvoiceVersionQuery, response: { 200: InvoiceSchema } },
   }, async (request, reply) => {
-    const invoice = await invoices.get(requestContext(request), request.params.id);
+    const ctx = requestContext(request);
+    const current = await invoices.get(ctx, request.params.id);
+    const version = request.query.version;
+    const invoice = version === undefined || version === current.version ? current : await services.history.atVersion(ctx, current, version);
     const etag = etagFor(invoice.version);
     reply.header('etag', etag);
     if (request.headers['if-none-match'] === etag) return (reply as FastifyReply).status(304).send();
