@@ -144,7 +144,6 @@ CREATE INDEX events_by_tenant ON events (tenant_id, seq);
     sql: `
 CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
 CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
-ALTER TABLE events ADD COLUMN txid INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE idempotency_keys (
   tenant_id TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -341,8 +340,6 @@ CREATE TABLE events (
 CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit_events is append-only' USING ERRCODE = 'insufficient_privilege'; END $$;
 CREATE TRIGGER audit_events_no_update BEFORE UPDATE OR DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
 CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
-ALTER TABLE events ADD COLUMN txid xid8 NOT NULL DEFAULT pg_current_xact_id();
-CREATE INDEX events_feed ON events (tenant_id, txid, seq);
 CREATE TABLE idempotency_keys (
   tenant_id TEXT NOT NULL,
   key TEXT NOT NULL,

@@ -122,12 +122,6 @@ export interface EventsTable {
   resource_version: number | null;
   data: string;
   created_at: string;
-  /**
-   * PostgreSQL: the writing transaction's id (xid8, as a decimal string), so the feed can
-   * hold back events of transactions that may still commit below a seen position.
-   * SQLite: always 0 (writers are serialised, seq order is commit order).
-   */
-  txid: Generated<string | number>;
 }
 
 export interface IdempotencyKeysTable {

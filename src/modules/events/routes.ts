@@ -24,7 +24,7 @@ export function presentEvent(row: FeedRow) {
     resource_version: row.resource_version,
     data: JSON.parse(row.data) as unknown,
     created_at: row.created_at,
-    cursor: encodeFeedCursor({ txid: String(row.txid), seq: Number(row.seq) }),
+    cursor: encodeFeedCursor(Number(row.seq)),
   };
 }
 
@@ -53,7 +53,7 @@ export async function eventRoutes(app: App, { database }: AppDeps) {
     const ctx = requestContext(request);
     const limit = request.query.limit ?? 100;
     const after = decodeFeedCursor(request.query.after);
-    const rows = await readFeed(database.db, database.engine, ctx.auth.tenantId, after, limit + 1);
+    const rows = await readFeed(database.db, ctx.auth.tenantId, after, limit + 1);
     const page = rows.slice(0, limit).map(presentEvent);
     return {
       object: 'list' as const,

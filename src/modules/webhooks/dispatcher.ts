@@ -29,7 +29,7 @@ export function createWebhookDispatcher(deps: { db: Db; engine: Engine; config: 
       await webhookStore.recordAttempt(db, delivery, { statusCode: null, error: 'endpoint disabled or removed', durationMs: 0, at }, { status: 'failed', nextAttemptAt: at });
       return;
     }
-    const { cursor: _cursor, ...payload } = presentEvent({ ...event, seq: Number(event.seq), txid: String(event.txid) });
+    const { cursor: _cursor, ...payload } = presentEvent({ ...event, seq: Number(event.seq) });
     const body = JSON.stringify(payload);
     let result;
     try {
