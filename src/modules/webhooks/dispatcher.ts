@@ -56,7 +56,7 @@ export function createWebhookDispatcher(deps: { db: Db; engine: Engine; config: 
   async function tick(untilIdle = false): Promise<void> {
     while (running || untilIdle) {
       // The lease outlives the attempt's timeout, so a live attempt is never handed out twice.
-      const leaseUntil = addMs(config.timeoutMs * 2 + 5_000);
+      const leaseUntil = addMs(config.timeoutMs * 2 + 1_000);
       const batch = await webhookStore.claimDue(db, engine, new Date().toISOString(), leaseUntil, config.concurrency * 4);
       if (batch.length === 0) return;
       let next = 0;
