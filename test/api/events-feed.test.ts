@@ -55,12 +55,18 @@ describe('GET /v1/events', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
     })();
-    const updates = invoices.flatMap((invoice, index) =>
-      Array.from({ length: 15 }, (_, n) => api.patch(`/v1/invoices/${invoice.id}`, { line_operations: [{ op: 'add', description: `i${index}-${n}`, quantity: 1, unit_price: '1' }] })),
-    );
-    const replies = await Promise.all(updates);
-    replies.forEach((reply) => expectStatus(reply, 200));
-    writing = false;
+    // 8 concurrent writers (within the pool size), 15 updates per invoice.
+    const work = Array.from({ length: 15 }, (_, n) => invoices.map((invoice, index) => ({ invoice, index, n }))).flat();
+    try {
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        for (let item = work.shift(); item; item = work.shift()) {
+          const body = { line_operations: [{ op: 'add', description: `i${item.index}-${item.n}`, quantity: 1, unit_price: '1' }] };
+          expectStatus(await api.patch(`/v1/invoices/${item.invoice.id}`, body), 200);
+        }
+      }));
+    } finally {
+      writing = false;
+    }
     await reader;
 
     const ids = seen.map((event) => event.id);

@@ -50,10 +50,13 @@ describe('webhooks', () => {
     assert.equal((await admin.get(`/v1/webhook-endpoints/${endpoint.id}`)).body.secret, undefined, 'the secret is shown once');
 
     const invoices = await Promise.all(Array.from({ length: 4 }, () => admin.post('/v1/invoices', { currency: 'EUR' }).then((reply) => expectStatus(reply, 201))));
-    const updates = Array.from({ length: 200 }, (_, n) =>
-      admin.patch(`/v1/invoices/${invoices[n % 4].id}`, { internal_note: `note ${n}` }).then((reply) => expectStatus(reply, 200)),
-    );
-    await Promise.all(updates);
+    // 200 updates from 8 concurrent writers (a burst within the connection pool).
+    let next = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let n = next++; n < 200; n = next++) {
+        expectStatus(await admin.patch(`/v1/invoices/${invoices[n % 4].id}`, { internal_note: `note ${n}` }), 200);
+      }
+    }));
     const expected = await allEventIds(admin);
     assert.equal(expected.length, 204);
     await receiver.until(() => expected.every((id) => receiver.accepted.has(id)));
