@@ -84,7 +84,9 @@ describe('webhooks', () => {
   });
 
   test('the events filter picks what an endpoint receives (exact and wildcard)', async () => {
-    const only = expectStatus(await admin.post('/v1/webhook-endpoints', { url: receiverUrl, events: ['invoice.created'] }), 201);
+    // By name (resolved, checked, then connected to the checked address).
+    const byName = receiverUrl.replace('127.0.0.1', 'localhost');
+    const only = expectStatus(await admin.post('/v1/webhook-endpoints', { url: byName, events: ['invoice.created'] }), 201);
     receiver.secret = only.secret;
     const invoice = expectStatus(await admin.post('/v1/invoices', { currency: 'EUR' }), 201);
     expectStatus(await admin.patch(`/v1/invoices/${invoice.id}`, { memo: 'not sent' }), 200);

@@ -52,7 +52,11 @@ export async function postWebhook(
       {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Folio-Webhooks/1' },
-        lookup: (_host, _options, callback) => callback(null, target.address, target.family),
+        // Connect to the address that was checked, never to a fresh DNS answer.
+        lookup: ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
+          options?.all
+            ? callback(null, [{ address: target.address, family: target.family }])
+            : callback(null, target.address, target.family)) as unknown as net.LookupFunction,
         agent: false,
       },
       (response) => {
