@@ -148,6 +148,24 @@ describe('webhooks', () => {
     }
   });
 
+  test('several dispatchers share the queue: each delivery is claimed by one of them (no double sends)', async () => {
+    const endpoint = expectStatus(await admin.post('/v1/webhook-endpoints', { url: receiverUrl, events: ['invoice.created'] }), 201);
+    receiver.secret = endpoint.secret;
+    const dispatchers = Array.from({ length: 3 }, () =>
+      createWebhookDispatcher({ db: t.database.db, engine: t.database.engine, config: { ...t.config.webhooks, concurrency: 2 }, log: () => {} }));
+    const created: string[] = [];
+    for (let n = 0; n < 30; n++) created.push(expectStatus(await admin.post('/v1/invoices', { currency: 'EUR', memo: `shared ${n}` }), 201).id);
+    await Promise.all(dispatchers.map((dispatcher) => dispatcher.runUntilIdle()));
+    await receiver.until(async () => expectStatus(await admin.get(`/v1/webhook-endpoints/${endpoint.id}/deliveries?status=delivered&limit=100`), 200).data.length === 30);
+    const deliveries = expectStatus(await admin.get(`/v1/webhook-endpoints/${endpoint.id}/deliveries?limit=100`), 200).data;
+    assert.equal(deliveries.length, 30);
+    for (const delivery of deliveries) {
+      assert.equal(delivery.attempts, 1, 'claimed once');
+      assert.equal(receiver.attemptsById.get(delivery.event_id), 1, 'sent once');
+    }
+    expectStatus(await admin.delete(`/v1/webhook-endpoints/${endpoint.id}`), 204);
+  });
+
   test('endpoint CRUD: list, disable, change the filter; another tenant sees none of it; write scope is not enough', async () => {
     const endpoint = expectStatus(await admin.post('/v1/webhook-endpoints', { url: receiverUrl, description: 'crm sync' }), 201);
     assert.deepEqual(endpoint.events, ['*']);
