@@ -18,6 +18,21 @@ export interface Config {
   maxAttachmentBytes: number;
   /** Most attachments one invoice may hold. */
   maxAttachmentsPerInvoice: number;
+  /** History, idempotency and webhooks (docs/history-and-webhooks.md). */
+  idempotencyTtlHours: number;
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  dispatcherEnabled: boolean;
+  pollMs: number;
+  timeoutMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  concurrency: number;
+  /** Allow endpoints on loopback/private/link-local addresses (tests, trusted networks only). */
+  allowPrivateTargets: boolean;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -40,5 +55,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxLinesPerInvoice: intFromEnv(env, 'FOLIO_MAX_LINES', 1000),
     maxAttachmentBytes: intFromEnv(env, 'FOLIO_MAX_ATTACHMENT_BYTES', 25 * 1024 * 1024),
     maxAttachmentsPerInvoice: intFromEnv(env, 'FOLIO_MAX_ATTACHMENTS', 100),
+    idempotencyTtlHours: Math.max(24, intFromEnv(env, 'FOLIO_IDEMPOTENCY_TTL_HOURS', 24)),
+    webhooks: {
+      dispatcherEnabled: (env.FOLIO_WEBHOOK_DISPATCHER ?? 'on') !== 'off',
+      pollMs: Math.max(10, intFromEnv(env, 'FOLIO_WEBHOOK_POLL_MS', 1000)),
+      timeoutMs: Math.max(100, intFromEnv(env, 'FOLIO_WEBHOOK_TIMEOUT_MS', 10_000)),
+      maxAttempts: Math.max(1, intFromEnv(env, 'FOLIO_WEBHOOK_MAX_ATTEMPTS', 12)),
+      retryBaseMs: intFromEnv(env, 'FOLIO_WEBHOOK_RETRY_BASE_MS', 5_000),
+      retryMaxMs: intFromEnv(env, 'FOLIO_WEBHOOK_RETRY_MAX_MS', 6 * 60 * 60 * 1000),
+      concurrency: Math.max(1, intFromEnv(env, 'FOLIO_WEBHOOK_CONCURRENCY', 8)),
+      allowPrivateTargets: env.FOLIO_WEBHOOKS_ALLOW_PRIVATE === 'true',
+    },
   };
 }

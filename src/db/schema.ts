@@ -148,6 +148,38 @@ export interface PaymentsTable {
   updated_at: string;
 }
 
+export interface IdempotencyKeysTable {
+  tenant_id: string;
+  key: string;
+  request_hash: string;
+  method: string;
+  path: string;
+  /** in_flight → committed (the change is in, response not yet stored) → completed. */
+  state: string;
+  claim_token: string;
+  locked_until: string;
+  committed_resource: string | null;
+  response_status: number | null;
+  response_headers: string | null;
+  response_body: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface WebhookEndpointsTable {
+  tenant_id: string;
+  id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of patterns: "invoice.updated", "invoice.*", "*". */
+  event_types: string;
+  secret: string;
+  /** 1 or 0 (an integer on both engines). */
+  enabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface CreditNotesTable {
   tenant_id: string;
   id: string;
@@ -176,6 +208,31 @@ export interface InvoiceAttachmentsTable {
   created_at: string;
 }
 
+export interface WebhookDeliveriesTable {
+  tenant_id: string;
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  /** pending → delivered | failed */
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface WebhookAttemptsTable {
+  tenant_id: string;
+  delivery_id: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -188,4 +245,8 @@ export interface Database {
   payments: PaymentsTable;
   credit_notes: CreditNotesTable;
   invoice_attachments: InvoiceAttachmentsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

@@ -23,6 +23,12 @@ import { createCreditNoteService } from '../modules/credit-notes/service.js';
 import { tenantSettingsRoutes } from '../modules/tenants/settings.js';
 import { attachmentRoutes } from '../modules/attachments/routes.js';
 import { attachmentServiceFromConfig } from '../modules/attachments/service.js';
+import { createHistoryService } from '../modules/history/service.js';
+import { historyRoutes } from '../modules/history/routes.js';
+import { registerIdempotency } from '../modules/idempotency/hooks.js';
+import { eventRoutes } from '../modules/events/routes.js';
+import { webhookRoutes } from '../modules/webhooks/routes.js';
+import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { sendProblem } from './errors.js';
 import { parseJsonBody } from './json-body.js';
 import { installRepresentations } from './representation.js';
@@ -46,6 +52,7 @@ export interface AppServices {
   lifecycle: ReturnType<typeof createLifecycleService>;
   payments: ReturnType<typeof createPaymentService>;
   creditNotes: ReturnType<typeof createCreditNoteService>;
+  history: ReturnType<typeof createHistoryService>;
 }
 
 /** Everything a route module gets: the services, the config and the database handle. */
@@ -57,7 +64,7 @@ export interface AppDeps {
 
 export function requestContext(request: FastifyRequest): RequestContext {
   if (!request.auth) throw new AppError('unauthorized', 'Send an API key: Authorization: Bearer <key>.');
-  return { auth: request.auth, requestId: String(request.id) };
+  return { auth: request.auth, requestId: String(request.id), idempotency: request.idempotency ?? undefined };
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -78,6 +85,7 @@ function buildServices(config: Config, database: DatabaseHandle): AppServices {
     lifecycle: createLifecycleService(invoices),
     payments: createPaymentService(invoices),
     creditNotes: createCreditNoteService(invoices),
+    history: createHistoryService(database.db),
   };
 }
 
@@ -153,6 +161,8 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', engine: database.engine }));
 
   const routeDeps: AppDeps = { config, database, services };
+  registerIdempotency(app as unknown as App, routeDeps);
+  startWebhookDispatcher(app as unknown as App, routeDeps);
   await app.register(async (v1) => {
     await customerRoutes(v1 as unknown as App, routeDeps);
     await invoiceRoutes(v1 as unknown as App, routeDeps);
@@ -161,6 +171,9 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await creditNoteRoutes(v1 as unknown as App, routeDeps);
     await tenantSettingsRoutes(v1 as unknown as App, routeDeps);
     await attachmentRoutes(v1 as unknown as App, { ...routeDeps, attachments: attachmentServiceFromConfig(config, database.db, services.invoices) });
+    await historyRoutes(v1 as unknown as App, routeDeps);
+    await eventRoutes(v1 as unknown as App, routeDeps);
+    await webhookRoutes(v1 as unknown as App, routeDeps);
   }, { prefix: '/v1' });
 
   return app as unknown as App;

@@ -5,6 +5,13 @@ import { AppError } from '../shared/errors.js';
 export interface RequestContext {
   auth: AuthContext;
   requestId: string;
+  /** Set when the request carries an Idempotency-Key: the version write marks the key in its transaction. */
+  idempotency?: IdempotencyClaim;
+}
+
+export interface IdempotencyClaim {
+  key: string;
+  claimToken: string;
 }
 
 /** Options a client sets on a write through headers or the query string. */

@@ -1,6 +1,8 @@
+import { PostgresAdapter, sql } from 'kysely';
 import type { DbOrTx } from '../../db/database.js';
 import { newId } from '../../shared/ids.js';
 import { nowIso } from '../../shared/time.js';
+import { enqueueWebhookDeliveries } from '../webhooks/store.js';
 
 export interface NewEvent {
   type: string;
@@ -17,6 +19,13 @@ export interface NewEvent {
 export const eventStore = {
   async append(db: DbOrTx, tenantId: string, event: NewEvent): Promise<string> {
     const id = newId('evt');
+    if (db.getExecutor().adapter instanceof PostgresAdapter) {
+      // Feed order = commit order: PostgreSQL hands out seq before commit, so two writers of
+      // one tenant could otherwise become visible out of seq order and a feed reader would
+      // skip the late one. This lock (held until commit) orders a tenant's event writers;
+      // SQLite needs nothing, its writers are already serialised.
+      await sql`SELECT pg_advisory_xact_lock(727275, hashtext(${tenantId}))`.execute(db);
+    }
     await db
       .insertInto('events')
       .values({
@@ -30,6 +39,9 @@ export const eventStore = {
         created_at: nowIso(),
       })
       .execute();
+    // Fan-out to the tenant's webhook endpoints in the same transaction: a committed event
+    // always has its deliveries queued (state in the database, so restarts lose nothing).
+    await enqueueWebhookDeliveries(db, tenantId, { id, type: event.type });
     return id;
   },
 };

@@ -18,6 +18,11 @@ export function presentInvoice(invoice: Invoice) {
   return { ...invoice, payment_status: derivePaymentStatus(invoice, todayDate()) };
 }
 
+const InvoiceVersionQuery = Type.Object(
+  { version: Type.Optional(Type.Integer({ minimum: 1, description: 'Return the invoice as it was at this version (replayed from its history).' })) },
+  { additionalProperties: true },
+);
+
 const WriteQuery = Type.Object(
   { dry_run: Type.Optional(Type.Boolean({ description: 'Return the result and the diff, write nothing.' })), ...FieldsQuery },
   { additionalProperties: true },
@@ -78,9 +83,12 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
 
   app.get('/invoices/:id', {
     config: { scope: 'invoices:read', representation: invoiceRepresentation },
-    schema: { tags, summary: 'Get an invoice', params: InvoiceIdParams, querystring: Type.Object(FieldsQuery), response: { 200: InvoiceSchema }, produces: xmlContentTypes.produces },
+    schema: { tags, summary: 'Get an invoice (or, with ?version=N, the invoice exactly as it was at version N)', params: InvoiceIdParams, querystring: Type.Intersect([InvoiceVersionQuery, Type.Object(FieldsQuery)]), response: { 200: InvoiceSchema }, produces: xmlContentTypes.produces },
   }, async (request, reply) => {
-    const invoice = await invoices.get(requestContext(request), request.params.id);
+    const ctx = requestContext(request);
+    const current = await invoices.get(ctx, request.params.id);
+    const version = request.query.version;
+    const invoice = version === undefined || version === current.version ? current : await services.history.atVersion(ctx, current, version);
     const etag = etagFor(invoice.version);
     reply.header('etag', etag);
     if (request.headers['if-none-match'] === etag) return (reply as FastifyReply).status(304).send();

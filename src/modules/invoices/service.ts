@@ -7,6 +7,7 @@ import { auditStore } from '../audit/store.js';
 import { billToSnapshot } from '../customers/service.js';
 import { customerStore } from '../customers/store.js';
 import { eventStore } from '../events/store.js';
+import { markIdempotentChange } from '../idempotency/service.js';
 import { tenantStore } from '../tenants/store.js';
 import { applyInvoiceWrite, type WriteMode } from './domain/apply-write.js';
 import { diffInvoices, toDocument, type Change } from './domain/diff.js';
@@ -131,6 +132,8 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
         data: { invoice_id: after.id, version: after.version, changes: record.changes, ...record.eventData },
       });
     }
+    // Ties this change to the request's Idempotency-Key in the same transaction.
+    await markIdempotentChange(tx, ctx, `invoice/${after.id}/${after.version}`);
   }
 
   /** The tail of a use case that derives the next state itself: version + 1, timestamp, diff, recordVersion. */

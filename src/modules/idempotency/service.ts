@@ -1,0 +1,130 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Db, Engine, Tx } from '../../db/database.js';
+import type { IdempotencyKeysTable } from '../../db/schema.js';
+import type { RequestContext } from '../../http/request-context.js';
+import { AppError } from '../../shared/errors.js';
+import { idempotencyStore } from './store.js';
+
+/**
+ * Idempotency-Key semantics (docs/history-and-webhooks.md):
+ *  1. claim: before the handler runs, the key row is inserted `in_flight` (its own short
+ *     transaction) with a hash of method + URL + body, a claim token and a lease;
+ *  2. the change: every invoice version marks the row `committed` *inside the version's
+ *     transaction* (recordVersion → markCommitted), so the change and "this key did it"
+ *     commit together or not at all; a claim that lost its lease cannot commit (token check);
+ *  3. complete: after the handler, the response (status, body, ETag/Location) is stored.
+ * A retry finds `completed` → the stored response; `committed` (the process died between
+ * 2 and 3) → the invoice at the committed version, rebuilt from history; `in_flight` within
+ * the lease → 409; another request hash → 422.
+ */
+export const claimLeaseMs = 60_000;
+export const keyPattern = /^[\x21-\x7e]{1,255}$/;
+
+export type ClaimOutcome =
+  | { kind: 'claimed'; claimToken: string }
+  | { kind: 'replay'; status: number; headers: Record<string, string>; body: string }
+  | { kind: 'committed-without-response'; resource: string };
+
+export function requestHash(method: string, url: string, body: unknown): string {
+  return createHash('sha256').update(`${method} ${url}\n${JSON.stringify(body ?? null)}`).digest('hex');
+}
+
+const addMs = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
+
+export function createIdempotencyService(deps: { db: Db; engine: Engine; ttlHours: number }) {
+  const { db, engine } = deps;
+  const ttlMs = deps.ttlHours * 3_600_000;
+
+  function outcomeOf(row: IdempotencyKeysTable): ClaimOutcome | null {
+    if (row.state === 'completed' && row.response_status !== null) {
+      return {
+        kind: 'replay',
+        status: row.response_status,
+        headers: JSON.parse(row.response_headers ?? '{}') as Record<string, string>,
+        body: row.response_body ?? '',
+      };
+    }
+    if (row.state === 'committed' && row.committed_resource) return { kind: 'committed-without-response', resource: row.committed_resource };
+    return null;
+  }
+
+  return {
+    async claim(input: { tenantId: string; key: string; method: string; path: string; hash: string; now?: string }): Promise<ClaimOutcome> {
+      const now = input.now ?? new Date().toISOString();
+      const claimToken = randomUUID();
+      const lockedUntil = addMs(now, claimLeaseMs);
+      try {
+        return await db.transaction().execute(async (tx: Tx) => {
+          let row = await idempotencyStore.find(tx, engine, input.tenantId, input.key);
+          if (row && row.expires_at <= now) {
+            await idempotencyStore.remove(tx, input.tenantId, input.key);
+            row = undefined;
+          }
+          if (!row) {
+            await idempotencyStore.insert(tx, {
+              tenant_id: input.tenantId,
+              key: input.key,
+              request_hash: input.hash,
+              method: input.method,
+              path: input.path,
+              state: 'in_flight',
+              claim_token: claimToken,
+              locked_until: lockedUntil,
+              committed_resource: null,
+              response_status: null,
+              response_headers: null,
+              response_body: null,
+              created_at: now,
+              expires_at: addMs(now, ttlMs),
+            });
+            return { kind: 'claimed', claimToken } as const;
+          }
+          if (row.request_hash !== input.hash) {
+            throw new AppError('idempotency-key-reused', `The Idempotency-Key "${input.key}" was first used with ${row.method} ${row.path} and another body; use a new key for a different request.`, {
+              errors: [{ pointer: '/headers/idempotency-key', detail: 'already used for a different request' }],
+            });
+          }
+          const outcome = outcomeOf(row);
+          if (outcome) return outcome;
+          if (row.locked_until > now) {
+            throw new AppError('conflict', `A request with the Idempotency-Key "${input.key}" is still in progress; retry after it finishes.`, {
+              headers: { 'retry-after': '1' },
+            });
+          }
+          // The first claimant died before committing anything: this retry takes the key over.
+          await idempotencyStore.takeOver(tx, input.tenantId, input.key, claimToken, lockedUntil);
+          return { kind: 'claimed', claimToken } as const;
+        });
+      } catch (error) {
+        const code = (error as { code?: string })?.code;
+        if (code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new AppError('conflict', `A request with the Idempotency-Key "${input.key}" is still in progress; retry after it finishes.`, {
+            headers: { 'retry-after': '1' },
+          });
+        }
+        throw error;
+      }
+    },
+
+    async complete(tenantId: string, key: string, claimToken: string, response: { status: number; headers: Record<string, string>; body: string }) {
+      await idempotencyStore.complete(db, tenantId, key, claimToken, { status: response.status, headers: JSON.stringify(response.headers), body: response.body });
+    },
+
+    release: (tenantId: string, key: string, claimToken: string) => idempotencyStore.releaseUncommitted(db, tenantId, key, claimToken),
+
+    deleteExpired: (now = new Date().toISOString()) => idempotencyStore.deleteExpired(db, now),
+  };
+}
+
+export type IdempotencyService = ReturnType<typeof createIdempotencyService>;
+
+/**
+ * Called by recordVersion inside the version's transaction: ties the change to the key.
+ * If a retry took the key over (this request outlived its lease) the change is refused,
+ * so one key can never produce two changes.
+ */
+export async function markIdempotentChange(tx: Tx, ctx: RequestContext, resource: string): Promise<void> {
+  if (!ctx.idempotency) return;
+  const owned = await idempotencyStore.markCommitted(tx, ctx.auth.tenantId, ctx.idempotency.key, ctx.idempotency.claimToken, resource);
+  if (!owned) throw new AppError('conflict', 'This request outlived its Idempotency-Key lease and a retry took the key over; nothing was changed.');
+}
