@@ -17,7 +17,6 @@ export const problemTypes = {
   'not-acceptable': { status: 406, title: 'Not acceptable' },
   'total-mismatch': { status: 422, title: 'A client-sent total differs from the server total' },
   'invalid-reference': { status: 422, title: 'The request refers to something that does not exist here' },
-  'edit-not-allowed': { status: 422, title: 'This change is not allowed in the current state' },
   'business-rule': { status: 422, title: 'The request breaks a business rule' },
   // Lifecycle and edit-policy rules (src/modules/invoices/domain/lifecycle.ts): the type names the rule.
   'finalize-requires-draft': { status: 422, title: 'Only a draft can be finalized' },

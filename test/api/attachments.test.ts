@@ -146,6 +146,7 @@ describe('attachments', () => {
     await t.database.db.updateTable('invoices').set({ status: 'void' }).where('id', '=', invoice.id).execute();
     const refused = await upload(invoice.id, { filename: 'x.png', contentType: 'image/png', bytes: pngBytes });
     assert.equal(refused.statusCode, 422, refused.body);
+    assert.equal(refused.json().type, 'https://folio.dev/problems/void-is-final');
 
     const other = await createInvoice();
     for (let index = 0; index < 3; index++) {

@@ -191,6 +191,19 @@ describe('?fields=', () => {
     assert.equal(expectStatus(await api.get(`/v1/invoices/${created.id}`), 200).memo, 'New', 'the refused PATCH wrote nothing');
   });
 
+  test('lifecycle transitions answer with the same representation: fields and XML', async () => {
+    const draft = expectStatus(await api.post('/v1/invoices', jsonBody), 201);
+    const finalized = expectStatus(await api.post(`/v1/invoices/${draft.id}/finalize?fields=status,number,version`), 200);
+    assert.deepEqual(Object.keys(finalized).sort(), ['id', 'number', 'status', 'version']);
+    assert.equal(finalized.status, 'open');
+    expectProblem(await api.post(`/v1/invoices/${draft.id}/void?fields=colour`), 400, 'validation-error');
+    assert.equal(expectStatus(await api.get(`/v1/invoices/${draft.id}`), 200).status, 'open', 'the refused void wrote nothing');
+    const voided = await api.request('POST', `/v1/invoices/${draft.id}/void?fields=status`, { headers: { accept: 'application/xml' } });
+    assert.equal(voided.status, 200, voided.text);
+    assert.match(String(voided.headers['content-type']), /^application\/xml/);
+    assert.equal(new XMLParser({ parseTagValue: false }).parse(voided.text).invoice.status, 'void');
+  });
+
   test('the list applies fields to every item', async () => {
     const page = expectStatus(await api.get('/v1/invoices?limit=2&fields=total'), 200);
     assert.equal(page.data.length, 2);

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import { assertIfMatch, type RequestContext, type WriteOptions } from '../../http/request-context.js';
-import { AppError, notFound } from '../../shared/errors.js';
+import { AppError, editNotAllowed, notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { nowIso } from '../../shared/time.js';
 import { diffInvoices } from '../invoices/domain/diff.js';
@@ -57,7 +57,7 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
 
   function assertAttachable(invoice: Invoice) {
     if (invoice.status === 'void') {
-      throw new AppError('edit-not-allowed', 'A void invoice takes no attachment changes.', { extensions: { rule: 'void_is_final' } });
+      throw editNotAllowed('void-is-final', `A void invoice takes no attachment changes (invoice ${invoice.id} is void).`);
     }
   }
 

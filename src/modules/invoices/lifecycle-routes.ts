@@ -1,8 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import { requestContext, type App, type AppDeps } from '../../http/app.js';
 import { etagFor } from '../../http/request-context.js';
+import { FieldsQuery, xmlContentTypes } from '../../http/representation.js';
 import { IfMatchHeaders } from '../../http/schema-helpers.js';
 import { CreditNoteSchema } from '../credit-notes/schemas.js';
+import { invoiceRepresentation } from './representation.js';
 import { presentInvoice, sendWriteResult, writeOptions } from './routes.js';
 import { InvoiceIdParams, InvoiceSchema } from './schemas.js';
 
@@ -23,13 +25,15 @@ const EditabilitySchema = Type.Object(
 /** finalize, void, delete, revise and editability: the lifecycle over HTTP. */
 export async function lifecycleRoutes(app: App, { services }: AppDeps) {
   const lifecycle = services.lifecycle;
-  const transition = { config: { scope: 'invoices:write' as const } };
+  // Transitions answer with the invoice: ?fields= and Accept: application/xml apply as on GET.
+  const transition = { config: { scope: 'invoices:write' as const, representation: invoiceRepresentation } };
+  const transitionQuery = { querystring: Type.Object(FieldsQuery), produces: xmlContentTypes.produces };
   // Transitions ignore ?dry_run (only PATCH/PUT take it).
   const options = (request: Parameters<typeof writeOptions>[0]) => ({ ...writeOptions(request), dryRun: false });
 
   app.post('/invoices/:id/finalize', {
     ...transition,
-    schema: { tags, summary: 'Finalize a draft: status open, number (gapless per tenant, if none was set) and issue date fixed', params: InvoiceIdParams, headers: IfMatchHeaders, response: { 200: InvoiceSchema } },
+    schema: { tags, summary: 'Finalize a draft: status open, number (gapless per tenant, if none was set) and issue date fixed', params: InvoiceIdParams, headers: IfMatchHeaders, ...transitionQuery, response: { 200: InvoiceSchema } },
   }, async (request, reply) => {
     const opts = options(request);
     return sendWriteResult(reply, await lifecycle.finalize(requestContext(request), request.params.id, opts), opts);
@@ -37,7 +41,7 @@ export async function lifecycleRoutes(app: App, { services }: AppDeps) {
 
   app.post('/invoices/:id/void', {
     ...transition,
-    schema: { tags, summary: 'Void an open invoice without payments', params: InvoiceIdParams, headers: IfMatchHeaders, response: { 200: InvoiceSchema } },
+    schema: { tags, summary: 'Void an open invoice without payments', params: InvoiceIdParams, headers: IfMatchHeaders, ...transitionQuery, response: { 200: InvoiceSchema } },
   }, async (request, reply) => {
     const opts = options(request);
     return sendWriteResult(reply, await lifecycle.void(requestContext(request), request.params.id, opts), opts);
