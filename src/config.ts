@@ -14,6 +14,8 @@ export interface Config {
   logLevel: string;
   /** Refuse invoices with more lines than this (a hard size limit). */
   maxLinesPerInvoice: number;
+  /** Requests per minute per API key, per process (token bucket); 0 turns the limit off. */
+  rateLimitPerMinute: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -34,5 +36,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: intFromEnv(env, 'FOLIO_BODY_LIMIT_BYTES', 2 * 1024 * 1024),
     logLevel: env.FOLIO_LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     maxLinesPerInvoice: intFromEnv(env, 'FOLIO_MAX_LINES', 1000),
+    rateLimitPerMinute: intFromEnv(env, 'FOLIO_RATE_LIMIT_PER_MINUTE', 6000),
   };
 }

@@ -16,6 +16,7 @@ import { createInvoiceService } from '../modules/invoices/service.js';
 import { invoiceRoutes } from '../modules/invoices/routes.js';
 import { sendProblem } from './errors.js';
 import { parseJsonBody } from './json-body.js';
+import { createRateLimiter, rateLimitKey } from './rate-limit.js';
 import type { RequestContext } from './request-context.js';
 
 declare module 'fastify' {
@@ -105,6 +106,13 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     if (!auth) throw new AppError('unauthorized', 'The API key is not valid.');
     if (!hasScope(auth.scopes, needed)) throw new AppError('forbidden', `This API key lacks the "${needed}" scope.`);
     request.auth = auth;
+  });
+
+  // Request rate per API key (in-process token bucket; FOLIO_RATE_LIMIT_PER_MINUTE, 0 = off).
+  const rateLimiter = createRateLimiter({ perMinute: config.rateLimitPerMinute });
+  app.addHook('onRequest', async (request) => {
+    const key = rateLimitKey(request);
+    if (key) rateLimiter.take(key);
   });
 
   app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
