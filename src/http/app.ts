@@ -15,7 +15,7 @@ import { customerRoutes } from '../modules/customers/routes.js';
 import { createInvoiceService } from '../modules/invoices/service.js';
 import { invoiceRoutes } from '../modules/invoices/routes.js';
 import { sendProblem } from './errors.js';
-import { parseJsonBody } from './json-body.js';
+import { decodeUtf8Body, parseJsonBody } from './json-body.js';
 import { createRateLimiter, rateLimitKey } from './rate-limit.js';
 import type { RequestContext } from './request-context.js';
 
@@ -82,9 +82,11 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   app.decorateRequest('auth', null);
 
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  // Fastify's built-in text/plain parser would let a non-JSON body reach validation (a 400); it is a 415.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
     try {
-      done(null, parseJsonBody(body as string));
+      done(null, parseJsonBody(decodeUtf8Body(body as Buffer)));
     } catch (error) {
       done(error as Error, undefined);
     }
