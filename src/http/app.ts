@@ -17,6 +17,7 @@ import { invoiceRoutes } from '../modules/invoices/routes.js';
 import { sendProblem } from './errors.js';
 import { decodeUtf8Body, parseJsonBody } from './json-body.js';
 import { createRateLimiter, rateLimitKey } from './rate-limit.js';
+import { refuseNulInUrl } from './request-guards.js';
 import type { RequestContext } from './request-context.js';
 
 declare module 'fastify' {
@@ -94,6 +95,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    refuseNulInUrl(request);
   });
 
   // Authentication and scopes for every route that declares a scope.

@@ -11,6 +11,7 @@ import { arbitraryFromSchema } from '../helpers/schema-arbitrary.js';
  * refused request (or a dry run) leaves the tenant's rows exactly as they were.
  */
 const totalBodies = scaled(2400, 24000);
+const totalUrls = scaled(600, 6000);
 
 let t: TestApp;
 let api: Client;
@@ -122,5 +123,42 @@ describe('fuzzing every write route from the OpenAPI document', () => {
     assert.equal(tally.serverErrors, 0, tally.samples.join('\n'));
     assert.ok(tally.tried >= 2000 || totalBodies < 2000);
     assert.ok(accepted > 0, 'some generated bodies are valid (the generator reaches past validation)');
+  });
+
+  test(`${totalUrls} generated path ids and query strings on every route: never a 5xx`, async () => {
+    const routes: Array<{ method: string; path: string; query: string[] }> = [];
+    for (const [path, operations] of Object.entries<Record<string, any>>(openapi.paths)) {
+      for (const [method, operation] of Object.entries<any>(operations)) {
+        const query = (operation.parameters ?? []).filter((parameter: any) => parameter.in === 'query').map((parameter: any) => parameter.name);
+        if (method === 'get' || /\{/.test(path)) routes.push({ method: method.toUpperCase(), path, query });
+      }
+    }
+    const tally = new AnswerTally();
+    const value = fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('', '0', '-1', '101', '1e3', 'null', '%00', '2026-02-30T25:61:00Z', 'Zm9v', '../..', "' OR 1=1 --"));
+    const perRoute = Math.ceil(totalUrls / routes.length);
+    let state = await dumpTenant(t.database.db, tenantId);
+    for (const route of routes) {
+      const names = [...route.query, 'unknown_param'];
+      await fc.assert(
+        fc.asyncProperty(value, fc.dictionary(fc.constantFrom(...names), value, { maxKeys: 3 }), async (id, query) => {
+          const path = route.path.replace(/\{[^}]+\}/g, encodeURIComponent(id) || 'x');
+          const search = new URLSearchParams(query as Record<string, string>).toString();
+          const url = search ? `${path}?${search}` : path;
+          const reply = await api.request(route.method, url, route.method === 'GET' ? {} : { body: {} });
+          tally.see(reply.status, `${route.method} ${url} → ${reply.status}`);
+          assert.ok(reply.status < 500, `5xx for ${route.method} ${url}: ${reply.text.slice(0, 300)}`);
+          if (reply.status >= 400) {
+            assert.ok(isProblem(reply), `a ${reply.status} must be problem+json: ${reply.text.slice(0, 300)}`);
+            const after = await dumpTenant(t.database.db, tenantId);
+            assert.equal(after, state, `refused ${route.method} ${url} changed the database`);
+          } else if (route.method !== 'GET') {
+            state = await dumpTenant(t.database.db, tenantId);
+          }
+        }),
+        { numRuns: perRoute, endOnFailure: true },
+      );
+    }
+    recordFigures('hostile-input/urls', { inputsTried: tally.tried, serverErrors: tally.serverErrors });
+    assert.equal(tally.serverErrors, 0, tally.samples.join('\n'));
   });
 });
