@@ -69,8 +69,19 @@ export function httpClient(baseUrl: string, key: string) {
 /** Tables whose rows may legitimately change on a refused request (none today). */
 const tablesIgnoredInDumps = new Set<string>(['schema_migrations']);
 
-/** Every table that has a tenant_id column, found from the catalog (so new tables are covered). */
-async function tenantTables(db: Db): Promise<string[]> {
+const tenantTablesCache = new WeakMap<Db, Promise<string[]>>();
+
+/** Every table that has a tenant_id column, found from the catalog once per database (so new tables are covered). */
+function tenantTables(db: Db): Promise<string[]> {
+  let tables = tenantTablesCache.get(db);
+  if (!tables) {
+    tables = findTenantTables(db);
+    tenantTablesCache.set(db, tables);
+  }
+  return tables;
+}
+
+async function findTenantTables(db: Db): Promise<string[]> {
   if (engine === 'postgres') {
     const result = await sql<{ table_name: string }>`
       SELECT table_name FROM information_schema.columns

@@ -40,6 +40,7 @@ describe('lost updates', () => {
 
     async function client(clientIndex: number) {
       for (let cycle = 0; cycle < cyclesPerClient; cycle += 1) {
+        let retries = 0;
         for (;;) {
           const current = await request('GET', `/v1/invoices/${invoice.id}`);
           const body = expectOk(current);
@@ -53,6 +54,9 @@ describe('lost updates', () => {
           if (patch.status === 412) {
             assert.equal(patch.headers.get('content-type')?.startsWith('application/problem+json'), true);
             preconditionFailures += 1;
+            retries += 1;
+            // What a well-behaved client does: back off with jitter before re-reading.
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 4 * 2 ** Math.min(retries, 5)));
             continue;
           }
           expectOk(patch);

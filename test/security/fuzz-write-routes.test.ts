@@ -10,8 +10,8 @@ import { arbitraryFromSchema } from '../helpers/schema-arbitrary.js';
  * whatever the body, the answer is a 2xx or a 4xx problem+json — never a 5xx — and a
  * refused request (or a dry run) leaves the tenant's rows exactly as they were.
  */
-const totalBodies = scaled(2400, 24000);
-const totalUrls = scaled(600, 6000);
+const totalBodies = scaled(2000, 20000);
+const totalUrls = scaled(400, 4000);
 
 let t: TestApp;
 let api: Client;
