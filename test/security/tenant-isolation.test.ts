@@ -107,7 +107,7 @@ const listAttempts = (a: TenantAFixture): IsolationAttempt[] => [
   ...a.invoiceIds.map((id): IsolationAttempt => ({ name: 'event stream cursor at A', method: 'GET', path: `/v1/events?cursor=${cursorFor(id)}`, expect: [200, 400, 404] })),
 ];
 
-export function isolationAttempts(a: TenantAFixture, b: TenantBFixture): IsolationAttempt[] {
+function isolationAttempts(a: TenantAFixture, b: TenantBFixture): IsolationAttempt[] {
   return [
     ...a.invoiceIds.flatMap(invoiceAttempts),
     ...a.lineIds.flatMap((lineId) => lineAttempts(b, lineId)),
