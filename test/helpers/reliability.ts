@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { Decimal } from 'decimal.js';
 import { sql } from 'kysely';
 import type { Db } from '../../src/db/database.js';
 import { engine, type TestApp } from './harness.js';
@@ -137,7 +138,6 @@ export async function checkInvoiceIntegrity(db: Db, tenantId: string, invoiceId:
   }
   const lines = await db.selectFrom('invoice_lines').selectAll().where('tenant_id', '=', tenantId).where('invoice_id', '=', invoiceId).execute();
   if (lines.length !== Number(invoice.line_count)) problems.push(`${invoiceId}: line_count ${invoice.line_count} but ${lines.length} lines`);
-  const { Decimal } = await import('decimal.js');
   const sum = (field: 'net_amount' | 'tax_amount' | 'gross_amount') => lines.reduce((acc, line) => acc.plus(String(line[field])), new Decimal(0));
   if (!sum('net_amount').eq(String(invoice.subtotal))) problems.push(`${invoiceId}: subtotal ${invoice.subtotal} ≠ Σ net ${sum('net_amount')}`);
   if (!sum('tax_amount').eq(String(invoice.tax_total))) problems.push(`${invoiceId}: tax_total ${invoice.tax_total} ≠ Σ tax ${sum('tax_amount')}`);
