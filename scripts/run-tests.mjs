@@ -26,6 +26,12 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// Reliability and security tests append their figures (inputs tried, 5xx seen, updates lost,
+// kills survived…) to this file; the sums are printed at the end.
+const figuresFile = process.env.FOLIO_TEST_FIGURES_FILE ?? path.join(os.tmpdir(), `folio-figures-${process.pid}.jsonl`);
+const keepFiguresFile = Boolean(process.env.FOLIO_TEST_FIGURES_FILE);
+if (!keepFiguresFile) fs.rmSync(figuresFile, { force: true });
+
 let passed = 0;
 let failed = 0;
 for (const engine of engines) {
@@ -43,7 +49,7 @@ for (const engine of engines) {
       '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
       ...engineFiles,
     ],
-    { stdio: 'inherit', env: { ...process.env, FOLIO_TEST_ENGINE: engine, NODE_ENV: 'test' } },
+    { stdio: 'inherit', env: { ...process.env, FOLIO_TEST_ENGINE: engine, NODE_ENV: 'test', FOLIO_TEST_FIGURES_FILE: figuresFile } },
   );
   const tap = fs.existsSync(tapFile) ? fs.readFileSync(tapFile, 'utf8') : '';
   const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
@@ -53,5 +59,30 @@ for (const engine of engines) {
   passed += enginePassed;
   failed += engineFailed;
 }
+printFigures();
 console.log(`\n${passed} passed, ${failed} failed`);
+
+/** One line per suite and engine, summed over the test files that reported figures. */
+function printFigures() {
+  if (!fs.existsSync(figuresFile)) return;
+  const totals = new Map();
+  const overall = {};
+  for (const line of fs.readFileSync(figuresFile, 'utf8').split('\n').filter(Boolean)) {
+    const { suite, engine, profile, ...figures } = JSON.parse(line);
+    const key = `${suite} [${engine}, ${profile}]`;
+    const sums = totals.get(key) ?? {};
+    for (const [name, value] of Object.entries(figures)) {
+      sums[name] = (sums[name] ?? 0) + value;
+      overall[name] = (overall[name] ?? 0) + value;
+    }
+    totals.set(key, sums);
+  }
+  if (!keepFiguresFile) fs.rmSync(figuresFile, { force: true });
+  if (totals.size === 0) return;
+  console.log('\n=== reliability and security figures ===');
+  for (const [key, sums] of [...totals].sort()) {
+    console.log(`${key}: ${Object.entries(sums).map(([name, value]) => `${name}=${value}`).join(' ')}`);
+  }
+  console.log(`all: ${Object.entries(overall).map(([name, value]) => `${name}=${value}`).join(' ')}`);
+}
 process.exit(failed > 0 ? 1 : 0);

@@ -21,6 +21,8 @@ export interface Config {
   /** History, idempotency and webhooks (docs/history-and-webhooks.md). */
   idempotencyTtlHours: number;
   webhooks: WebhookConfig;
+  /** Requests per minute per API key, per process (token bucket); 0 turns the limit off. */
+  rateLimitPerMinute: number;
 }
 
 export interface WebhookConfig {
@@ -66,5 +68,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: Math.max(1, intFromEnv(env, 'FOLIO_WEBHOOK_CONCURRENCY', 8)),
       allowPrivateTargets: env.FOLIO_WEBHOOKS_ALLOW_PRIVATE === 'true',
     },
+    rateLimitPerMinute: intFromEnv(env, 'FOLIO_RATE_LIMIT_PER_MINUTE', 6000),
   };
 }

@@ -76,6 +76,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     });
     // Without a listener an idle client's error (e.g. the server restarting) would crash the process.
     pool.on('error', (error) => options.onPoolError?.(error));
+    // A checked-out client (e.g. inside a transaction) whose server goes away emits 'error' on the
+    // client itself, where the pool's listener does not reach; the running query still fails and
+    // the request is answered 503, so here the error only needs to be reported, not thrown.
+    pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await migrate(db, 'postgres');
     return { db, engine: 'postgres', close: () => db.destroy() };

@@ -30,8 +30,10 @@ import { eventRoutes } from '../modules/events/routes.js';
 import { webhookRoutes } from '../modules/webhooks/routes.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { sendProblem } from './errors.js';
-import { parseJsonBody } from './json-body.js';
+import { decodeUtf8Body, parseJsonBody } from './json-body.js';
+import { createRateLimiter, rateLimitKey } from './rate-limit.js';
 import { installRepresentations } from './representation.js';
+import { refuseNulInUrl } from './request-guards.js';
 import type { RequestContext } from './request-context.js';
 
 declare module 'fastify' {
@@ -110,9 +112,11 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   app.decorateRequest('auth', null);
 
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  // Fastify's built-in text/plain parser would let a non-JSON body reach validation (a 400); it is a 415.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
     try {
-      done(null, parseJsonBody(body as string));
+      done(null, parseJsonBody(decodeUtf8Body(body as Buffer)));
     } catch (error) {
       done(error as Error, undefined);
     }
@@ -122,6 +126,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    refuseNulInUrl(request);
   });
 
   // Authentication and scopes for every route that declares a scope.
@@ -136,6 +141,13 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     if (!auth) throw new AppError('unauthorized', 'The API key is not valid.');
     if (!hasScope(auth.scopes, needed)) throw new AppError('forbidden', `This API key lacks the "${needed}" scope.`);
     request.auth = auth;
+  });
+
+  // Request rate per API key (in-process token bucket; FOLIO_RATE_LIMIT_PER_MINUTE, 0 = off).
+  const rateLimiter = createRateLimiter({ perMinute: config.rateLimitPerMinute });
+  app.addHook('onRequest', async (request) => {
+    const key = rateLimitKey(request);
+    if (key) rateLimiter.take(key);
   });
 
   app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
@@ -170,7 +182,8 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await paymentRoutes(v1 as unknown as App, routeDeps);
     await creditNoteRoutes(v1 as unknown as App, routeDeps);
     await tenantSettingsRoutes(v1 as unknown as App, routeDeps);
-    await attachmentRoutes(v1 as unknown as App, { ...routeDeps, attachments: attachmentServiceFromConfig(config, database.db, services.invoices) });
+    // Own scope: the multipart parser must not reach the JSON routes (multipart there is a 415).
+    await v1.register(async (scope) => attachmentRoutes(scope as unknown as App, { ...routeDeps, attachments: attachmentServiceFromConfig(config, database.db, services.invoices) }));
     await historyRoutes(v1 as unknown as App, routeDeps);
     await eventRoutes(v1 as unknown as App, routeDeps);
     await webhookRoutes(v1 as unknown as App, routeDeps);

@@ -4,6 +4,17 @@ import { AppError } from '../shared/errors.js';
 const maxDepth = 32;
 const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
 
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Decodes a request body as strict UTF-8: invalid byte sequences are a 400, never silently replaced with U+FFFD. */
+export function decodeUtf8Body(body: Buffer): string {
+  try {
+    return utf8.decode(body);
+  } catch {
+    throw new AppError('malformed-request', 'The body is not valid UTF-8.');
+  }
+}
+
 /**
  * Reads a JSON request body without losing numeric information: a JSON number that is a
  * safe integer becomes a JS number; any other number keeps its exact source text as a

@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../shared/errors.js';
+import { decodeUtf8Body } from './json-body.js';
 import { parseXmlBody, toXmlDocument, xmlMediaTypes } from './xml.js';
 
 /**
@@ -152,14 +153,15 @@ function representationOf(request: FastifyRequest): Representation | undefined {
 export function installRepresentations(app: FastifyInstance) {
   app.decorateRequest('fieldSelection', null);
 
-  app.addContentTypeParser(xmlMediaTypes, { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser(xmlMediaTypes, { parseAs: 'buffer' }, (request, body, done) => {
     const representation = representationOf(request);
     if (!representation) {
       done(new AppError('unsupported-media-type', 'This resource takes JSON bodies only.'), undefined);
       return;
     }
     try {
-      done(null, parseXmlBody(body as string, representation.xmlRoot, request.routeOptions.schema?.body as Record<string, unknown> | undefined));
+      // Strict UTF-8 as for JSON: invalid bytes are a 400, never silently replaced.
+      done(null, parseXmlBody(decodeUtf8Body(body as Buffer), representation.xmlRoot, request.routeOptions.schema?.body as Record<string, unknown> | undefined));
     } catch (error) {
       done(error as Error, undefined);
     }

@@ -138,6 +138,14 @@ describe('XML bodies', () => {
     expectProblem(await sendXml('POST', '/v1/invoices', '<bill><currency>EUR</currency></bill>'), 400, 'malformed-request');
   });
 
+  test('an XML body with invalid UTF-8 is a 400, nothing written', async () => {
+    const created = expectStatus(await api.post('/v1/invoices', jsonBody), 201);
+    const bytes = Buffer.concat([Buffer.from('<invoice><memo>'), Buffer.from([0xc3, 0x28]), Buffer.from('</memo></invoice>')]);
+    const reply = await api.request('PATCH', `/v1/invoices/${created.id}`, { rawBody: bytes, headers: xmlHeaders });
+    expectProblem(reply, 400, 'malformed-request');
+    assert.equal(expectStatus(await api.get(`/v1/invoices/${created.id}`), 200).version, created.version);
+  });
+
   test('a billion-laughs document is refused (400) before any parsing or expansion', async () => {
     const laughs = `<?xml version="1.0"?>
 <!DOCTYPE lolz [
