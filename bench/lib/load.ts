@@ -23,6 +23,7 @@ export interface LoadResult {
   otherNon2xx: number;
   socketErrors: number;
   timeouts: number;
+  meanMs: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -51,6 +52,7 @@ function summarise(result: autocannon.Result, connections: number, durationSec: 
     otherNon2xx: counters.other,
     socketErrors: result.errors,
     timeouts: result.timeouts,
+    meanMs: result.latency.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     maxMs: result.latency.max,
