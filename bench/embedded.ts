@@ -15,8 +15,8 @@ import { verifySeededInvoice } from './lib/verify.js';
 runMain(async () => {
   const invoices = intSetting('BENCH_INVOICES', 100_000, 300);
   const durationSec = intSetting('BENCH_DURATION', 15, 2);
-  const connectionsList = listSetting('BENCH_CONNECTIONS', [1, 4, 16, 32], [1, 4]);
-  const coldStarts = intSetting('BENCH_COLD_STARTS', 5, 2);
+  const connectionsList = listSetting('BENCH_CONNECTIONS', [1, 4, 16, 32], [4]);
+  const coldStarts = intSetting('BENCH_COLD_STARTS', 5, 1);
   const set: InvoiceSet = { tag: 'embed', count: invoices, linesPerInvoice: 10 };
 
   console.log(`bench:embedded — ${invoices} invoices × 10 lines in SQLite, ${durationSec} s per run, connections ${connectionsList.join(', ')}`);

@@ -18,7 +18,7 @@ runMain(async () => {
   const changed = intSetting('BENCH_PROFILE_CHANGED', lines >= 100 ? 1 : 3, 3);
   const invoices = intSetting('BENCH_INVOICES', lines >= 100 ? 200 : 10_000, 100);
   const connections = intSetting('BENCH_CONNECTIONS', lines >= 100 ? 1 : 16, 4);
-  const durationSec = intSetting('BENCH_DURATION', 15, 2);
+  const durationSec = intSetting('BENCH_DURATION', 15, 1);
   const set: InvoiceSet = { tag: 'profl', count: invoices, linesPerInvoice: lines };
   const dbName = smoke ? 'folio_bench_smoke_profile' : 'folio_bench_profile';
 

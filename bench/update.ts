@@ -29,7 +29,7 @@ import { verifySeededInvoice } from './lib/verify.js';
 runMain(async () => {
   const invoices = intSetting('BENCH_INVOICES', 100_000, 300);
   const durationSec = intSetting('BENCH_DURATION', 15, 2);
-  const connectionsList = listSetting('BENCH_CONNECTIONS', [1, 4, 16, 32], [1, 4]);
+  const connectionsList = listSetting('BENCH_CONNECTIONS', [1, 4, 16, 32], [4]);
   const linesToChange = 3;
   const set: InvoiceSet = { tag: 'bench', count: invoices, linesPerInvoice: 10 };
   const dbName = smoke ? 'folio_bench_smoke_update' : 'folio_bench_update';

@@ -76,7 +76,9 @@ export async function explainUpdateQueries(databaseUrl: string, tenantId: string
   } finally {
     await client.query('ROLLBACK');
     client.release();
+    // Kysely only compiled (its driver never took the pool), so the pool is ended here.
     await db.destroy();
+    await pool.end();
   }
   return explained;
 }

@@ -130,7 +130,11 @@ export async function seedInvoices(database: DatabaseHandle, options: SeedOption
   /** `INSERT INTO table (columns) SELECT <columns of the template row, some replaced> FROM g CROSS JOIN table t WHERE …` */
   const copy = (table: string, columns: string[], overrides: Record<string, RawBuilder<unknown>>, where: RawBuilder<unknown>, from: number, to: number) => {
     const selectList = sql.join(columns.map((column) => overrides[column] ?? sql.raw(`t.${column}`)));
-    return sql`${numbers(from, to)} INSERT INTO ${sql.raw(table)} (${sql.raw(columns.join(', '))}) SELECT ${selectList} FROM g CROSS JOIN ${sql.raw(table)} t WHERE t.tenant_id = ${tenant.tenantId} AND ${where}`;
+    // Ordered like the app writes them (one invoice with all its lines at a time), so rows of one
+    // invoice share pages as they would after a real create; unordered, the planner interleaves
+    // invoices and a 1,000-line invoice ends up on 1,000 pages.
+    const order = table === 'invoice_lines' ? 'g.n, t.position' : 'g.n';
+    return sql`${numbers(from, to)} INSERT INTO ${sql.raw(table)} (${sql.raw(columns.join(', '))}) SELECT ${selectList} FROM g CROSS JOIN ${sql.raw(table)} t WHERE t.tenant_id = ${tenant.tenantId} AND ${where} ORDER BY ${sql.raw(order)}`;
   };
 
   const copyBatch = async (executor: typeof db, from: number, to: number) => {
