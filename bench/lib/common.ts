@@ -189,6 +189,8 @@ export function machineInfo() {
     memoryGb: round(os.totalmem() / 1024 ** 3, 1),
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
+    /** 1, 5 and 15 minute load averages when the results were written: above the core count, other work competed for the CPUs. */
+    loadAverage: os.loadavg().map((value) => round(value, 1)),
   };
 }
 
