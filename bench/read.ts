@@ -3,6 +3,7 @@
  * embedded SQLite file with BENCH_ENGINE=sqlite) vs a minimal Fastify route on the same
  * machine answering the same JSON from memory. See bench/README.md.
  */
+import path from 'node:path';
 import Fastify from 'fastify';
 import { openDatabase } from '../src/db/database.js';
 import {
@@ -12,6 +13,7 @@ import {
   intSetting,
   listSetting,
   printTable,
+  resultsDir,
   round,
   runMain,
   sampleRss,
@@ -20,6 +22,7 @@ import {
   writeResults,
 } from './lib/common.js';
 import { assertHealthy, runReads, type InvoiceSet, type LoadResult } from './lib/load.js';
+import { summariseProfiles } from './lib/profile.js';
 import { createBenchTenant, invoiceIdFor, seedInvoices } from './lib/seed.js';
 
 runMain(async () => {
@@ -38,7 +41,8 @@ runMain(async () => {
   await seedInvoices(database, { tenant, tag: set.tag, from: 1, to: invoices, linesPerInvoice: 10 });
   await database.close();
 
-  const server = await startFolio({ dataDir, databaseUrl });
+  const profileDir = process.env.BENCH_CPU_PROF === '1' ? path.join(resultsDir, 'profiles', `read-${Date.now()}`) : undefined;
+  const server = await startFolio({ dataDir, databaseUrl, cpuProfileDir: profileDir });
   // The in-memory route answers exactly what Folio answers for one seeded invoice.
   const sample = await fetch(`${server.url}/v1/invoices/${invoiceIdFor(set.tag, 1)}`, { headers: { authorization: `Bearer ${tenant.key}` } });
   if (sample.status !== 200) throw new Error(`GET seeded invoice: ${sample.status} ${await sample.text()}`);
@@ -76,6 +80,11 @@ runMain(async () => {
     await server.stop();
   }
   printTable(`Read: GET invoice with 10 lines (${engine}, ${invoices} invoices, ${durationSec} s per run; response ${JSON.stringify(body).length} bytes)`, rows);
-  writeResults(engine === 'postgres' ? 'read' : 'read-sqlite', { engine, invoices, durationSec, responseBytes: JSON.stringify(body).length, results, table: rows });
+  const profile = profileDir ? summariseProfiles(profileDir, 25) : undefined;
+  if (profile) {
+    printTable('CPU profile of the server: self time by area (non-idle samples)', profile.byArea);
+    printTable('CPU profile of the server: top frames by self time', profile.top);
+  }
+  writeResults(engine === 'postgres' ? 'read' : 'read-sqlite', { engine, invoices, durationSec, responseBytes: JSON.stringify(body).length, results, table: rows, profile });
   if (databaseUrl && process.env.BENCH_KEEP_DB !== '1') await dropPostgresDatabase(dbName);
 });
