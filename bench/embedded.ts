@@ -7,11 +7,10 @@
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { openDatabase } from '../src/db/database.js';
-import { freshDataDir, intSetting, listSetting, printTable, resultsDir, round, runMain, sampleRss, smoke, startFolio, writeResults } from './lib/common.js';
+import { freshDataDir, intSetting, listSetting, printTable, resultsDir, round, runMain, smoke, startFolio, writeResults } from './lib/common.js';
 import { summariseProfiles } from './lib/profile.js';
-import { assertHealthy, runUpdates, type EtagMap, type InvoiceSet, type LoadResult } from './lib/load.js';
+import { runUpdateSeries, type InvoiceSet, type LoadResult } from './lib/load.js';
 import { createBenchTenant, invoiceIdFor, lineIdFor, seedInvoices } from './lib/seed.js';
-import { verifySeededInvoice } from './lib/verify.js';
 
 runMain(async () => {
   const invoices = intSetting('BENCH_INVOICES', 100_000, 300);
@@ -64,19 +63,9 @@ runMain(async () => {
   if (startProfile) printTable('Start-up CPU by area (self time)', startProfile.byArea);
 
   const server = await startFolio({ dataDir });
-  const etags: EtagMap = new Map();
-  const folio: (LoadResult & { rssMaxMb: number })[] = [];
+  let folio: (LoadResult & { rssMaxMb: number })[];
   try {
-    await verifySeededInvoice(server.url, tenant.key, set, etags);
-    await runUpdates({ url: server.url, key: tenant.key, set, connections: 4, durationSec: smoke ? 1 : 3, linesToChange: 3, headerField: true, etags });
-    for (const connections of connectionsList) {
-      const rss = sampleRss(server.pid);
-      const result = await runUpdates({ url: server.url, key: tenant.key, set, connections, durationSec, linesToChange: 3, headerField: true, etags });
-      const memory = rss.stop();
-      assertHealthy(`embedded update at ${connections}`, result);
-      folio.push({ ...result, rssMaxMb: memory.maxMb });
-      console.log(`folio c=${connections}: ${result.perSec}/s p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms, RSS max ${memory.maxMb} MB`);
-    }
+    folio = await runUpdateSeries({ server, key: tenant.key, set, connectionsList, durationSec, warmUpSec: smoke ? 1 : 3, label: 'embedded' });
   } finally {
     await server.stop();
   }

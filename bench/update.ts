@@ -15,16 +15,14 @@ import {
   resultsDir,
   round,
   runMain,
-  sampleRss,
   smoke,
   startFolio,
   writeResults,
 } from './lib/common.js';
-import { assertHealthy, runUpdates, type EtagMap, type InvoiceSet, type LoadResult } from './lib/load.js';
+import { runUpdateSeries, type InvoiceSet, type LoadResult } from './lib/load.js';
 import { findPgbench, runPgbench, updateScript, type PgbenchResult } from './lib/pgbench.js';
 import { summariseProfiles } from './lib/profile.js';
 import { createBenchTenant, seedInvoices } from './lib/seed.js';
-import { verifySeededInvoice } from './lib/verify.js';
 
 runMain(async () => {
   const invoices = intSetting('BENCH_INVOICES', 100_000, 300);
@@ -45,20 +43,9 @@ runMain(async () => {
 
   const profileDir = process.env.BENCH_CPU_PROF === '1' ? path.join(resultsDir, 'profiles', `update-${Date.now()}`) : undefined;
   const server = await startFolio({ dataDir, databaseUrl, cpuProfileDir: profileDir });
-  const etags: EtagMap = new Map();
-  const folio: (LoadResult & { rssMaxMb: number })[] = [];
+  let folio: (LoadResult & { rssMaxMb: number })[];
   try {
-    await verifySeededInvoice(server.url, tenant.key, set, etags);
-    // Warm-up (JIT, pool connections), not measured.
-    await runUpdates({ url: server.url, key: tenant.key, set, connections: 4, durationSec: smoke ? 1 : 3, linesToChange, headerField: true, etags });
-    for (const connections of connectionsList) {
-      const rss = sampleRss(server.pid);
-      const result = await runUpdates({ url: server.url, key: tenant.key, set, connections, durationSec, linesToChange, headerField: true, etags });
-      const memory = rss.stop();
-      assertHealthy(`folio update at ${connections} connections`, result);
-      folio.push({ ...result, rssMaxMb: memory.maxMb });
-      console.log(`folio  c=${connections}: ${result.perSec}/s p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms, 412s ${result.preconditionFailed}, RSS max ${memory.maxMb} MB`);
-    }
+    folio = await runUpdateSeries({ server, key: tenant.key, set, connectionsList, durationSec, warmUpSec: smoke ? 1 : 3, label: 'folio' });
   } finally {
     await server.stop();
   }

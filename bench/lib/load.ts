@@ -3,7 +3,8 @@
  */
 import autocannon from 'autocannon';
 import { invoiceIdFor, lineIdFor } from './seed.js';
-import { round } from './common.js';
+import { round, sampleRss } from './common.js';
+import { verifySeededInvoice } from './verify.js';
 
 export interface InvoiceSet {
   tag: string;
@@ -170,4 +171,33 @@ export function assertHealthy(label: string, result: LoadResult): void {
   if (result.ok === 0 || result.otherNon2xx > 0 || result.socketErrors > 0) {
     throw new Error(`${label}: ${result.ok} ok, ${result.otherNon2xx} unexpected answers, ${result.socketErrors} socket errors; first: ${result.firstFailure ?? '-'}`);
   }
+}
+
+/**
+ * The update benchmark's series against a running server: verify a seeded invoice, warm up,
+ * then one measured run per connection count with the server's RSS sampled.
+ */
+export async function runUpdateSeries(options: {
+  server: { url: string; pid: number };
+  key: string;
+  set: InvoiceSet;
+  connectionsList: number[];
+  durationSec: number;
+  warmUpSec: number;
+  label: string;
+}): Promise<(LoadResult & { rssMaxMb: number })[]> {
+  const { server, key, set } = options;
+  const etags: EtagMap = new Map();
+  await verifySeededInvoice(server.url, key, set, etags);
+  await runUpdates({ url: server.url, key, set, connections: 4, durationSec: options.warmUpSec, linesToChange: 3, headerField: true, etags });
+  const series: (LoadResult & { rssMaxMb: number })[] = [];
+  for (const connections of options.connectionsList) {
+    const rss = sampleRss(server.pid);
+    const result = await runUpdates({ url: server.url, key, set, connections, durationSec: options.durationSec, linesToChange: 3, headerField: true, etags });
+    const memory = rss.stop();
+    assertHealthy(`${options.label} update at ${connections} connections`, result);
+    series.push({ ...result, rssMaxMb: memory.maxMb });
+    console.log(`${options.label} c=${connections}: ${result.perSec}/s p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms, 412s ${result.preconditionFailed}, RSS max ${memory.maxMb} MB`);
+  }
+  return series;
 }
