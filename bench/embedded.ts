@@ -9,7 +9,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { openDatabase } from '../src/db/database.js';
 import { freshDataDir, intSetting, listSetting, printTable, resultsDir, round, runMain, smoke, startFolio, writeResults } from './lib/common.js';
 import { summariseProfiles } from './lib/profile.js';
-import { runUpdateSeries, type InvoiceSet, type LoadResult } from './lib/load.js';
+import { runUpdateSeries, type InvoiceSet } from './lib/load.js';
 import { createBenchTenant, invoiceIdFor, lineIdFor, seedInvoices } from './lib/seed.js';
 
 runMain(async () => {
@@ -63,7 +63,7 @@ runMain(async () => {
   if (startProfile) printTable('Start-up CPU by area (self time)', startProfile.byArea);
 
   const server = await startFolio({ dataDir });
-  let folio: (LoadResult & { rssMaxMb: number })[];
+  let folio: Awaited<ReturnType<typeof runUpdateSeries>>;
   try {
     folio = await runUpdateSeries({ server, key: tenant.key, set, connectionsList, durationSec, warmUpSec: smoke ? 1 : 3, label: 'embedded' });
   } finally {
@@ -80,6 +80,7 @@ runMain(async () => {
     'folio p99 ms': result.p99Ms,
     '412s': result.preconditionFailed,
     'RSS max MB': result.rssMaxMb,
+    'server CPU ms/upd': result.serverCpuMsPerUpdate,
     'raw upd/s (1 writer)': raw.perSec,
     'folio ÷ raw': round(result.perSec / raw.perSec, 2),
   }));

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { openDatabase } from '../src/db/database.js';
-import { dropPostgresDatabase, freshDataDir, freshPostgresDatabase, intSetting, printTable, resultsDir, runMain, smoke, startFolio, writeResults } from './lib/common.js';
+import { cpuTimeMs, dropPostgresDatabase, freshDataDir, freshPostgresDatabase, intSetting, printTable, resultsDir, round, runMain, smoke, startFolio, writeResults } from './lib/common.js';
 import { assertHealthy, runUpdates, type EtagMap, type InvoiceSet } from './lib/load.js';
 import { summariseProfiles } from './lib/profile.js';
 import { createBenchTenant, seedInvoices } from './lib/seed.js';
@@ -33,18 +33,21 @@ runMain(async () => {
   const server = await startFolio({ dataDir, databaseUrl, cpuProfileDir: profileDir });
   const etags: EtagMap = new Map();
   let result;
+  let serverCpuMsPerUpdate = 0;
   try {
     await verifySeededInvoice(server.url, tenant.key, set, etags);
+    const cpuAtStartMs = cpuTimeMs(server.pid);
     result = await runUpdates({ url: server.url, key: tenant.key, set, connections, durationSec, linesToChange: changed, headerField: lines < 100, etags });
     assertHealthy('profiled update', result);
+    serverCpuMsPerUpdate = round((cpuTimeMs(server.pid) - cpuAtStartMs) / Math.max(1, result.ok + result.preconditionFailed), 2);
   } finally {
     await server.stop();
   }
   const profile = summariseProfiles(profileDir, 30);
   if (!profile) throw new Error(`no CPU profile written to ${profileDir}`);
-  console.log(`${engine}, ${invoices} invoices × ${lines} lines, ${changed} changed, ${connections} connections: ${result.perSec}/s p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms`);
+  console.log(`${engine}, ${invoices} invoices × ${lines} lines, ${changed} changed, ${connections} connections: ${result.perSec}/s p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms; server CPU ${serverCpuMsPerUpdate} ms per update (profiler on)`);
   printTable('Server CPU by area (self time, non-idle samples)', profile.byArea);
   printTable('Top frames (self time)', profile.top);
-  writeResults(`profile-${engine}-${lines}-lines`, { engine, invoices, lines, changed, connections, durationSec, result, profile, profileDir: path.relative(resultsDir, profileDir) });
+  writeResults(`profile-${engine}-${lines}-lines`, { engine, invoices, lines, changed, connections, durationSec, result, serverCpuMsPerUpdate, profile, profileDir: path.relative(resultsDir, profileDir) });
   if (databaseUrl && process.env.BENCH_KEEP_DB !== '1') await dropPostgresDatabase(dbName);
 });

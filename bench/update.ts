@@ -19,7 +19,7 @@ import {
   startFolio,
   writeResults,
 } from './lib/common.js';
-import { runUpdateSeries, type InvoiceSet, type LoadResult } from './lib/load.js';
+import { runUpdateSeries, type InvoiceSet } from './lib/load.js';
 import { findPgbench, runPgbench, updateScript, type PgbenchResult } from './lib/pgbench.js';
 import { summariseProfiles } from './lib/profile.js';
 import { createBenchTenant, seedInvoices } from './lib/seed.js';
@@ -43,7 +43,7 @@ runMain(async () => {
 
   const profileDir = process.env.BENCH_CPU_PROF === '1' ? path.join(resultsDir, 'profiles', `update-${Date.now()}`) : undefined;
   const server = await startFolio({ dataDir, databaseUrl, cpuProfileDir: profileDir });
-  let folio: (LoadResult & { rssMaxMb: number })[];
+  let folio: Awaited<ReturnType<typeof runUpdateSeries>>;
   try {
     folio = await runUpdateSeries({ server, key: tenant.key, set, connectionsList, durationSec, warmUpSec: smoke ? 1 : 3, label: 'folio' });
   } finally {
@@ -70,6 +70,7 @@ runMain(async () => {
     'folio p99 ms': result.p99Ms,
     '412s': result.preconditionFailed,
     'RSS max MB': result.rssMaxMb,
+    'server CPU ms/upd': result.serverCpuMsPerUpdate,
     'raw upd/s': raw[i]?.perSec ?? 'skipped',
     'raw p50 ms': raw[i]?.p50Ms ?? '-',
     'raw p99 ms': raw[i]?.p99Ms ?? '-',

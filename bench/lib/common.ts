@@ -144,9 +144,22 @@ export async function startFolio(options: { dataDir: string; databaseUrl?: strin
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Samples a process's resident set size (VmRSS, /proc) every intervalMs. */
+/** CPU time (user + system) a process has used so far, in ms (/proc/<pid>/stat; 0 where there is no /proc). */
+export function cpuTimeMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the command; clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples a process's resident set size (VmRSS, /proc) every intervalMs, and its CPU time over the window. */
 export function sampleRss(pid: number, intervalMs = 200) {
   const samplesMb: number[] = [];
+  const cpuAtStartMs = cpuTimeMs(pid);
   const read = () => {
     try {
       const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -162,7 +175,7 @@ export function sampleRss(pid: number, intervalMs = 200) {
     stop() {
       clearInterval(timer);
       read();
-      return { maxMb: round(Math.max(0, ...samplesMb), 1), lastMb: round(samplesMb.at(-1) ?? 0, 1) };
+      return { maxMb: round(Math.max(0, ...samplesMb), 1), lastMb: round(samplesMb.at(-1) ?? 0, 1), cpuMs: cpuTimeMs(pid) - cpuAtStartMs };
     },
   };
 }

@@ -185,19 +185,21 @@ export async function runUpdateSeries(options: {
   durationSec: number;
   warmUpSec: number;
   label: string;
-}): Promise<(LoadResult & { rssMaxMb: number })[]> {
+}): Promise<(LoadResult & { rssMaxMb: number; serverCpuMsPerUpdate: number })[]> {
   const { server, key, set } = options;
   const etags: EtagMap = new Map();
   await verifySeededInvoice(server.url, key, set, etags);
   await runUpdates({ url: server.url, key, set, connections: 4, durationSec: options.warmUpSec, linesToChange: 3, headerField: true, etags });
-  const series: (LoadResult & { rssMaxMb: number })[] = [];
+  const series: (LoadResult & { rssMaxMb: number; serverCpuMsPerUpdate: number })[] = [];
   for (const connections of options.connectionsList) {
     const rss = sampleRss(server.pid);
     const result = await runUpdates({ url: server.url, key, set, connections, durationSec: options.durationSec, linesToChange: 3, headerField: true, etags });
     const memory = rss.stop();
     assertHealthy(`${options.label} update at ${connections} connections`, result);
-    series.push({ ...result, rssMaxMb: memory.maxMb });
-    console.log(`${options.label} c=${connections}: ${result.perSec}/s p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms, 412s ${result.preconditionFailed}, RSS max ${memory.maxMb} MB`);
+    // The server's own CPU time per answered request: what each update costs in the Node.js process.
+    const serverCpuMsPerUpdate = round(memory.cpuMs / Math.max(1, result.ok + result.preconditionFailed), 2);
+    series.push({ ...result, rssMaxMb: memory.maxMb, serverCpuMsPerUpdate });
+    console.log(`${options.label} c=${connections}: ${result.perSec}/s p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms, 412s ${result.preconditionFailed}, RSS max ${memory.maxMb} MB, server CPU ${serverCpuMsPerUpdate} ms/update`);
   }
   return series;
 }
