@@ -8,8 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { round } from './common.js';
 
-/** pgbench on PATH, else the newest /usr/lib/postgresql/<v>/bin/pgbench; undefined when absent. */
+/** BENCH_PGBENCH, else pgbench on PATH, else the newest /usr/lib/postgresql/<v>/bin/pgbench; undefined when absent. */
 export function findPgbench(): string | undefined {
+  // BENCH_PGBENCH=none behaves as if pgbench were not installed (how the skip is tested).
+  if (process.env.BENCH_PGBENCH === 'none') return undefined;
   if (process.env.BENCH_PGBENCH) return process.env.BENCH_PGBENCH;
   const onPath = spawnSync('sh', ['-c', 'command -v pgbench'], { encoding: 'utf8' }).stdout.trim();
   if (onPath) return onPath;
