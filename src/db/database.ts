@@ -58,6 +58,29 @@ const pgTypes = {
   }) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing was 9% of the server's CPU in the
+ * embedded update benchmark (bench/README.md). Statements are cached by SQL text, at most
+ * `maxStatements` (oldest dropped first). A statement still being iterated (a stream) is busy,
+ * so that caller gets a fresh one. SQLite re-prepares cached statements itself after a schema change.
+ */
+export function withStatementCache(sqlite: SqliteDatabase.Database, maxStatements = 500) {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(query: string): SqliteDatabase.Statement {
+      const cached = statements.get(query);
+      if (cached && !cached.busy) return cached;
+      const statement = sqlite.prepare(query);
+      if (!cached) {
+        if (statements.size >= maxStatements) statements.delete(statements.keys().next().value!);
+        statements.set(query, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 export interface OpenDatabaseOptions {
   dataDir: string;
   databaseUrl?: string;
@@ -93,7 +116,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
   await migrate(db, 'sqlite');
   return { db, engine: 'sqlite', close: () => db.destroy() };
 }

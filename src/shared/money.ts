@@ -25,15 +25,30 @@ export const NO_MINOR_UNIT_CODES: ReadonlySet<string> = new Set([
   'XAG', 'XAU', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XPD', 'XPT', 'XSU', 'XTS', 'XUA', 'XXX',
 ]);
 
+// currency-codes looks a code up by a linear search over every currency; amounts are formatted
+// many times per request (each line of a 1,000-line invoice), so answers are memoised per code.
+// Only valid codes are cached, so the map is bounded by the ISO 4217 list.
+const minorUnitsByCode = new Map<string, number>();
+
+function lookUpMinorUnits(code: string): number | undefined {
+  const cached = minorUnitsByCode.get(code);
+  if (cached !== undefined) return cached;
+  // The package lookup is case-insensitive; the API is not.
+  if (!/^[A-Z]{3}$/.test(code) || NO_MINOR_UNIT_CODES.has(code)) return undefined;
+  const digits = cc.code(code)?.digits;
+  if (digits !== undefined) minorUnitsByCode.set(code, digits);
+  return digits;
+}
+
 /** True for an upper-case ISO 4217 code that has a defined minor unit (i.e. usable on an invoice). */
 export function isCurrencyCode(code: string): boolean {
-  // The package lookup is case-insensitive; the API is not.
-  return /^[A-Z]{3}$/.test(code) && cc.code(code) !== undefined && !NO_MINOR_UNIT_CODES.has(code);
+  return lookUpMinorUnits(code) !== undefined;
 }
 
 export function currencyMinorUnits(code: string): number {
-  if (!isCurrencyCode(code)) throw new RangeError(`Unknown or unsupported currency code: ${code}`);
-  return cc.code(code)!.digits;
+  const digits = lookUpMinorUnits(code);
+  if (digits === undefined) throw new RangeError(`Unknown or unsupported currency code: ${code}`);
+  return digits;
 }
 
 /** Never returns negative zero, so "-0.00" cannot leak into output or comparisons. */
