@@ -63,6 +63,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     FOLIO_DATA_DIR: testDb.dataDir,
     ...(testDb.databaseUrl ? { DATABASE_URL: testDb.databaseUrl } : {}),
     FOLIO_DB_POOL_SIZE: '10',
+    // Tests send bursts far above any real client's rate; the rate-limit test turns it on itself.
+    FOLIO_RATE_LIMIT_PER_MINUTE: '0',
     ...env,
   });
   const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
