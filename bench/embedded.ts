@@ -9,7 +9,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { openDatabase } from '../src/db/database.js';
 import { freshDataDir, intSetting, listSetting, printTable, resultsDir, round, runMain, smoke, startFolio, writeResults } from './lib/common.js';
 import { summariseProfiles } from './lib/profile.js';
-import { runUpdateSeries, type InvoiceSet } from './lib/load.js';
+import { runUpdateSeries, updateSeriesColumns, type InvoiceSet } from './lib/load.js';
 import { createBenchTenant, invoiceIdFor, lineIdFor, seedInvoices } from './lib/seed.js';
 
 runMain(async () => {
@@ -74,13 +74,7 @@ runMain(async () => {
   console.log(`raw SQLite (one writer): ${raw.perSec}/s p50 ${raw.p50Ms} ms p99 ${raw.p99Ms} ms`);
 
   const rows = folio.map((result) => ({
-    connections: result.connections,
-    'folio upd/s': result.perSec,
-    'folio p50 ms': result.p50Ms,
-    'folio p99 ms': result.p99Ms,
-    '412s': result.preconditionFailed,
-    'RSS max MB': result.rssMaxMb,
-    'server CPU ms/upd': result.serverCpuMsPerUpdate,
+    ...updateSeriesColumns(result),
     'raw upd/s (1 writer)': raw.perSec,
     'folio ÷ raw': round(result.perSec / raw.perSec, 2),
   }));

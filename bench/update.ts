@@ -19,7 +19,7 @@ import {
   startFolio,
   writeResults,
 } from './lib/common.js';
-import { runUpdateSeries, type InvoiceSet } from './lib/load.js';
+import { runUpdateSeries, updateSeriesColumns, type InvoiceSet } from './lib/load.js';
 import { findPgbench, runPgbench, updateScript, type PgbenchResult } from './lib/pgbench.js';
 import { summariseProfiles } from './lib/profile.js';
 import { createBenchTenant, seedInvoices } from './lib/seed.js';
@@ -64,13 +64,7 @@ runMain(async () => {
   }
 
   const rows = folio.map((result, i) => ({
-    connections: result.connections,
-    'folio upd/s': result.perSec,
-    'folio p50 ms': result.p50Ms,
-    'folio p99 ms': result.p99Ms,
-    '412s': result.preconditionFailed,
-    'RSS max MB': result.rssMaxMb,
-    'server CPU ms/upd': result.serverCpuMsPerUpdate,
+    ...updateSeriesColumns(result),
     'raw upd/s': raw[i]?.perSec ?? 'skipped',
     'raw p50 ms': raw[i]?.p50Ms ?? '-',
     'raw p99 ms': raw[i]?.p99Ms ?? '-',

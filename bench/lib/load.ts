@@ -203,3 +203,16 @@ export async function runUpdateSeries(options: {
   }
   return series;
 }
+
+/** The Folio columns of an update table row. */
+export function updateSeriesColumns(result: Awaited<ReturnType<typeof runUpdateSeries>>[number]) {
+  return {
+    connections: result.connections,
+    'folio upd/s': result.perSec,
+    'folio p50 ms': result.p50Ms,
+    'folio p99 ms': result.p99Ms,
+    '412s': result.preconditionFailed,
+    'RSS max MB': result.rssMaxMb,
+    'server CPU ms/upd': result.serverCpuMsPerUpdate,
+  };
+}

@@ -18,7 +18,7 @@ export async function verifySeededInvoice(url: string, key: string, set: Invoice
   const patched = await fetch(`${url}/v1/invoices/${id}`, {
     method: 'PATCH',
     headers: { ...headers, 'content-type': 'application/json', 'if-match': `"${version}"` },
-    body: JSON.stringify({ memo: 'verified', line_operations: [{ op: 'update', id: lineIdFor(set.tag, n, 1), quantity: '3.5' }] }),
+    body: JSON.stringify({ memo: `verified ${Date.now()}`, line_operations: [{ op: 'update', id: lineIdFor(set.tag, n, 1), quantity: `${1 + (Date.now() % 97)}.5` }] }),
   });
   const body = await patched.text();
   if (patched.status !== 200 || patched.headers.get('etag') !== `"${version + 1}"`) {
