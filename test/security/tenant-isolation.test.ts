@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
+import { multipartBody, pngBytes } from '../helpers/multipart.js';
 import { AnswerTally, dumpTenant, recordFigures, tenantIdOf } from '../helpers/reliability.js';
 
 /**
@@ -18,10 +19,17 @@ interface TenantAFixture {
   customerIds: string[];
   numbers: string[];
   references: string[];
+  /** Resources the lifecycle, payments, attachments and webhooks add, one of each at least. */
+  paymentIds: string[];
+  creditNoteIds: string[];
+  attachmentIds: string[];
+  webhookEndpointIds: string[];
 }
 interface TenantBFixture {
   invoiceId: string;
   lineId: string;
+  /** A finalized invoice of B's, so payment routes get past the state check to the id lookup. */
+  openInvoiceId: string;
 }
 interface IsolationAttempt {
   name: string;
@@ -29,6 +37,7 @@ interface IsolationAttempt {
   path: string;
   body?: unknown;
   headers?: Record<string, string>;
+  rawBody?: Buffer;
   /** Acceptable statuses. A 200 is only listed for list endpoints, whose content is checked for leaks. */
   expect: number[];
 }
@@ -61,10 +70,43 @@ const invoiceAttempts = (id: string): IsolationAttempt[] => [
   { name: 'version 1', method: 'GET', path: `/v1/invoices/${id}/versions/1`, expect: [404] },
   { name: 'attachments', method: 'GET', path: `/v1/invoices/${id}/attachments`, expect: [404] },
   { name: 'invoice events', method: 'GET', path: `/v1/invoices/${id}/events`, expect: [404] },
+  { name: 'revise', method: 'POST', path: `/v1/invoices/${id}/revise`, body: {}, expect: [404] },
+  { name: 'editability', method: 'GET', path: `/v1/invoices/${id}/editability`, expect: [404] },
+  { name: 'as at version 1', method: 'GET', path: `/v1/invoices/${id}?version=1`, expect: [404] },
+  { name: 'credit it', method: 'POST', path: '/v1/credit-notes', body: { invoice_id: id, reason: 'pwned', lines: [{ quantity: '1', unit_price: '1.00' }] }, expect: [404, 422] },
+  { name: 'upload attachment', method: 'POST', path: `/v1/invoices/${id}/attachments`, ...uploadOf(), expect: [404] },
   { name: 'id upper-cased', method: 'GET', path: `/v1/invoices/${id.toUpperCase()}`, expect: [404] },
   { name: 'id with a NUL suffix', method: 'GET', path: `/v1/invoices/${id}%00`, expect: [404, 400] },
   { name: 'id with a trailing space', method: 'PATCH', path: `/v1/invoices/${id}%20`, body: { memo: 'pwned' }, expect: [404, 400] },
   { name: 'id with SQL wildcard', method: 'GET', path: `/v1/invoices/${id.slice(0, -3)}%25`, expect: [404, 400] },
+];
+
+/** A multipart upload as an attempt's body and headers. */
+function uploadOf(): Pick<IsolationAttempt, 'rawBody' | 'headers'> {
+  const { headers, payload } = multipartBody({ filename: 'x.png', contentType: 'image/png', bytes: pngBytes });
+  return { rawBody: payload, headers };
+}
+
+/** A's payments, credit notes, attachments and webhook endpoints: directly and under B's own invoice. */
+const resourceAttempts = (a: TenantAFixture, b: TenantBFixture): IsolationAttempt[] => [
+  ...a.paymentIds.flatMap((paymentId): IsolationAttempt[] => [
+    { name: 'refund A payment on A invoice', method: 'POST', path: `/v1/invoices/${a.invoiceIds[0]}/payments/${paymentId}/refund`, body: {}, expect: [404] },
+    { name: 'refund A payment via B invoice', method: 'POST', path: `/v1/invoices/${b.openInvoiceId}/payments/${paymentId}/refund`, body: {}, expect: [404] },
+  ]),
+  ...a.creditNoteIds.map((creditNoteId): IsolationAttempt => ({ name: 'get A credit note', method: 'GET', path: `/v1/credit-notes/${creditNoteId}`, expect: [404] })),
+  ...a.attachmentIds.flatMap((attachmentId): IsolationAttempt[] => [
+    { name: 'download A attachment', method: 'GET', path: `/v1/invoices/${a.invoiceIds[2]}/attachments/${attachmentId}`, expect: [404] },
+    { name: 'download A attachment via B invoice', method: 'GET', path: `/v1/invoices/${b.invoiceId}/attachments/${attachmentId}`, expect: [404] },
+    { name: 'delete A attachment', method: 'DELETE', path: `/v1/invoices/${a.invoiceIds[2]}/attachments/${attachmentId}`, expect: [404] },
+    { name: 'delete A attachment via B invoice', method: 'DELETE', path: `/v1/invoices/${b.invoiceId}/attachments/${attachmentId}`, expect: [404] },
+  ]),
+  ...a.webhookEndpointIds.flatMap((endpointId): IsolationAttempt[] => [
+    // The writer key lacks the admin scope (403 before any lookup); the admin key gets 404.
+    { name: 'get A webhook endpoint', method: 'GET', path: `/v1/webhook-endpoints/${endpointId}`, expect: [404, 403] },
+    { name: 'patch A webhook endpoint', method: 'PATCH', path: `/v1/webhook-endpoints/${endpointId}`, body: { url: 'http://127.0.0.1:9/pwned' }, expect: [404, 403] },
+    { name: 'delete A webhook endpoint', method: 'DELETE', path: `/v1/webhook-endpoints/${endpointId}`, expect: [404, 403] },
+    { name: 'A webhook deliveries', method: 'GET', path: `/v1/webhook-endpoints/${endpointId}/deliveries`, expect: [404, 403] },
+  ]),
 ];
 
 /** Ids of A's lines inside bodies sent to B's own invoice. */
@@ -102,8 +144,11 @@ const listAttempts = (a: TenantAFixture): IsolationAttempt[] => [
   { name: 'list invoices by status', method: 'GET', path: '/v1/invoices?status=draft&limit=100', expect: [200] },
   { name: 'list invoices updated since 2000', method: 'GET', path: '/v1/invoices?updated_since=2000-01-01T00:00:00Z', expect: [200] },
   { name: 'list customers', method: 'GET', path: '/v1/customers?limit=100', expect: [200] },
-  { name: 'events feed', method: 'GET', path: '/v1/events?limit=100', expect: [200, 404] },
-  ...a.invoiceIds.map((id): IsolationAttempt => ({ name: 'events filtered by A invoice', method: 'GET', path: `/v1/events?resource_id=${id}`, expect: [200, 404] })),
+  { name: 'events feed', method: 'GET', path: '/v1/events?limit=100', expect: [200] },
+  { name: 'credit notes list', method: 'GET', path: '/v1/credit-notes?limit=100', expect: [200] },
+  { name: 'webhook endpoints list', method: 'GET', path: '/v1/webhook-endpoints', expect: [200, 403] },
+  ...a.invoiceIds.map((id): IsolationAttempt => ({ name: 'credit notes filtered by A invoice', method: 'GET', path: `/v1/credit-notes?invoice_id=${id}`, expect: [200] })),
+  ...a.invoiceIds.map((id): IsolationAttempt => ({ name: 'events filtered by A invoice', method: 'GET', path: `/v1/events?resource_id=${id}`, expect: [200, 400] })),
   ...a.invoiceIds.map((id): IsolationAttempt => ({ name: 'event stream cursor at A', method: 'GET', path: `/v1/events?cursor=${cursorFor(id)}`, expect: [200, 400, 404] })),
 ];
 
@@ -113,6 +158,7 @@ function isolationAttempts(a: TenantAFixture, b: TenantBFixture): IsolationAttem
     ...a.lineIds.flatMap((lineId) => lineAttempts(b, lineId)),
     ...a.customerIds.flatMap((customerId) => customerAttempts(b, customerId)),
     ...listAttempts(a),
+    ...resourceAttempts(a, b),
   ];
 }
 
@@ -124,9 +170,9 @@ let tenantB: string;
 let bClients: Array<{ label: string; client: Client }>;
 
 before(async () => {
-  t = await startTestApp({ FOLIO_RATE_LIMIT_PER_MINUTE: '0' });
+  t = await startTestApp({ FOLIO_RATE_LIMIT_PER_MINUTE: '0', FOLIO_WEBHOOKS_ALLOW_PRIVATE: 'true', FOLIO_WEBHOOK_DISPATCHER: 'off' });
   const apiA = t.client(await t.key('isolation-a'));
-  a = { invoiceIds: [], lineIds: [], customerIds: [], numbers: [], references: [] };
+  a = { invoiceIds: [], lineIds: [], customerIds: [], numbers: [], references: [], paymentIds: [], creditNoteIds: [], attachmentIds: [], webhookEndpointIds: [] };
   for (let index = 0; index < 2; index += 1) {
     a.customerIds.push(expectStatus(await apiA.post('/v1/customers', { name: `${secret} customer ${index}`, email: `a${index}@a.example` }), 201).id);
   }
@@ -145,10 +191,21 @@ before(async () => {
     a.numbers.push(invoice.number);
     a.references.push(invoice.reference);
   }
+  // A paid-in-part invoice, a credited one, an attachment and a webhook endpoint.
+  expectStatus(await apiA.post(`/v1/invoices/${a.invoiceIds[0]}/finalize`), 200);
+  a.paymentIds.push(expectStatus(await apiA.post(`/v1/invoices/${a.invoiceIds[0]}/payments`, { amount: '1.00', date: '2026-01-02', method: 'cash', reference: secret }), 201).id);
+  expectStatus(await apiA.post(`/v1/invoices/${a.invoiceIds[1]}/finalize`), 200);
+  a.creditNoteIds.push(expectStatus(await apiA.post('/v1/credit-notes', { invoice_id: a.invoiceIds[1], reason: `${secret} credit`, lines: [{ description: secret, quantity: '1', unit_price: '1.00' }] }), 201).id);
+  const upload = multipartBody({ filename: `${secret}.png`, contentType: 'image/png', bytes: pngBytes });
+  a.attachmentIds.push(expectStatus(await apiA.request('POST', `/v1/invoices/${a.invoiceIds[2]}/attachments`, { rawBody: upload.payload, headers: upload.headers }), 201).id);
+  const adminA = t.client(await t.key('isolation-a', ['invoices:read', 'invoices:write', 'admin']));
+  a.webhookEndpointIds.push(expectStatus(await adminA.post('/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/a-hook', description: secret, events: ['*'] }), 201).id);
   const writerB = t.client(await t.key('isolation-b'));
   const adminB = t.client(await t.key('isolation-b', ['invoices:read', 'invoices:write', 'admin']));
   const invoiceB = expectStatus(await writerB.post('/v1/invoices', { currency: 'EUR', lines: [lineOf({ description: 'B line' })] }), 201);
-  b = { invoiceId: invoiceB.id, lineId: invoiceB.lines[0].id };
+  const openB = expectStatus(await writerB.post('/v1/invoices', { currency: 'EUR', lines: [lineOf({ description: 'B open line' })] }), 201);
+  expectStatus(await writerB.post(`/v1/invoices/${openB.id}/finalize`), 200);
+  b = { invoiceId: invoiceB.id, lineId: invoiceB.lines[0].id, openInvoiceId: openB.id };
   bClients = [{ label: 'B writer key', client: writerB }, { label: 'B admin key', client: adminB }];
   tenantA = await tenantIdOf(t.database.db, 'isolation-a');
   tenantB = await tenantIdOf(t.database.db, 'isolation-b');
@@ -157,7 +214,7 @@ after(() => t.close());
 
 /** Everything of A's that must never show up in an answer to B. */
 function leakMarkers(): string[] {
-  return [secret, ...a.invoiceIds, ...a.lineIds, ...a.customerIds, ...a.numbers.map((number) => `"${number}"`), ...a.references.map((reference) => `"${reference}"`)];
+  return [secret, ...a.invoiceIds, ...a.lineIds, ...a.customerIds, ...a.paymentIds, ...a.creditNoteIds, ...a.attachmentIds, ...a.webhookEndpointIds, ...a.numbers.map((number) => `"${number}"`), ...a.references.map((reference) => `"${reference}"`)];
 }
 
 describe('tenant isolation', () => {
@@ -170,7 +227,7 @@ describe('tenant isolation', () => {
     for (const { label, client } of bClients) {
       for (const attempt of attempts) {
         const bBefore = await dumpTenant(t.database.db, tenantB);
-        const reply = await client.request(attempt.method, attempt.path, { body: attempt.body, headers: attempt.headers });
+        const reply = await client.request(attempt.method, attempt.path, { body: attempt.body, headers: attempt.headers, rawBody: attempt.rawBody });
         tally.see(reply.status, attempt.name);
         const description = `${label} ${attempt.name}: ${attempt.method} ${attempt.path} → ${reply.status} ${reply.text.slice(0, 200)}`;
         if (!attempt.expect.includes(reply.status)) failures.push(`unexpected status: ${description}`);
