@@ -60,6 +60,13 @@ const databaseUnavailableCodes = new Set([
   'SQLITE_BUSY',
 ]);
 
+/** A transaction the database gave up on because of a concurrent one: safe to retry as is. */
+const transientConflictCodes = new Set([
+  '40P01', // deadlock_detected
+  '40001', // serialization_failure
+  '55P03', // lock_not_available
+]);
+
 function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: string })?.code;
   if (code && databaseUnavailableCodes.has(code)) return true;
@@ -74,6 +81,13 @@ export function toAppError(error: unknown): { appError: AppError; unexpected: bo
   if (fastifyError?.validation) {
     const errors = validationErrors(fastifyError.validation, fastifyError.validationContext);
     return { appError: new AppError('validation-error', 'One or more fields are invalid.', { errors }), unexpected: false };
+  }
+  const databaseCode = (error as { code?: string })?.code;
+  if (databaseCode && transientConflictCodes.has(databaseCode)) {
+    return {
+      appError: new AppError('conflict', 'A concurrent change got in the way; nothing was written. Retry the request.', { headers: { 'retry-after': '1' }, extensions: { retryable: true } }),
+      unexpected: true,
+    };
   }
   if (isDatabaseUnavailable(error)) {
     return {

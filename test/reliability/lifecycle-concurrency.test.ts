@@ -54,3 +54,21 @@ test('concurrent payments never overpay: of 10 racing payments of 20.00 on 120.0
   assert.equal(final.status, 'paid');
   assert.equal(final.version, open.version + 6);
 });
+
+test('finalizing a revision while the original is being edited never deadlocks (no 409/5xx, one consistent outcome)', async () => {
+  for (let round = 0; round < 10; round += 1) {
+    const original = expectStatus(await api.post('/v1/invoices', sampleInvoice), 201);
+    expectStatus(await api.post(`/v1/invoices/${original.id}/finalize`), 200);
+    const { revision } = expectStatus(await api.post(`/v1/invoices/${original.id}/revise`), 201);
+    const [finalize, ...edits] = await Promise.all([
+      api.post(`/v1/invoices/${revision.id}/finalize`),
+      ...Array.from({ length: 3 }, (_, index) => api.patch(`/v1/invoices/${original.id}`, { internal_note: `round ${round} edit ${index}` })),
+    ]);
+    assert.equal(finalize.status, 200, finalize.text);
+    // An edit that ran before the supersede is applied; one after it meets a void invoice (422).
+    for (const edit of edits) assert.ok([200, 422].includes(edit.status), `${edit.status} ${edit.text.slice(0, 300)}`);
+    const after = expectStatus(await api.get(`/v1/invoices/${original.id}`), 200);
+    assert.equal(after.status, 'void');
+    assert.equal(after.version, 3 + 1 + edits.filter((edit) => edit.status === 200).length, 'every accepted edit is one version');
+  }
+});

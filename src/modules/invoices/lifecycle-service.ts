@@ -44,14 +44,16 @@ export function createLifecycleService(invoices: InvoiceService) {
         const dueDate = before.due_date ?? (before.payment_terms ? addDays(issueDate, before.payment_terms.net_days) : null);
         const number = before.number ?? (await takeInvoiceNumber(tx, ctx, before.id));
         const now = nowIso();
+        // Lock the original this revision supersedes before writing anything: every writer takes
+        // invoice row locks first and the tenant's outbox lock last (events/store.ts), so no deadlock.
+        const original = before.revision_of
+          ? await invoiceStore.find(tx, invoices.engine, ctx.auth.tenantId, before.revision_of, { lock: true })
+          : undefined;
         const result = await commit(tx, ctx, before, finalized(before, { number, issueDate, dueDate, now }), { action: 'finalize', eventType: 'invoice.finalized', eventData: { number } }, options);
 
         // Finalizing a revision completes the correction: the credited original is superseded.
-        if (before.revision_of) {
-          const original = await invoiceStore.find(tx, invoices.engine, ctx.auth.tenantId, before.revision_of, { lock: true });
-          if (original && original.status !== 'void') {
-            await commit(tx, ctx, original, voided(original, now), { action: 'supersede', eventType: 'invoice.voided', eventData: { superseded_by: before.id } }, { reason: `superseded by revision ${before.id}` });
-          }
+        if (original && original.status !== 'void') {
+          await commit(tx, ctx, original, voided(original, now), { action: 'supersede', eventType: 'invoice.voided', eventData: { superseded_by: before.id } }, { reason: `superseded by revision ${before.id}` });
         }
         return result;
       });
