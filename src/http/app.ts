@@ -6,6 +6,7 @@ import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/database.js';
+import { sql } from 'kysely';
 import { AppError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { hasScope, type AuthContext, type Scope } from '../modules/tenants/auth.js';
@@ -170,7 +171,16 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Liveness: the process answers. Readiness: the database answers too (a 503 takes it out of rotation).
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', engine: database.engine }));
+  app.get('/health/ready', { schema: { hide: true } }, async () => {
+    try {
+      await sql`SELECT 1`.execute(database.db);
+    } catch {
+      throw new AppError('service-unavailable', 'The database is not answering.', { headers: { 'retry-after': '1' } });
+    }
+    return { status: 'ready', engine: database.engine };
+  });
 
   const routeDeps: AppDeps = { config, database, services };
   registerIdempotency(app as unknown as App, routeDeps);
