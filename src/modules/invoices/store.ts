@@ -290,7 +290,8 @@ export const invoiceStore = {
         added.push(line);
         continue;
       }
-      if (JSON.stringify(previous) === JSON.stringify(line)) continue;
+      // A write keeps untouched lines as the same objects: skipped without being compared.
+      if (previous === line || JSON.stringify(previous) === JSON.stringify(line)) continue;
       const { tenant_id: _lt, invoice_id: _li, id: _lid, ...fields } = lineToRow(tenantId, after.id, line);
       await db
         .updateTable('invoice_lines')
