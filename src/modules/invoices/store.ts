@@ -55,6 +55,16 @@ export function rowToInvoice(row: InvoicesTable, lineRows: InvoiceLinesTable[], 
   };
 }
 
+const attachmentColumns = ['id', 'filename', 'content_type', 'size_bytes', 'sha256', 'created_at'] as const;
+
+/** The invoice's attachment rows as a JSON array (text; null or "[]" when none), for the invoice row's select. */
+function attachmentsJson(engine: Engine) {
+  const pairs = sql.join(attachmentColumns.map((column) => sql`${sql.lit(column)}, a.${sql.ref(column)}`));
+  return engine === 'postgres'
+    ? sql<string | null>`(select json_agg(json_build_object(${pairs}) order by a.id)::text from invoice_attachments a where a.tenant_id = invoices.tenant_id and a.invoice_id = invoices.id)`
+    : sql<string | null>`(select json_group_array(json_object(${pairs})) from invoice_attachments a where a.tenant_id = invoices.tenant_id and a.invoice_id = invoices.id)`;
+}
+
 function rowToAttachment(row: InvoiceAttachmentsTable): AttachmentMeta {
   return {
     id: row.id,
@@ -208,10 +218,17 @@ export interface InvoiceListFilter {
 
 export const invoiceStore = {
   async find(db: DbOrTx, engine: Engine, tenantId: string, id: string, options: { lock?: boolean } = {}): Promise<Invoice | undefined> {
-    let query = db.selectFrom('invoices').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
+    // The attachments come with the invoice row (a JSON array from a subquery): one round trip fewer.
+    let query = db
+      .selectFrom('invoices')
+      .selectAll()
+      .select(attachmentsJson(engine).as('attachments_json'))
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id);
     if (options.lock) query = lockForUpdate(engine, query);
-    const row = await query.executeTakeFirst();
-    if (!row) return undefined;
+    const found = await query.executeTakeFirst();
+    if (!found) return undefined;
+    const { attachments_json: attachmentsText, ...row } = found;
     const lines = await db
       .selectFrom('invoice_lines')
       .selectAll()
@@ -219,8 +236,8 @@ export const invoiceStore = {
       .where('invoice_id', '=', id)
       .orderBy('position')
       .execute();
-    const attachments = await attachmentsByInvoice(db, tenantId, [id]);
-    return rowToInvoice(row, lines, attachments.get(id));
+    const attachments = (parseJson<InvoiceAttachmentsTable[]>(attachmentsText) ?? []).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return rowToInvoice(row, lines, attachments);
   },
 
   async list(db: DbOrTx, tenantId: string, filter: InvoiceListFilter): Promise<Invoice[]> {
