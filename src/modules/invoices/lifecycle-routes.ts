@@ -5,7 +5,7 @@ import { FieldsQuery, xmlContentTypes } from '../../http/representation.js';
 import { IfMatchHeaders } from '../../http/schema-helpers.js';
 import { CreditNoteSchema } from '../credit-notes/schemas.js';
 import { invoiceRepresentation } from './representation.js';
-import { presentInvoice, sendWriteResult, writeOptions } from './routes.js';
+import { InvoiceWriteHeaders, MinimalReturnResponse, presentInvoice, sendWriteResult, writeOptions } from './routes.js';
 import { InvoiceIdParams, InvoiceSchema } from './schemas.js';
 
 const tags = ['invoices'];
@@ -33,7 +33,7 @@ export async function lifecycleRoutes(app: App, { services }: AppDeps) {
 
   app.post('/invoices/:id/finalize', {
     ...transition,
-    schema: { tags, summary: 'Finalize a draft: status open, number (gapless per tenant, if none was set) and issue date fixed', params: InvoiceIdParams, headers: IfMatchHeaders, ...transitionQuery, response: { 200: InvoiceSchema } },
+    schema: { tags, summary: 'Finalize a draft: status open, number (gapless per tenant, if none was set) and issue date fixed', params: InvoiceIdParams, headers: InvoiceWriteHeaders, ...transitionQuery, response: { 200: InvoiceSchema, 204: MinimalReturnResponse } },
   }, async (request, reply) => {
     const opts = options(request);
     return sendWriteResult(reply, await lifecycle.finalize(requestContext(request), request.params.id, opts), opts);
@@ -41,7 +41,7 @@ export async function lifecycleRoutes(app: App, { services }: AppDeps) {
 
   app.post('/invoices/:id/void', {
     ...transition,
-    schema: { tags, summary: 'Void an open invoice without payments', params: InvoiceIdParams, headers: IfMatchHeaders, ...transitionQuery, response: { 200: InvoiceSchema } },
+    schema: { tags, summary: 'Void an open invoice without payments', params: InvoiceIdParams, headers: InvoiceWriteHeaders, ...transitionQuery, response: { 200: InvoiceSchema, 204: MinimalReturnResponse } },
   }, async (request, reply) => {
     const opts = options(request);
     return sendWriteResult(reply, await lifecycle.void(requestContext(request), request.params.id, opts), opts);

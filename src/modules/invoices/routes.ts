@@ -23,6 +23,15 @@ const InvoiceVersionQuery = Type.Object(
   { additionalProperties: true },
 );
 
+/** If-Match and friends, plus `Prefer: return=minimal` (answer 204 with the ETag, no body). */
+export const InvoiceWriteHeaders = Type.Object({
+  ...IfMatchHeaders.properties,
+  prefer: Type.Optional(Type.String({ maxLength: 200, description: 'RFC 7240. `return=minimal`: answer 204 with the ETag and `Preference-Applied: return=minimal`, no body.' })),
+});
+
+/** The 204 a write answers under `Prefer: return=minimal`. */
+export const MinimalReturnResponse = Type.Null({ description: 'Written; the new version is in the ETag (Prefer: return=minimal).' });
+
 const WriteQuery = Type.Object(
   { dry_run: Type.Optional(Type.Boolean({ description: 'Return the result and the diff, write nothing.' })), ...FieldsQuery },
   { additionalProperties: true },
@@ -39,8 +48,28 @@ export function writeOptions(request: FastifyRequest): WriteOptions {
   };
 }
 
-/** Every invoice write answers the same way: the invoice, its ETag, and for dry runs the diff. */
+/** True when a `Prefer` header (RFC 7240) asks for `return=minimal`. */
+export function prefersMinimalReturn(prefer: string | string[] | undefined): boolean {
+  const values = Array.isArray(prefer) ? prefer : prefer === undefined ? [] : [prefer];
+  return values.some((value) =>
+    value.split(',').some((preference) => {
+      const [name, token] = (preference.split(';')[0] ?? '').split('=').map((part) => part.trim().toLowerCase());
+      return name === 'return' && token?.replace(/^"(.*)"$/, '$1') === 'minimal';
+    }),
+  );
+}
+
+/**
+ * Every invoice write answers the same way: the invoice, its ETag, and for dry runs the diff.
+ * An update or transition (200) sent with `Prefer: return=minimal` answers 204 with the ETag
+ * and `Preference-Applied: return=minimal`, no body (a dry run always answers with its body).
+ */
 export function sendWriteResult(reply: FastifyReply, result: WriteResult, options: WriteOptions, status = 200) {
+  if (status === 200 && !options.dryRun && prefersMinimalReturn(reply.request.headers.prefer)) {
+    reply.header('etag', etagFor(result.invoice.version));
+    reply.header('preference-applied', 'return=minimal');
+    return reply.status(204).send();
+  }
   const body: Record<string, unknown> = presentInvoice(result.invoice);
   if (options.dryRun) {
     reply.header('folio-dry-run', 'true');
@@ -54,10 +83,10 @@ export function sendWriteResult(reply: FastifyReply, result: WriteResult, option
 
 export async function invoiceRoutes(app: App, { services }: AppDeps) {
   const invoices = services.invoices;
-  const writeSchema = (summary: string) => ({
+  const writeSchema = (summary: string, headers: typeof InvoiceWriteHeaders | typeof IfMatchHeaders = InvoiceWriteHeaders) => ({
     tags,
     summary,
-    headers: IfMatchHeaders,
+    headers,
     body: InvoiceWriteSchema,
     querystring: WriteQuery,
     ...xmlContentTypes,
@@ -65,7 +94,7 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
 
   app.post('/invoices', {
     config: { scope: 'invoices:write', representation: invoiceRepresentation },
-    schema: { ...writeSchema('Create a draft invoice'), response: { 201: InvoiceSchema } },
+    schema: { ...writeSchema('Create a draft invoice', IfMatchHeaders), response: { 201: InvoiceSchema } },
   }, async (request, reply) => {
     const options = writeOptions(request);
     const result = await invoices.create(requestContext(request), request.body, options);
@@ -100,7 +129,7 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
     schema: {
       ...writeSchema('Update an invoice: absent fields unchanged, null clears; lines as a full set or as operations'),
       params: InvoiceIdParams,
-      response: { 200: InvoiceSchema },
+      response: { 200: InvoiceSchema, 204: MinimalReturnResponse },
     },
   }, async (request, reply) => {
     const options = writeOptions(request);
@@ -113,7 +142,7 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
     schema: {
       ...writeSchema('Replace the editable representation of an invoice: absent fields are reset'),
       params: InvoiceIdParams,
-      response: { 200: InvoiceSchema },
+      response: { 200: InvoiceSchema, 204: MinimalReturnResponse },
     },
   }, async (request, reply) => {
     const options = writeOptions(request);

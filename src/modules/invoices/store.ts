@@ -1,3 +1,4 @@
+import { PostgresAdapter, sql } from 'kysely';
 import type { DbOrTx, Engine } from '../../db/database.js';
 import { lockForUpdate } from '../../db/database.js';
 import type { InvoiceAttachmentsTable, InvoiceLinesTable, InvoicesTable } from '../../db/schema.js';
@@ -52,6 +53,16 @@ export function rowToInvoice(row: InvoicesTable, lineRows: InvoiceLinesTable[], 
     revision_of: row.revision_of ?? null,
     revised_by: row.revised_by ?? null,
   };
+}
+
+const attachmentColumns = ['id', 'filename', 'content_type', 'size_bytes', 'sha256', 'created_at'] as const;
+
+/** The invoice's attachment rows as a JSON array (text; null or "[]" when none), for the invoice row's select. */
+function attachmentsJson(engine: Engine) {
+  const pairs = sql.join(attachmentColumns.map((column) => sql`${sql.lit(column)}, a.${sql.ref(column)}`));
+  return engine === 'postgres'
+    ? sql<string | null>`(select json_agg(json_build_object(${pairs}) order by a.id)::text from invoice_attachments a where a.tenant_id = invoices.tenant_id and a.invoice_id = invoices.id)`
+    : sql<string | null>`(select json_group_array(json_object(${pairs})) from invoice_attachments a where a.tenant_id = invoices.tenant_id and a.invoice_id = invoices.id)`;
 }
 
 function rowToAttachment(row: InvoiceAttachmentsTable): AttachmentMeta {
@@ -207,10 +218,17 @@ export interface InvoiceListFilter {
 
 export const invoiceStore = {
   async find(db: DbOrTx, engine: Engine, tenantId: string, id: string, options: { lock?: boolean } = {}): Promise<Invoice | undefined> {
-    let query = db.selectFrom('invoices').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
+    // The attachments come with the invoice row (a JSON array from a subquery): one round trip fewer.
+    let query = db
+      .selectFrom('invoices')
+      .selectAll()
+      .select(attachmentsJson(engine).as('attachments_json'))
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id);
     if (options.lock) query = lockForUpdate(engine, query);
-    const row = await query.executeTakeFirst();
-    if (!row) return undefined;
+    const found = await query.executeTakeFirst();
+    if (!found) return undefined;
+    const { attachments_json: attachmentsText, ...row } = found;
     const lines = await db
       .selectFrom('invoice_lines')
       .selectAll()
@@ -218,8 +236,8 @@ export const invoiceStore = {
       .where('invoice_id', '=', id)
       .orderBy('position')
       .execute();
-    const attachments = await attachmentsByInvoice(db, tenantId, [id]);
-    return rowToInvoice(row, lines, attachments.get(id));
+    const attachments = (parseJson<InvoiceAttachmentsTable[]>(attachmentsText) ?? []).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return rowToInvoice(row, lines, attachments);
   },
 
   async list(db: DbOrTx, tenantId: string, filter: InvoiceListFilter): Promise<Invoice[]> {
@@ -284,22 +302,14 @@ export const invoiceStore = {
         .execute();
     }
     const added: InvoiceLine[] = [];
+    const changed: InvoiceLine[] = [];
     for (const line of after.lines) {
       const previous = beforeLines.get(line.id);
-      if (!previous) {
-        added.push(line);
-        continue;
-      }
-      if (JSON.stringify(previous) === JSON.stringify(line)) continue;
-      const { tenant_id: _lt, invoice_id: _li, id: _lid, ...fields } = lineToRow(tenantId, after.id, line);
-      await db
-        .updateTable('invoice_lines')
-        .set(fields)
-        .where('tenant_id', '=', tenantId)
-        .where('invoice_id', '=', after.id)
-        .where('id', '=', line.id)
-        .execute();
+      if (!previous) added.push(line);
+      // A write keeps untouched lines as the same objects: skipped without being compared.
+      else if (previous !== line && JSON.stringify(previous) !== JSON.stringify(line)) changed.push(line);
     }
+    await updateLines(db, tenantId, after.id, changed);
     await insertLines(db, tenantId, after.id, added);
     await syncAttachments(db, tenantId, before.attachments, after);
   },
@@ -321,6 +331,66 @@ export const invoiceStore = {
     return row !== undefined;
   },
 };
+
+/** Line columns an update rewrites, with their PostgreSQL types (for the VALUES list). */
+const updatableLineColumns = {
+  position: 'integer',
+  parent_line_id: 'text',
+  description: 'text',
+  quantity: 'numeric',
+  unit: 'text',
+  unit_price: 'numeric',
+  discount_type: 'text',
+  discount_value: 'numeric',
+  tax_rate: 'numeric',
+  tax_code: 'text',
+  account_code: 'text',
+  item_code: 'text',
+  tracking: 'text',
+  amount_before_discount: 'numeric',
+  discount_amount: 'numeric',
+  net_amount: 'numeric',
+  tax_amount: 'numeric',
+  gross_amount: 'numeric',
+} as const satisfies Partial<Record<keyof InvoiceLinesTable, string>>;
+type UpdatableLineColumn = keyof typeof updatableLineColumns;
+const updatableLineColumnNames = Object.keys(updatableLineColumns) as UpdatableLineColumn[];
+
+/**
+ * Rewrites changed lines. PostgreSQL: one `UPDATE … FROM (VALUES …)` per 500 lines (one round
+ * trip instead of one per line). SQLite runs in process (no round trip): one UPDATE per line.
+ */
+async function updateLines(db: DbOrTx, tenantId: string, invoiceId: string, lines: InvoiceLine[]): Promise<void> {
+  if (lines.length === 0) return;
+  const rows = lines.map((line) => lineToRow(tenantId, invoiceId, line));
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter) || rows.length === 1) {
+    for (const row of rows) {
+      const { tenant_id: _lt, invoice_id: _li, id: _lid, ...fields } = row;
+      await db
+        .updateTable('invoice_lines')
+        .set(fields)
+        .where('tenant_id', '=', tenantId)
+        .where('invoice_id', '=', invoiceId)
+        .where('id', '=', row.id)
+        .execute();
+    }
+    return;
+  }
+  const chunkSize = 500; // 19 parameters a line: under PostgreSQL's 65,535
+  for (let start = 0; start < rows.length; start += chunkSize) {
+    const values = rows.slice(start, start + chunkSize).map(
+      (row) =>
+        sql`(${sql.join([
+          sql`${row.id}::text`,
+          ...updatableLineColumnNames.map((column) => sql`${row[column]}::${sql.raw(updatableLineColumns[column])}`),
+        ])})`,
+    );
+    await sql`update invoice_lines as l set ${sql.join(
+      updatableLineColumnNames.map((column) => sql`${sql.ref(column)} = v.${sql.ref(column)}`),
+    )} from (values ${sql.join(values)}) as v (${sql.join([sql.ref('id'), ...updatableLineColumnNames.map((column) => sql.ref(column))])})
+      where l.tenant_id = ${tenantId} and l.invoice_id = ${invoiceId} and l.id = v.id`.execute(db);
+  }
+}
 
 async function insertLines(db: DbOrTx, tenantId: string, invoiceId: string, lines: InvoiceLine[]): Promise<void> {
   // Chunked so that a 1,000-line invoice stays under every engine's bound-parameter limit.

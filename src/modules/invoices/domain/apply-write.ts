@@ -11,7 +11,7 @@ import { AppError, validationError, type FieldError } from '../../../shared/erro
 import { addDays, isValidBusinessDate } from '../../../shared/time.js';
 import type { InvoiceWrite, LineInput, LineOperation } from '../schemas.js';
 import type { BillTo, CustomFieldValue, DiscountValue, Invoice, InvoiceLine } from './model.js';
-import { computeTotals, type TotalsLineInput } from './totals.js';
+import { computeTotals, type InvoiceTotals, type LineAmounts, type TaxBreakdownRow, type TotalsLineInput } from './totals.js';
 
 /**
  * Applies one client write (create, PATCH or PUT) to an invoice and recomputes every
@@ -26,6 +26,11 @@ export interface WriteContext {
   newLineId: () => string;
   /** The bill-to snapshot of the customer named by `customer_id`, when the write (re)links one. */
   linkedCustomer?: BillTo;
+  /**
+   * Recompute every line even when the write allows the incremental path (tests compare the
+   * two). By default, lines the write does not touch keep their stored amounts and their object.
+   */
+  fullRecompute?: boolean;
 }
 
 type LineChecks = Pick<LineInput, 'net_amount' | 'tax_amount' | 'gross_amount' | 'total_amount'>;
@@ -35,6 +40,8 @@ interface LineDraft {
   /** Where this line came from in the request, for error pointers and client-total checks. */
   pointer: string | null;
   checks: LineChecks;
+  /** The current invoice's own line object, untouched by this write (same currency, so same prices). */
+  untouched?: true;
 }
 
 const quantityLimits = { maxIntegerDigits: 12, maxFractionDigits: 6 };
@@ -135,7 +142,13 @@ export function applyInvoiceWrite(current: Invoice, input: InvoiceWrite, context
   errors.throwIfAny();
   checkLineStructure(drafts, context.maxLines);
 
-  return computeInvoice(next, drafts, input);
+  const incremental =
+    !context.fullRecompute &&
+    context.mode !== 'create' &&
+    next.currency === current.currency &&
+    next.tax_mode === current.tax_mode &&
+    next.rounding_mode === current.rounding_mode;
+  return computeInvoice(next, drafts, input, incremental ? current : null);
 }
 
 function emptyToNull(value: string | null | undefined): string | null | undefined {
@@ -206,7 +219,10 @@ function buildLines(current: Invoice, input: InvoiceWrite, context: WriteContext
     });
   }
 
-  const working = current.lines.map(recanonicalize);
+  // Same currency: stored prices are already canonical, so the line object itself is kept and
+  // everything downstream (totals, diff, store) can skip it by reference.
+  const working: LineDraft[] =
+    currency === current.currency ? current.lines.map((line) => ({ line, pointer: null, checks: {}, untouched: true })) : current.lines.map(recanonicalize);
   if (!input.line_operations) {
     if (context.mode === 'put') return [];
     return working;
@@ -352,14 +368,21 @@ function checkLineStructure(drafts: LineDraft[], maxLines: number) {
   }
 }
 
-/** Runs the totals engine over the final lines and checks any figures the client sent. */
-function computeInvoice(next: Invoice, drafts: LineDraft[], input: InvoiceWrite): Invoice {
+/**
+ * Runs the totals engine over the final lines and checks any figures the client sent. With
+ * `base` (the current invoice, same currency, tax mode and rounding mode), only the lines this
+ * write touched are computed: untouched lines keep their stored amounts, and the invoice figures
+ * are the stored ones minus the old amounts of touched lines plus their new ones — the same sums
+ * as a full recompute (test/unit/totals-incremental.test.ts checks it over random edits).
+ */
+function computeInvoice(next: Invoice, drafts: LineDraft[], input: InvoiceWrite, base: Invoice | null): Invoice {
   const currency = next.currency;
-  const totals = computeTotals({
+  const computed = drafts.filter((draft) => !(base && draft.untouched));
+  const engine = computeTotals({
     currency,
     taxMode: next.tax_mode,
     roundingMode: next.rounding_mode as RoundingMode,
-    lines: drafts.map(({ line }): TotalsLineInput => ({
+    lines: computed.map(({ line }): TotalsLineInput => ({
       id: line.id,
       quantity: new Dec(line.quantity),
       unitPrice: new Dec(line.unit_price),
@@ -367,6 +390,8 @@ function computeInvoice(next: Invoice, drafts: LineDraft[], input: InvoiceWrite)
       taxRate: line.tax_rate === null ? null : new Dec(line.tax_rate),
     })),
   });
+  const amountsOf = new Map<LineDraft, LineAmounts>(computed.map((draft, index) => [draft, engine.lines[index]]));
+  const totals = base ? adjustTotals(base, drafts, amountsOf) : engine;
   const money = (value: Dec) => formatAmount(value, currency);
   const mismatches: FieldError[] = [];
   const check = (sent: string | number | undefined, computed: Dec, pointer: string) => {
@@ -378,7 +403,11 @@ function computeInvoice(next: Invoice, drafts: LineDraft[], input: InvoiceWrite)
   };
 
   const lines = drafts.map((draft, index): InvoiceLine => {
-    const amounts = totals.lines[index];
+    const amounts = amountsOf.get(draft);
+    if (!amounts) {
+      // Untouched (incremental path): same object unless the line moved.
+      return draft.line.position === index + 1 ? draft.line : { ...draft.line, position: index + 1 };
+    }
     if (draft.pointer) {
       check(draft.checks.net_amount, amounts.netAmount, `${draft.pointer}/net_amount`);
       check(draft.checks.tax_amount, amounts.taxAmount, `${draft.pointer}/tax_amount`);
@@ -427,4 +456,71 @@ function computeInvoice(next: Invoice, drafts: LineDraft[], input: InvoiceWrite)
     amount_credited: money(new Dec(next.amount_credited)),
     balance: money(totals.total.minus(paid)),
   };
+}
+
+type Figures = Pick<InvoiceTotals, 'subtotal' | 'discountTotal' | 'taxTotal' | 'total' | 'taxBreakdown'>;
+
+/**
+ * The invoice figures after a write, from the stored ones: minus the stored amounts of every
+ * current line that is not kept untouched, plus the new amounts of the lines that were computed.
+ * Breakdown rows follow the rates the final lines use (a rate no line uses any more disappears).
+ */
+function adjustTotals(base: Invoice, drafts: LineDraft[], amountsOf: Map<LineDraft, LineAmounts>): Figures {
+  const kept = new Set<InvoiceLine>();
+  for (const draft of drafts) if (draft.untouched) kept.add(draft.line);
+  let subtotal = new Dec(base.subtotal);
+  let discountTotal = new Dec(base.discount_total);
+  let taxTotal = new Dec(base.tax_total);
+  const rows = new Map<string, TaxBreakdownRow>();
+  for (const row of base.tax_breakdown) {
+    const rate = new Dec(row.tax_rate);
+    rows.set(rate.toFixed(), { rate, taxableAmount: new Dec(row.taxable_amount), taxAmount: new Dec(row.tax_amount) });
+  }
+  const rowFor = (taxRate: string | null): TaxBreakdownRow => {
+    const rate = taxRate === null ? new Dec(0) : new Dec(taxRate);
+    const key = rate.toFixed();
+    let row = rows.get(key);
+    if (!row) {
+      row = { rate, taxableAmount: new Dec(0), taxAmount: new Dec(0) };
+      rows.set(key, row);
+    }
+    return row;
+  };
+  for (const line of base.lines) {
+    if (kept.has(line)) continue;
+    const net = new Dec(line.net_amount);
+    const tax = new Dec(line.tax_amount);
+    subtotal = subtotal.minus(net);
+    discountTotal = discountTotal.minus(line.discount_amount);
+    taxTotal = taxTotal.minus(tax);
+    const row = rowFor(line.tax_rate);
+    row.taxableAmount = row.taxableAmount.minus(net);
+    row.taxAmount = row.taxAmount.minus(tax);
+  }
+  for (const draft of drafts) {
+    const amounts = amountsOf.get(draft);
+    if (!amounts) continue;
+    subtotal = subtotal.plus(amounts.netAmount);
+    discountTotal = discountTotal.plus(amounts.discountAmount);
+    taxTotal = taxTotal.plus(amounts.taxAmount);
+    const row = rowFor(draft.line.tax_rate);
+    row.taxableAmount = row.taxableAmount.plus(amounts.netAmount);
+    row.taxAmount = row.taxAmount.plus(amounts.taxAmount);
+  }
+  // Rows of the rates the final lines use; the key of a rate string is memoised (few distinct rates).
+  const keyOf = new Map<string | null, string>();
+  const used = new Set<string>();
+  for (const { line } of drafts) {
+    let key = keyOf.get(line.tax_rate);
+    if (key === undefined) {
+      key = (line.tax_rate === null ? new Dec(0) : new Dec(line.tax_rate)).toFixed();
+      keyOf.set(line.tax_rate, key);
+    }
+    used.add(key);
+  }
+  const taxBreakdown = [...rows.entries()]
+    .filter(([key]) => used.has(key))
+    .map(([, row]) => row)
+    .sort((a, b) => a.rate.comparedTo(b.rate));
+  return { subtotal, discountTotal, taxTotal, total: subtotal.plus(taxTotal), taxBreakdown };
 }
