@@ -46,9 +46,11 @@ describe('GET /v1/events', () => {
     const reader = (async () => {
       let cursor = start;
       while (writing || cursor !== undefined) {
+        // Whether writing had ended *before* this read was sent: only then does an exhausted page mean the end.
+        const writersDone = !writing;
         const page = expectStatus(await api.get(`/v1/events?limit=7&after=${cursor}`), 200);
         seen.push(...page.data);
-        const done = !writing && !page.has_more;
+        const done = writersDone && !page.has_more;
         cursor = page.next_cursor;
         if (done) return;
         // SQLite answers synchronously: let the writers' macrotasks run between reads.
