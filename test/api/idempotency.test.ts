@@ -161,6 +161,25 @@ describe('Idempotency-Key', () => {
     assert.equal(expectStatus(await api.get(url), 200).version, 3, 'nothing redone');
   });
 
+  test('a customer created before a crash lost its response is answered, not created twice', async () => {
+    const key = newKey();
+    const body = { name: 'Crash Ltd' };
+    const claim = await service().claim({ tenantId, key, method: 'POST', path: '/v1/customers', hash: requestHash('POST', '/v1/customers', body) });
+    assert.equal(claim.kind, 'claimed');
+    const auth = { tenantId, keyId: 'key_test', scopes: new Set(['invoices:write'] as const) };
+    const { createCustomerService } = await import('../../src/modules/customers/service.js');
+    const created = await createCustomerService(t.database.db).create({ auth, requestId: 'req_crash', idempotency: { key, claimToken: claim.kind === 'claimed' ? claim.claimToken : '' } }, body);
+    const row = await t.database.db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
+    assert.equal(row.committed_resource, `customer/${created.id}/1`);
+
+    const countBefore = (await t.database.db.selectFrom('customers').select('id').execute()).length;
+    const retry = await api.post('/v1/customers', body, { 'idempotency-key': key });
+    expectStatus(retry, 200);
+    assert.equal(retry.headers['idempotent-replayed'], 'true');
+    assert.equal(retry.body.id, created.id);
+    assert.equal((await t.database.db.selectFrom('customers').select('id').execute()).length, countBefore, 'not created twice');
+  });
+
   test('a change refused because its claim was taken over rolls back whole', async () => {
     const invoice = await createInvoice();
     const key = newKey();

@@ -1,3 +1,4 @@
+import { markIdempotentChange } from '../idempotency/service.js';
 import type { Db } from '../../db/database.js';
 import { assertIfMatch, decodeCursor, toPage, type RequestContext, type WriteOptions } from '../../http/request-context.js';
 import { AppError, notFound, validationError } from '../../shared/errors.js';
@@ -65,8 +66,12 @@ export function createCustomerService(db: Db) {
         updated_at: now,
       };
       const customer = applyCustomerFields(blank, input);
-      await customerStore.insert(db, ctx.auth.tenantId, customer);
-      return customer;
+      return db.transaction().execute(async (tx) => {
+        await customerStore.insert(tx, ctx.auth.tenantId, customer);
+        // Ties the change to the request's Idempotency-Key in the same transaction (see idempotency/).
+        await markIdempotentChange(tx, ctx, `customer/${customer.id}/${customer.version}`);
+        return customer;
+      });
     },
 
     async get(ctx: RequestContext, id: string): Promise<Customer> {
@@ -92,6 +97,7 @@ export function createCustomerService(db: Db) {
         if (!(await customerStore.update(tx, ctx.auth.tenantId, next, current.version))) {
           throw new AppError('conflict', 'The customer changed while this update ran; retry.');
         }
+        await markIdempotentChange(tx, ctx, `customer/${next.id}/${next.version}`);
         return next;
       });
     },

@@ -58,8 +58,15 @@ export function registerIdempotency(app: App, { config, database, services }: Ap
     // The change committed but the process stopped before its response was stored:
     // answer with the invoice as it was at the committed version.
     const [kind, id, version] = outcome.resource.split('/');
-    if (kind !== 'invoice') throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
     const ctx = { auth: request.auth, requestId: String(request.id) };
+    if (kind === 'customer') {
+      // Customers keep no history: the committed version can be answered only while it is the current one.
+      const customer = await services.customers.get(ctx, id);
+      if (customer.version !== Number(version)) throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
+      reply.header('etag', etagFor(customer.version));
+      return (reply as FastifyReply).status(200).send(customer);
+    }
+    if (kind !== 'invoice') throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
     const current = await services.invoices.get(ctx, id);
     const invoice = Number(version) === current.version ? current : await services.history.atVersion(ctx, current, Number(version));
     reply.header('etag', etagFor(invoice.version));
