@@ -61,6 +61,21 @@ CREATE INDEX credit_notes_by_invoice ON credit_notes (tenant_id, invoice_id);
 `;
 }
 
+
+/**
+ * 0008_document_seller: the seller details printed on documents (a JSON object, see
+ * src/modules/documents/seller.ts) and the logo's blob, one row per tenant. Same text on both engines.
+ */
+const documentSellerSql = `
+CREATE TABLE document_sellers (
+  tenant_id TEXT NOT NULL PRIMARY KEY REFERENCES tenants(id),
+  seller TEXT NOT NULL,
+  logo_sha256 TEXT,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX document_sellers_by_logo ON document_sellers (logo_sha256);
+`;
+
 export const sqliteMigrations: Migration[] = [
   {
     name: '0001_core',
@@ -273,6 +288,7 @@ CREATE TABLE invoice_attachments (
 CREATE INDEX invoice_attachments_by_sha256 ON invoice_attachments (sha256);
 `,
   },
+  { name: '0008_document_seller', sql: documentSellerSql },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -488,4 +504,5 @@ CREATE TABLE invoice_attachments (
 CREATE INDEX invoice_attachments_by_sha256 ON invoice_attachments (sha256);
 `,
   },
+  { name: '0008_document_seller', sql: documentSellerSql },
 ];

@@ -14,6 +14,14 @@ export interface TenantsTable {
   created_at: string;
 }
 
+/** One row per tenant: the seller as printed on documents (JSON text), and its logo blob. */
+export interface DocumentSellersTable {
+  tenant_id: string;
+  seller: string;
+  logo_sha256: string | null;
+  updated_at: string;
+}
+
 export interface ApiKeysTable {
   tenant_id: string;
   id: string;
@@ -245,6 +253,7 @@ export interface Database {
   payments: PaymentsTable;
   credit_notes: CreditNotesTable;
   invoice_attachments: InvoiceAttachmentsTable;
+  document_sellers: DocumentSellersTable;
   idempotency_keys: IdempotencyKeysTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;

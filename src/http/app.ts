@@ -29,6 +29,8 @@ import { historyRoutes } from '../modules/history/routes.js';
 import { registerIdempotency } from '../modules/idempotency/hooks.js';
 import { eventRoutes } from '../modules/events/routes.js';
 import { webhookRoutes } from '../modules/webhooks/routes.js';
+import { documentRoutes } from '../modules/documents/routes.js';
+import { documentServiceFromConfig } from '../modules/documents/service.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { sendProblem } from './errors.js';
 import { decodeUtf8Body, parseJsonBody } from './json-body.js';
@@ -183,6 +185,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   });
 
   const routeDeps: AppDeps = { config, database, services };
+  const documents = documentServiceFromConfig(config, database.db, services);
   registerIdempotency(app as unknown as App, routeDeps);
   startWebhookDispatcher(app as unknown as App, routeDeps);
   await app.register(async (v1) => {
@@ -191,10 +194,11 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await lifecycleRoutes(v1 as unknown as App, routeDeps);
     await paymentRoutes(v1 as unknown as App, routeDeps);
     await creditNoteRoutes(v1 as unknown as App, routeDeps);
-    await tenantSettingsRoutes(v1 as unknown as App, routeDeps);
+    await tenantSettingsRoutes(v1 as unknown as App, { ...routeDeps, documents });
     // Own scope: the multipart parser must not reach the JSON routes (multipart there is a 415).
     await v1.register(async (scope) => attachmentRoutes(scope as unknown as App, { ...routeDeps, attachments: attachmentServiceFromConfig(config, database.db, services.invoices) }));
     await historyRoutes(v1 as unknown as App, routeDeps);
+    await documentRoutes(v1 as unknown as App, { ...routeDeps, documents });
     await eventRoutes(v1 as unknown as App, routeDeps);
     await webhookRoutes(v1 as unknown as App, routeDeps);
   }, { prefix: '/v1' });

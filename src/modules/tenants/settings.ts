@@ -2,6 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { requestContext, type App, type AppDeps } from '../../http/app.js';
 import { notFound } from '../../shared/errors.js';
 import { editPolicies } from '../invoices/domain/lifecycle.js';
+import { SellerPatchSchema, SellerSchema } from '../documents/schemas.js';
+import type { DocumentService } from '../documents/service.js';
 import { tenantStore } from './store.js';
 
 const SettingsSchema = Type.Object({
@@ -10,22 +12,31 @@ const SettingsSchema = Type.Object({
   base_currency: Type.String(),
   edit_policy: Type.String({ enum: [...editPolicies] }),
   invoice_number_prefix: Type.String(),
+  document_seller: SellerSchema,
 });
 
 const SettingsPatchSchema = Type.Object(
   {
     edit_policy: Type.Optional(Type.Union(editPolicies.map((policy) => Type.Literal(policy)))),
     invoice_number_prefix: Type.Optional(Type.String({ minLength: 0, maxLength: 20, pattern: '^[A-Za-z0-9/_.-]*$' })),
+    document_seller: Type.Optional(SellerPatchSchema),
   },
   { additionalProperties: false },
 );
 
-/** Tenant settings (admin scope): the edit policy and the invoice number prefix. */
-export async function tenantSettingsRoutes(app: App, { database }: AppDeps) {
+/** Tenant settings (admin scope): the edit policy, the invoice number prefix, the seller on documents. */
+export async function tenantSettingsRoutes(app: App, { database, documents }: AppDeps & { documents: DocumentService }) {
   const read = async (tenantId: string) => {
     const tenant = await tenantStore.findById(database.db, tenantId);
     if (!tenant) throw notFound('tenant', tenantId);
-    return { tenant_id: tenant.id, name: tenant.name, base_currency: tenant.base_currency, edit_policy: tenant.edit_policy, invoice_number_prefix: tenant.invoice_number_prefix };
+    return {
+      tenant_id: tenant.id,
+      name: tenant.name,
+      base_currency: tenant.base_currency,
+      edit_policy: tenant.edit_policy,
+      invoice_number_prefix: tenant.invoice_number_prefix,
+      document_seller: await documents.seller(tenantId),
+    };
   };
 
   app.get('/tenant/settings', {
@@ -35,10 +46,13 @@ export async function tenantSettingsRoutes(app: App, { database }: AppDeps) {
 
   app.patch('/tenant/settings', {
     config: { scope: 'admin' },
-    schema: { tags: ['tenant'], summary: 'Change the edit policy (until_paid, draft_only) or the invoice number prefix (admin scope)', body: SettingsPatchSchema, response: { 200: SettingsSchema } },
+    schema: { tags: ['tenant'], summary: 'Change the edit policy (until_paid, draft_only), the invoice number prefix or the seller printed on documents (admin scope)', body: SettingsPatchSchema, response: { 200: SettingsSchema } },
   }, async (request) => {
-    const tenantId = requestContext(request).auth.tenantId;
-    const body = request.body as Static<typeof SettingsPatchSchema>;
+    const ctx = requestContext(request);
+    const tenantId = ctx.auth.tenantId;
+    const { document_seller: seller, ...body } = request.body as Static<typeof SettingsPatchSchema>;
+    // The seller first: it is the part that can be refused (an unknown or non-image logo).
+    if (seller) await documents.updateSeller(ctx, seller);
     await tenantStore.updateSettings(database.db, tenantId, body);
     return read(tenantId);
   });

@@ -1,0 +1,105 @@
+import path from 'node:path';
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/database.js';
+import type { RequestContext } from '../../http/request-context.js';
+import { AppError, notFound } from '../../shared/errors.js';
+import { createFilesystemBlobStore, type BlobStore } from '../attachments/blob-store.js';
+import type { CreditNoteService } from '../credit-notes/service.js';
+import type { HistoryService } from '../history/service.js';
+import type { InvoiceService } from '../invoices/service.js';
+import { renderDocument } from './render.js';
+import type { DocumentFormat, SellerPatch } from './schemas.js';
+import type { DocumentParty, SellerDetails } from './seller.js';
+import { creditNoteSource, invoiceSource, type SourceDocument } from './source.js';
+import { documentSellerStore } from './store.js';
+
+export interface DocumentServiceDeps {
+  db: Db;
+  invoices: InvoiceService;
+  history: HistoryService;
+  creditNotes: CreditNoteService;
+  blobs: BlobStore;
+}
+
+export interface RenderedDocument {
+  body: Buffer;
+  /** The invoice version rendered (null for a credit note, which never changes). */
+  version: number | null;
+  number: string | null;
+}
+
+const logoTypes = new Set(['image/png', 'image/jpeg']);
+export const maxLogoBytes = 1024 * 1024;
+
+async function readAll(stream: AsyncIterable<Buffer>, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > maxBytes) throw new Error(`logo larger than ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Documents of invoices (any version) and credit notes. Read side only: each render reads the
+ * version and the seller, then runs a pure renderer outside any transaction.
+ */
+export function createDocumentService(deps: DocumentServiceDeps) {
+  async function partyOf(tenantId: string): Promise<DocumentParty> {
+    const seller = await documentSellerStore.find(deps.db, tenantId);
+    // A logo whose bytes went missing is left out rather than failing every document.
+    const logo = seller.logo_sha256 ? await deps.blobs.open(seller.logo_sha256).then((stream) => readAll(stream, maxLogoBytes)).catch(() => null) : null;
+    return { seller, logo };
+  }
+
+  async function render(ctx: RequestContext, format: DocumentFormat, source: SourceDocument): Promise<Buffer> {
+    return renderDocument(format, source, await partyOf(ctx.auth.tenantId));
+  }
+
+  return {
+    async invoiceDocument(ctx: RequestContext, invoiceId: string, format: DocumentFormat, version?: number): Promise<RenderedDocument> {
+      const current = await deps.invoices.get(ctx, invoiceId);
+      const invoice = version === undefined || version === current.version ? current : await deps.history.atVersion(ctx, current, version);
+      return { body: await render(ctx, format, invoiceSource(invoice)), version: invoice.version, number: invoice.number };
+    },
+
+    async creditNoteDocument(ctx: RequestContext, creditNoteId: string, format: Exclude<DocumentFormat, 'finvoice'>): Promise<RenderedDocument> {
+      const note = await deps.creditNotes.get(ctx, creditNoteId);
+      const credited = await deps.invoices.get(ctx, note.invoice_id);
+      return { body: await render(ctx, format, creditNoteSource(note, credited)), version: null, number: note.number };
+    },
+
+    seller: (tenantId: string): Promise<SellerDetails> => documentSellerStore.find(deps.db, tenantId),
+
+    /** Applies a PATCH (absent: unchanged, null: cleared); a logo must be a PNG or JPEG attachment. */
+    async updateSeller(ctx: RequestContext, patch: SellerPatch): Promise<SellerDetails> {
+      const before = await documentSellerStore.find(deps.db, ctx.auth.tenantId);
+      const { logo, address, ...fields } = patch;
+      const next: SellerDetails = { ...before, ...fields };
+      if (address !== undefined) next.address = address === null ? null : { ...before.address, ...address };
+      if (logo === null) next.logo_sha256 = null;
+      else if (logo !== undefined) {
+        const invoice = await deps.invoices.get(ctx, logo.invoice_id);
+        const attachment = invoice.attachments.find((item) => item.id === logo.attachment_id);
+        if (!attachment) throw notFound('attachment', logo.attachment_id);
+        if (!logoTypes.has(attachment.content_type) || attachment.size_bytes > maxLogoBytes) {
+          throw new AppError('validation-error', `A logo must be a PNG or JPEG of at most ${maxLogoBytes} bytes.`, {
+            errors: [{ pointer: '/document_seller/logo', detail: `attachment ${attachment.id} is ${attachment.content_type}, ${attachment.size_bytes} bytes` }],
+          });
+        }
+        next.logo_sha256 = attachment.sha256;
+      }
+      await documentSellerStore.save(deps.db, ctx.auth.tenantId, next);
+      return next;
+    },
+  };
+}
+
+export type DocumentService = ReturnType<typeof createDocumentService>;
+
+/** The service as the app builds it: the attachments' filesystem blob store under FOLIO_DATA_DIR/blobs. */
+export function documentServiceFromConfig(config: Config, db: Db, services: { invoices: InvoiceService; history: HistoryService; creditNotes: CreditNoteService }) {
+  return createDocumentService({ db, ...services, blobs: createFilesystemBlobStore(path.join(config.dataDir, 'blobs')) });
+}
