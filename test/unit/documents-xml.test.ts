@@ -19,8 +19,11 @@ const optionalAmount = (node: any): Dec => (node === undefined ? new Dec(0) : am
 
 /** Every element carrying currencyID, with its path (for BR-DEC: at most 2 decimals on amounts). */
 function amounts(node: any, path: string, out: { path: string; text: string }[] = []) {
-  if (Array.isArray(node)) node.forEach((child, index) => amounts(child, `${path}[${index}]`, out));
-  else if (node && typeof node === 'object') {
+  if (Array.isArray(node)) {
+    node.forEach((child, index) => {
+      amounts(child, `${path}[${index}]`, out);
+    });
+  } else if (node && typeof node === 'object') {
     if ('@currencyID' in node) out.push({ path, text: node['#text'] });
     for (const [key, child] of Object.entries(node)) if (!key.startsWith('@') && key !== '#text') amounts(child, `${path}/${key}`, out);
   }
