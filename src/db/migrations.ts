@@ -64,7 +64,8 @@ CREATE INDEX credit_notes_by_invoice ON credit_notes (tenant_id, invoice_id);
 
 /**
  * 0008_document_seller: the seller details printed on documents (a JSON object, see
- * src/modules/documents/seller.ts) and the logo's blob, one row per tenant. Same text on both engines.
+ * src/modules/documents/seller.ts) and the logo's blob, one row per tenant; and the cache of
+ * rendered documents (key → blob). Same text on both engines.
  */
 const documentSellerSql = `
 CREATE TABLE document_sellers (
@@ -74,6 +75,13 @@ CREATE TABLE document_sellers (
   updated_at TEXT NOT NULL
 );
 CREATE INDEX document_sellers_by_logo ON document_sellers (logo_sha256);
+CREATE TABLE document_cache (
+  tenant_id TEXT NOT NULL,
+  document_key TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, document_key)
+);
 `;
 
 export const sqliteMigrations: Migration[] = [

@@ -22,6 +22,14 @@ export interface DocumentSellersTable {
   updated_at: string;
 }
 
+/** Rendered documents in the blob store, by invoice/credit note, version, format and seller settings. */
+export interface DocumentCacheTable {
+  tenant_id: string;
+  document_key: string;
+  sha256: string;
+  created_at: string;
+}
+
 export interface ApiKeysTable {
   tenant_id: string;
   id: string;
@@ -254,6 +262,7 @@ export interface Database {
   credit_notes: CreditNotesTable;
   invoice_attachments: InvoiceAttachmentsTable;
   document_sellers: DocumentSellersTable;
+  document_cache: DocumentCacheTable;
   idempotency_keys: IdempotencyKeysTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;

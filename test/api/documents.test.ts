@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { PDFParse } from 'pdf-parse';
 import { expectProblem, expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { multipartBody, pdfBytes } from '../helpers/multipart.js';
 import { isValidFinnishReference } from '../../src/modules/documents/payment-reference.js';
@@ -173,6 +176,32 @@ describe('invoice documents', () => {
     const current = await pdfText((await fetchDocument(`/v1/invoices/${draft.id}/document?format=pdf`)).bytes);
     assert.ok(current.includes('Second wording') && !current.includes('First wording') && !current.includes('DRAFT'));
     expectProblem(await api.get(`/v1/invoices/${draft.id}/document?format=pdf&version=99`), 404, 'not-found');
+  });
+
+  test('rendered bytes are kept in the blob store and served again; a changed seller or a swept blob renders anew', async () => {
+    const invoice = await openInvoice();
+    const url = `/v1/invoices/${invoice.id}/document?format=pdf`;
+    const first = await fetchDocument(url);
+    const cached = await t.database.db.selectFrom('document_cache').selectAll().where('document_key', 'like', `invoice:${invoice.id}:%`).execute();
+    assert.equal(cached.length, 1);
+    assert.match(cached[0].document_key, new RegExp(`^invoice:${invoice.id}:v${invoice.version}:pdf:[0-9a-f]{16}$`));
+    assert.equal(createHash('sha256').update(first.bytes).digest('hex'), cached[0].sha256);
+    assert.ok((await fetchDocument(url)).bytes.equals(first.bytes));
+
+    // The blob went (e.g. swept): rendered again, the same bytes.
+    const blobPath = path.join(t.config.dataDir, 'blobs', 'sha256', cached[0].sha256.slice(0, 2), cached[0].sha256);
+    fs.rmSync(blobPath);
+    assert.ok((await fetchDocument(url)).bytes.equals(first.bytes));
+    assert.ok(fs.existsSync(blobPath), 'cached again');
+
+    // The seller is part of the key: a new name is on the next document at once.
+    expectStatus(await api.patch('/v1/tenant/settings', { document_seller: { name: 'Uusi Nimi Oy' } }), 200);
+    try {
+      const renamed = await pdfText((await fetchDocument(url)).bytes);
+      assert.ok(renamed.includes('Uusi Nimi Oy') && !renamed.includes('Kärkkäinen Øy'));
+    } finally {
+      expectStatus(await api.patch('/v1/tenant/settings', { document_seller: { name: seller.name } }), 200);
+    }
   });
 
   test('another tenant\'s invoice is a 404; an unknown one too', async () => {

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import type { RequestContext } from '../../http/request-context.js';
@@ -11,7 +13,7 @@ import { renderDocument } from './render.js';
 import type { DocumentFormat, SellerPatch } from './schemas.js';
 import type { DocumentParty, SellerDetails } from './seller.js';
 import { creditNoteSource, invoiceSource, type SourceDocument } from './source.js';
-import { documentSellerStore } from './store.js';
+import { documentCacheStore, documentSellerStore } from './store.js';
 
 export interface DocumentServiceDeps {
   db: Db;
@@ -30,13 +32,15 @@ export interface RenderedDocument {
 
 const logoTypes = new Set(['image/png', 'image/jpeg']);
 export const maxLogoBytes = 1024 * 1024;
+/** Far above any document Folio renders (a 1,000-line PDF is about 100 kB). */
+const maxDocumentBytes = 64 * 1024 * 1024;
 
 async function readAll(stream: AsyncIterable<Buffer>, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
     size += chunk.length;
-    if (size > maxBytes) throw new Error(`logo larger than ${maxBytes} bytes`);
+    if (size > maxBytes) throw new Error(`blob larger than ${maxBytes} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -44,7 +48,8 @@ async function readAll(stream: AsyncIterable<Buffer>, maxBytes: number): Promise
 
 /**
  * Documents of invoices (any version) and credit notes. Read side only: each render reads the
- * version and the seller, then runs a pure renderer outside any transaction.
+ * version and the seller, then runs a pure renderer outside any transaction. Rendered bytes are
+ * kept in the blob store (document_cache) and served again for the same key.
  */
 export function createDocumentService(deps: DocumentServiceDeps) {
   async function partyOf(tenantId: string): Promise<DocumentParty> {
@@ -54,21 +59,48 @@ export function createDocumentService(deps: DocumentServiceDeps) {
     return { seller, logo };
   }
 
-  async function render(ctx: RequestContext, format: DocumentFormat, source: SourceDocument): Promise<Buffer> {
-    return renderDocument(format, source, await partyOf(ctx.auth.tenantId));
+  /**
+   * Renders, or answers the bytes rendered before for the same key. The key holds everything the
+   * bytes depend on (document, version, format, a hash of the seller settings), so an entry never
+   * goes stale; a missing blob (swept) just means rendering again.
+   */
+  async function render(ctx: RequestContext, format: DocumentFormat, source: SourceDocument, versionTag: string): Promise<Buffer> {
+    const tenantId = ctx.auth.tenantId;
+    const party = await partyOf(tenantId);
+    const sellerHash = createHash('sha256').update(JSON.stringify(party.seller)).digest('hex').slice(0, 16);
+    const key = `${source.kind}:${source.id}:${versionTag}:${format}:${sellerHash}`;
+    const cachedSha256 = await documentCacheStore.find(deps.db, tenantId, key);
+    if (cachedSha256) {
+      const bytes = await deps.blobs.open(cachedSha256).then((stream) => readAll(stream, maxDocumentBytes)).catch(() => null);
+      if (bytes) return bytes;
+    }
+    const body = await renderDocument(format, source, party);
+    await remember(tenantId, key, body).catch(() => undefined); // a cache that cannot write is only slower
+    return body;
+  }
+
+  async function remember(tenantId: string, key: string, body: Buffer) {
+    const staged = await deps.blobs.stage(Readable.from([body]));
+    try {
+      await deps.blobs.commit(staged);
+    } finally {
+      await deps.blobs.discard(staged);
+    }
+    await documentCacheStore.put(deps.db, tenantId, key, staged.sha256);
   }
 
   return {
     async invoiceDocument(ctx: RequestContext, invoiceId: string, format: DocumentFormat, version?: number): Promise<RenderedDocument> {
       const current = await deps.invoices.get(ctx, invoiceId);
       const invoice = version === undefined || version === current.version ? current : await deps.history.atVersion(ctx, current, version);
-      return { body: await render(ctx, format, invoiceSource(invoice)), version: invoice.version, number: invoice.number };
+      return { body: await render(ctx, format, invoiceSource(invoice), `v${invoice.version}`), version: invoice.version, number: invoice.number };
     },
 
     async creditNoteDocument(ctx: RequestContext, creditNoteId: string, format: Exclude<DocumentFormat, 'finvoice'>): Promise<RenderedDocument> {
       const note = await deps.creditNotes.get(ctx, creditNoteId);
       const credited = await deps.invoices.get(ctx, note.invoice_id);
-      return { body: await render(ctx, format, creditNoteSource(note, credited)), version: null, number: note.number };
+      // The credit note shows the credited invoice's buyer and number: its version is part of the key.
+      return { body: await render(ctx, format, creditNoteSource(note, credited), `invoice-v${credited.version}`), version: null, number: note.number };
     },
 
     seller: (tenantId: string): Promise<SellerDetails> => documentSellerStore.find(deps.db, tenantId),

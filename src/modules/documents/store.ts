@@ -26,3 +26,20 @@ export const documentSellerStore = {
     return new Set(rows.map((row) => row.logo_sha256 as string));
   },
 };
+
+/** SQL only: which blob holds a rendered document. Entries are hints: the bytes can always be rendered again. */
+export const documentCacheStore = {
+  async find(db: DbOrTx, tenantId: string, documentKey: string): Promise<string | null> {
+    const row = await db.selectFrom('document_cache').select('sha256').where('tenant_id', '=', tenantId).where('document_key', '=', documentKey).executeTakeFirst();
+    return row?.sha256 ?? null;
+  },
+
+  async put(db: DbOrTx, tenantId: string, documentKey: string, sha256: string): Promise<void> {
+    const values = { sha256, created_at: nowIso() };
+    await db
+      .insertInto('document_cache')
+      .values({ tenant_id: tenantId, document_key: documentKey, ...values })
+      .onConflict((conflict) => conflict.columns(['tenant_id', 'document_key']).doUpdateSet(values))
+      .execute();
+  },
+};
