@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { PDFParse } from 'pdf-parse';
 import { renderPdf } from '../../src/modules/documents/pdf.js';
 import { creditNoteSource, invoiceSource } from '../../src/modules/documents/source.js';
@@ -85,5 +86,24 @@ describe('PDF', () => {
     assert.ok(pages.filter((page) => flat(page).includes('Description Qty Unit price')).length >= pages.length - 1);
     assert.ok(all.includes('Line 1000: työtunnit'));
     assert.ok(all.includes(formatMoney(long.total, 'EUR')));
+  });
+
+  test('any text renders: long descriptions and memos, any Unicode (glyphs the font lacks included), every currency', async () => {
+    const text = (maxLength: number) => fc.string({ unit: fc.constantFrom('a', 'Ł', 'ø', '€', ' ', '\n', '漢', '😀', 'W', '-'), maxLength });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ description: text(2000), quantity: fc.constantFrom('1', '2.5', '-1', '1000000'), unitPrice: fc.constantFrom('0.01', '99999999.99', '12.3456'), taxRate: fc.constantFrom('0', '24', null) }), { minLength: 1, maxLength: 6 }),
+        fc.constantFrom('EUR', 'JPY', 'BHD'),
+        text(5000),
+        async (lines, currency, memo) => {
+          const invoice = { ...buildInvoice({ currency, lines }), memo };
+          const bytes = await renderPdf(invoiceSource(invoice), sampleParty);
+          const { pages } = await pdfText(bytes);
+          assert.ok(pages.length >= 1 && pages.length <= 20, `${pages.length} pages`);
+          for (const [index, page] of pages.entries()) assert.ok(flat(page).includes(`Page ${index + 1} of ${pages.length}`));
+        },
+      ),
+      { numRuns: 12 },
+    );
   });
 });

@@ -48,6 +48,7 @@ const columns: Column[] = [
   { title: 'Net', width: 80, align: 'right', cell: (line, source) => formatMoney(line.netAmount, source.currency).replace(/ \w+$/, '') },
 ];
 const cellPadding = 4;
+const maxRowHeight = 300;
 const rowFontSize = 8.5;
 
 function titleOf(source: SourceDocument): string {
@@ -132,7 +133,9 @@ function drawLines(doc: Doc, source: SourceDocument, startY: number): number {
   for (const line of source.lines) {
     doc.font('Body').fontSize(rowFontSize);
     const text = description.cell(line, source);
-    const height = Math.max(doc.heightOfString(text || ' ', { width: description.width - 2 * cellPadding }), rowFontSize + 2) + 4;
+    // A row never outgrows a page: a very long description is cut (with …) on the PDF; the XML keeps it whole.
+    const textHeight = Math.min(doc.heightOfString(text || ' ', { width: description.width - 2 * cellPadding }), maxRowHeight);
+    const height = Math.max(textHeight, rowFontSize + 2) + 4;
     if (y + height > bodyBottom) {
       doc.addPage();
       y = drawTableHeader(doc, bodyTop);
@@ -140,7 +143,9 @@ function drawLines(doc: Doc, source: SourceDocument, startY: number): number {
     }
     let x = page.margin;
     for (const column of columns) {
-      const options = { width: column.width - 2 * cellPadding, align: column.align, lineBreak: column === description };
+      const options = column === description
+        ? { width: column.width - 2 * cellPadding, align: column.align, height: textHeight, ellipsis: true }
+        : { width: column.width - 2 * cellPadding, align: column.align, lineBreak: false };
       doc.text(column.cell(line, source), x + cellPadding, y, options);
       x += column.width;
     }
