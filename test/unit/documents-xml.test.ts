@@ -34,8 +34,14 @@ function amounts(node: any, path: string, out: { path: string; text: string }[] 
  * The EN 16931 arithmetic business rules, recomputed from the parsed document. Returns the
  * broken rules (empty when the document is sound).
  */
-function brokenRules(xml: string): string[] {
+/** Well-formed, and no character XML 1.0 forbids (fast-xml-parser's validator does not check those). */
+function assertWellFormed(xml: string) {
   assert.equal(XMLValidator.validate(xml), true, 'well-formed');
+  assert.doesNotMatch(xml, /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u, 'only XML 1.0 characters');
+}
+
+function brokenRules(xml: string): string[] {
+  assertWellFormed(xml);
   const parsed = parser.parse(xml);
   const doc: Node = parsed.Invoice ?? parsed.CreditNote;
   const lines: Node[] = doc.InvoiceLine ?? doc.CreditNoteLine ?? [];
@@ -93,7 +99,7 @@ const decimalText = (maxInteger: number, places: number) =>
   fc.tuple(fc.integer({ min: 0, max: maxInteger }), fc.integer({ min: 0, max: 10 ** places - 1 })).map(([integer, fraction]) => (places === 0 ? String(integer) : `${integer}.${String(fraction).padStart(places, '0')}`));
 
 const lineArbitrary: fc.Arbitrary<FixtureLine> = fc.record({
-  description: fc.string({ minLength: 0, maxLength: 30 }),
+  description: fc.string({ maxLength: 30, unit: fc.oneof(fc.constantFrom('\u0001', '\u0008', '\uFFFE', '\uD800', '&', '<', ']]>', '"', 'ä', 'Ł', '€'), fc.string({ minLength: 1, maxLength: 1 })) }),
   quantity: fc.oneof(decimalText(50, 0), decimalText(20, 3), decimalText(5, 0).map((text) => (text === '0' ? '-1' : `-${text}`))),
   unitPrice: fc.oneof(decimalText(5000, 2), decimalText(200, 4), decimalText(100_000, 0)),
   taxRate: fc.option(fc.constantFrom(...rates), { nil: null }),
@@ -116,7 +122,7 @@ const invoiceArbitrary = fc.record({
 });
 
 describe('UBL 2.1 / Peppol BIS 3', () => {
-  test('every generated invoice and credit note satisfies EN 16931 BR-CO-10/13/14/15/16, BR-S-08 (BR-Z-08), BR-DEC and keeps Folio\'s amount due', () => {
+  test('every generated invoice and credit note satisfies EN 16931 BR-CO-10/13/14/15/16, BR-S-08 (BR-Z-08), BR-DEC and keeps Folio\'s amount due (and its Finvoice is well-formed and adds up)', () => {
     fc.assert(
       fc.property(invoiceArbitrary, (input) => {
         const unpaid = buildInvoice(input);
@@ -129,6 +135,15 @@ describe('UBL 2.1 / Peppol BIS 3', () => {
         // The amount due is Folio's (to 2 decimals for 3-decimal currencies).
         const due = new Dec(invoice.balance).toDecimalPlaces(2, Dec.ROUND_HALF_UP);
         assert.ok(amountOf(parsed.LegalMonetaryTotal.PayableAmount).minus(due).abs().lte(places > 2 ? 0.01 : 0), `${parsed.LegalMonetaryTotal.PayableAmount['#text']} vs ${invoice.balance}`);
+
+        const finvoice = renderFinvoice(invoiceSource(invoice), sampleParty).toString('utf8');
+        assertWellFormed(finvoice);
+        const finvoiceDetails = parser.parse(finvoice).Finvoice;
+        const vatRows: Node[] = finvoiceDetails.InvoiceDetails.VatSpecificationDetails ?? [];
+        const comma = (node: any) => new Dec(String(node['#text']).replace(',', '.'));
+        assert.ok(vatRows.reduce((acc, row) => acc.plus(comma(row.VatRateAmount)), new Dec(0)).eq(comma(finvoiceDetails.InvoiceDetails.InvoiceTotalVatAmount)), 'Finvoice VAT rows add up');
+        const remittance = finvoiceDetails.EpiDetails.EpiPaymentInstructionDetails.EpiRemittanceInfoIdentifier;
+        assert.ok(remittance['@IdentificationSchemeName'] === 'SPY' ? isValidFinnishReference(remittance['#text']) : isValidRfReference(remittance['#text']));
 
         if (new Dec(invoice.total).gt(0)) {
           const note = fullCreditFor(invoice, { id: 'crn_1', number: 'CN-000001', reason: 'Returned', revisionId: null, issueDate: '2026-03-05', now: '2026-03-05T00:00:00Z' });

@@ -14,5 +14,11 @@ export function newXmlDocument(namespace: string | null, rootName: string, attri
   return namespace ? document.ele(namespace, rootName, attributes) : document.ele(rootName, attributes);
 }
 
-/** Pretty-printed, UTF-8; the same tree always serialises to the same bytes. */
-export const serialize = (root: XmlNode): Buffer => Buffer.from(root.end({ prettyPrint: true }), 'utf8');
+/** Characters XML 1.0 cannot carry at all (control characters, U+FFFE/FFFF, lone surrogates). */
+const notXmlCharacters = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * Pretty-printed, UTF-8; the same tree always serialises to the same bytes. Text Folio accepted
+ * may hold characters XML 1.0 forbids: they are dropped so the document stays well-formed.
+ */
+export const serialize = (root: XmlNode): Buffer => Buffer.from(root.end({ prettyPrint: true }).replace(notXmlCharacters, ''), 'utf8');
