@@ -15,6 +15,7 @@ export function newXmlDocument(namespace: string | null, rootName: string, attri
 }
 
 /** Characters XML 1.0 cannot carry at all (control characters, U+FFFE/FFFF, lone surrogates). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: naming the characters XML allows is the point
 const notXmlCharacters = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 /**
