@@ -52,8 +52,7 @@ async function readAll(stream: AsyncIterable<Buffer>, maxBytes: number): Promise
  * kept in the blob store (document_cache) and served again for the same key.
  */
 export function createDocumentService(deps: DocumentServiceDeps) {
-  async function partyOf(tenantId: string): Promise<DocumentParty> {
-    const seller = await documentSellerStore.find(deps.db, tenantId);
+  async function partyOf(seller: SellerDetails): Promise<DocumentParty> {
     // A logo whose bytes went missing is left out rather than failing every document.
     const logo = seller.logo_sha256 ? await deps.blobs.open(seller.logo_sha256).then((stream) => readAll(stream, maxLogoBytes)).catch(() => null) : null;
     return { seller, logo };
@@ -66,15 +65,16 @@ export function createDocumentService(deps: DocumentServiceDeps) {
    */
   async function render(ctx: RequestContext, format: DocumentFormat, source: SourceDocument, versionTag: string): Promise<Buffer> {
     const tenantId = ctx.auth.tenantId;
-    const party = await partyOf(tenantId);
-    const sellerHash = createHash('sha256').update(JSON.stringify(party.seller)).digest('hex').slice(0, 16);
+    const seller = await documentSellerStore.find(deps.db, tenantId);
+    // The seller JSON holds the logo's sha256, so the hash covers the logo too.
+    const sellerHash = createHash('sha256').update(JSON.stringify(seller)).digest('hex').slice(0, 16);
     const key = `${source.kind}:${source.id}:${versionTag}:${format}:${sellerHash}`;
     const cachedSha256 = await documentCacheStore.find(deps.db, tenantId, key);
     if (cachedSha256) {
       const bytes = await deps.blobs.open(cachedSha256).then((stream) => readAll(stream, maxDocumentBytes)).catch(() => null);
       if (bytes) return bytes;
     }
-    const body = await renderDocument(format, source, party);
+    const body = await renderDocument(format, source, await partyOf(seller));
     await remember(tenantId, key, body).catch(() => undefined); // a cache that cannot write is only slower
     return body;
   }
