@@ -86,6 +86,8 @@ describe('seller settings', () => {
     assert.equal(cleared.document_seller.phone, null);
 
     expectProblem(await api.patch('/v1/tenant/settings', { document_seller: { iban: 'not an iban' } }), 400, 'validation-error');
+    const badCheck = expectProblem(await api.patch('/v1/tenant/settings', { document_seller: { iban: 'FI22 1234 5600 0007 85' } }), 400, 'validation-error');
+    assert.equal(badCheck.errors[0].pointer, '/document_seller/iban');
     expectProblem(await api.patch('/v1/tenant/settings', { document_seller: { colour: 'red' } }), 400, 'validation-error');
     assert.equal(expectStatus(await api.get('/v1/tenant/settings'), 200).document_seller.iban, seller.iban);
 

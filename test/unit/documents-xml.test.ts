@@ -7,7 +7,7 @@ import { renderUbl } from '../../src/modules/documents/ubl.js';
 import { renderFinvoice } from '../../src/modules/documents/finvoice.js';
 import { creditNoteSource, invoiceSource } from '../../src/modules/documents/source.js';
 import { fullCreditFor } from '../../src/modules/credit-notes/domain.js';
-import { finnishCheckDigit, isValidFinnishReference, isValidRfReference, paymentReferenceFor, rfReferenceFor } from '../../src/modules/documents/payment-reference.js';
+import { finnishCheckDigit, isValidFinnishReference, isValidIban, isValidRfReference, paymentReferenceFor, rfReferenceFor } from '../../src/modules/documents/payment-reference.js';
 import { buildInvoice, sampleParty, type FixtureLine } from '../helpers/document-fixtures.js';
 
 const repeated = new Set(['TaxSubtotal', 'InvoiceLine', 'CreditNoteLine', 'AllowanceCharge', 'InvoiceRow', 'VatSpecificationDetails']);
@@ -199,6 +199,8 @@ describe('payment references', () => {
     assert.ok(isValidRfReference('RF18 5390 0754 7034'));
     assert.ok(!isValidRfReference('RF19539007547034'));
     assert.equal(rfReferenceFor('539007547034'), 'RF18539007547034');
+    assert.ok(isValidIban('FI21 1234 5600 0007 85') && isValidIban('DE89370400440532013000'));
+    assert.ok(!isValidIban('FI22 1234 5600 0007 85') && !isValidIban('FI21'));
   });
 
   test('a reference derived from any reference, number and id is always valid', () => {

@@ -41,6 +41,13 @@ export function isValidRfReference(reference: string): boolean {
   return mod97(compact.slice(4) + compact.slice(0, 4)) === 1;
 }
 
+/** An IBAN's check digits (ISO 13616: country and check digits moved to the end, mod 97 = 1). */
+export function isValidIban(iban: string): boolean {
+  const compact = iban.replace(/\s+/g, '').toUpperCase();
+  if (!/^[A-Z]{2}\d{2}[0-9A-Z]{11,30}$/.test(compact)) return false;
+  return mod97(compact.slice(4) + compact.slice(0, 4)) === 1;
+}
+
 export function rfReferenceFor(body: string): string {
   const check = 98 - mod97(`${body}RF00`);
   return `RF${String(check).padStart(2, '0')}${body}`;

@@ -9,6 +9,7 @@ import { createFilesystemBlobStore, type BlobStore } from '../attachments/blob-s
 import type { CreditNoteService } from '../credit-notes/service.js';
 import type { HistoryService } from '../history/service.js';
 import type { InvoiceService } from '../invoices/service.js';
+import { isValidIban } from './payment-reference.js';
 import { renderDocument } from './render.js';
 import type { DocumentFormat, SellerPatch } from './schemas.js';
 import type { DocumentParty, SellerDetails } from './seller.js';
@@ -107,6 +108,9 @@ export function createDocumentService(deps: DocumentServiceDeps) {
 
     /** Applies a PATCH (absent: unchanged, null: cleared); a logo must be a PNG or JPEG attachment. */
     async updateSeller(ctx: RequestContext, patch: SellerPatch): Promise<SellerDetails> {
+      if (patch.iban && !isValidIban(patch.iban)) {
+        throw new AppError('validation-error', 'The IBAN\'s check digits do not match.', { errors: [{ pointer: '/document_seller/iban', detail: 'not a valid IBAN (check digits)' }] });
+      }
       const before = await documentSellerStore.find(deps.db, ctx.auth.tenantId);
       const { logo, address, ...fields } = patch;
       const next: SellerDetails = { ...before, ...fields };
