@@ -138,6 +138,10 @@ describe('invoice documents', () => {
     const byAccept = await fetchDocument(`/v1/invoices/${invoice.id}/document`, { accept: 'application/pdf' });
     assert.ok(byAccept.bytes.equals(first.bytes), 'identical bytes');
     assert.equal(byAccept.headers.etag, first.headers.etag);
+    const unchanged = await fetchDocument(`/v1/invoices/${invoice.id}/document?format=pdf`, { 'if-none-match': String(first.headers.etag) });
+    assert.equal(unchanged.status, 304);
+    assert.equal(unchanged.bytes.length, 0);
+    assert.equal((await fetchDocument(`/v1/invoices/${invoice.id}/document?format=pdf`, { 'if-none-match': '"other"' })).status, 200);
   });
 
   test('UBL by ?format=ubl or Accept: application/xml; Finvoice by ?format=finvoice; other Accept is a 406', async () => {

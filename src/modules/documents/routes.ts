@@ -25,13 +25,17 @@ function chooseFormat<F extends DocumentFormat>(request: FastifyRequest, given: 
   throw new AppError('not-acceptable', 'Documents are application/pdf or application/xml; ask with ?format=pdf|ubl|finvoice or Accept.');
 }
 
-function send(reply: FastifyReply, format: DocumentFormat, document: RenderedDocument, fallbackName: string) {
+function send(request: FastifyRequest, reply: FastifyReply, format: DocumentFormat, document: RenderedDocument, fallbackName: string) {
   const name = (document.number ?? fallbackName).replace(/[^A-Za-z0-9._-]/g, '_');
   reply.header('content-type', contentTypeOf[format]);
   reply.header('content-disposition', `inline; filename="${name}${document.version === null ? '' : `-v${document.version}`}.${fileExtensionOf[format]}"`);
   if (document.version !== null) reply.header('x-invoice-version', String(document.version));
   // Same version and format, same bytes: a strong validator clients and caches can rely on.
-  reply.header('etag', `"${createHash('sha256').update(document.body).digest('hex').slice(0, 32)}"`);
+  const etag = `"${createHash('sha256').update(document.body).digest('hex').slice(0, 32)}"`;
+  reply.header('etag', etag);
+  // A client that holds these bytes already is told so (RFC 9110 If-None-Match; weak comparison).
+  const held = (request.headers['if-none-match'] ?? '').split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+  if (held.includes(etag) || held.includes('*')) return reply.status(304).send();
   return reply.send(document.body);
 }
 
@@ -49,7 +53,7 @@ export async function documentRoutes(app: App, { documents }: AppDeps & { docume
   }, async (request, reply) => {
     const format = chooseFormat(request, request.query.format);
     const document = await documents.invoiceDocument(requestContext(request), request.params.id, format, request.query.version);
-    return send(reply, format, document, request.params.id);
+    return send(request, reply, format, document, request.params.id);
   });
 
   app.get('/credit-notes/:id/document', {
@@ -65,6 +69,6 @@ export async function documentRoutes(app: App, { documents }: AppDeps & { docume
   }, async (request, reply) => {
     const format = chooseFormat(request, request.query.format);
     const document = await documents.creditNoteDocument(requestContext(request), request.params.id, format);
-    return send(reply, format, document, request.params.id);
+    return send(request, reply, format, document, request.params.id);
   });
 }
