@@ -36,6 +36,8 @@ import { createWebhookService } from '../modules/webhooks/service.js';
 import { enqueueWebhookDeliveries } from '../modules/webhooks/store.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { sendProblem } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { registerProblemPages } from './problem-pages.js';
 import { decodeUtf8Body, parseJsonBody } from './json-body.js';
 import { createRateLimiter, rateLimitKey } from './rate-limit.js';
 import { installRepresentations } from './representation.js';
@@ -73,7 +75,7 @@ function buildValidators() {
   return { bodyAjv, paramAjv };
 }
 
-function buildServices(config: Config, database: DatabaseHandle): AppServices {
+export function buildServices(config: Config, database: DatabaseHandle): AppServices {
   const invoices = createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice });
   return {
     customers: createCustomerService(database.db),
@@ -163,7 +165,10 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const metrics = createMetrics(database, { token: config.metricsToken });
+  metrics.register(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  registerProblemPages(app);
   // Liveness: the process answers. Readiness: the database answers too (a 503 takes it out of rotation).
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', engine: database.engine }));
   app.get('/health/ready', { schema: { hide: true } }, async () => {
@@ -179,7 +184,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   const idempotency = registerIdempotency(app, { db, engine, ttlHours: config.idempotencyTtlHours });
   idempotency.registerReplayRenderer('invoice', invoiceReplayRenderer(services.invoices, services.history));
   idempotency.registerReplayRenderer('customer', customerReplayRenderer(services.customers));
-  startWebhookDispatcher(app, { db, engine, config: config.webhooks });
+  startWebhookDispatcher(app, { db, engine, config: config.webhooks, onAttempt: metrics.onWebhookAttempt });
   await app.register(async (v1) => {
     await customerRoutes(v1, { customers: services.customers });
     await invoiceRoutes(v1, { invoices: services.invoices, history: services.history });
