@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
+import type { App } from '../../core/app.js';
+import { requestContext } from '../../core/request-context.js';
 import { AppError } from '../../shared/errors.js';
 import { CreditNoteParams } from '../credit-notes/schemas.js';
 import { InvoiceIdParams } from '../invoices/schemas.js';
@@ -39,7 +40,7 @@ function send(request: FastifyRequest, reply: FastifyReply, format: DocumentForm
   return reply.send(document.body);
 }
 
-export async function documentRoutes(app: App, { documents }: AppDeps & { documents: DocumentService }) {
+export async function documentRoutes(app: App, { documents }: { documents: DocumentService }) {
   app.get('/invoices/:id/document', {
     config: { scope: 'invoices:read' },
     schema: {

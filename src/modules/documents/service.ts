@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/database.js';
-import type { RequestContext } from '../../http/request-context.js';
+import type { RequestContext } from '../../core/request-context.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import { createFilesystemBlobStore, type BlobStore } from '../attachments/blob-store.js';
 import type { CreditNoteService } from '../credit-notes/service.js';

@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
+import type { App } from '../../core/app.js';
+import { requestContext } from '../../core/request-context.js';
+import type { Db } from '../../db/database.js';
 import { notFound } from '../../shared/errors.js';
 import { editPolicies } from '../invoices/domain/lifecycle.js';
 import { SellerPatchSchema, SellerSchema } from '../documents/schemas.js';
@@ -25,9 +27,9 @@ const SettingsPatchSchema = Type.Object(
 );
 
 /** Tenant settings (admin scope): the edit policy, the invoice number prefix, the seller on documents. */
-export async function tenantSettingsRoutes(app: App, { database, documents }: AppDeps & { documents: DocumentService }) {
+export async function tenantSettingsRoutes(app: App, { db, documents }: { db: Db; documents: DocumentService }) {
   const read = async (tenantId: string) => {
-    const tenant = await tenantStore.findById(database.db, tenantId);
+    const tenant = await tenantStore.findById(db, tenantId);
     if (!tenant) throw notFound('tenant', tenantId);
     return {
       tenant_id: tenant.id,
@@ -53,7 +55,7 @@ export async function tenantSettingsRoutes(app: App, { database, documents }: Ap
     const { document_seller: seller, ...body } = request.body as Static<typeof SettingsPatchSchema>;
     // The seller first: it is the part that can be refused (an unknown or non-image logo).
     if (seller) await documents.updateSeller(ctx, seller);
-    await tenantStore.updateSettings(database.db, tenantId, body);
+    await tenantStore.updateSettings(db, tenantId, body);
     return read(tenantId);
   });
 }
