@@ -6,7 +6,7 @@ import { expectProblem, expectStatus, startTestApp, type Client, type TestApp } 
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
+import { bluePng } from '../helpers/document-fixtures.js';
 import { multipartBody, pdfBytes } from '../helpers/multipart.js';
 import { isValidFinnishReference } from '../../src/modules/documents/payment-reference.js';
 
@@ -33,25 +33,6 @@ before(async () => {
   expectStatus(await api.patch('/v1/tenant/settings', { document_seller: seller }), 200);
 });
 after(() => t.close());
-
-/** A real, decodable PNG (a blue square), for the logo. */
-function bluePng(sizePx = 8): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(sizePx, 0);
-  header.writeUInt32BE(sizePx, 4);
-  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(sizePx * 3, Buffer.from([30, 60, 200]))]);
-  const pixels = Buffer.concat(Array.from({ length: sizePx }, () => row));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(pixels)), chunk('IEND', Buffer.alloc(0))]);
-}
 
 async function fetchDocument(url: string, headers: Record<string, string> = {}, key = adminKey) {
   const response = await t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}`, ...headers } });

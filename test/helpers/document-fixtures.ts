@@ -1,4 +1,5 @@
 // Invoices built in memory with the real totals engine, for the pure renderers' tests and the bench.
+import { crc32, deflateSync } from 'node:zlib';
 import { Dec, formatAmount, formatDecimal, type RoundingMode } from '../../src/shared/money.js';
 import type { Invoice, InvoiceLine } from '../../src/modules/invoices/domain/model.js';
 import { computeTotals, type TaxMode } from '../../src/modules/invoices/domain/totals.js';
@@ -139,4 +140,23 @@ export function longInvoice(count: number, extra: Partial<FixtureOptions> = {}):
     })),
     ...extra,
   });
+}
+
+/** A real, decodable PNG (a blue square), for the logo. */
+export function bluePng(sizePx = 8): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(sizePx, 0);
+  header.writeUInt32BE(sizePx, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(sizePx * 3, Buffer.from([30, 60, 200]))]);
+  const pixels = Buffer.concat(Array.from({ length: sizePx }, () => row));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(pixels)), chunk('IEND', Buffer.alloc(0))]);
 }

@@ -6,7 +6,7 @@ import { renderPdf } from '../../src/modules/documents/pdf.js';
 import { creditNoteSource, invoiceSource } from '../../src/modules/documents/source.js';
 import { formatMoney } from '../../src/modules/documents/format.js';
 import { fullCreditFor } from '../../src/modules/credit-notes/domain.js';
-import { buildInvoice, longInvoice, sampleParty } from '../helpers/document-fixtures.js';
+import { bluePng, buildInvoice, longInvoice, sampleParty } from '../helpers/document-fixtures.js';
 
 async function pdfText(bytes: Buffer): Promise<{ text: string; pages: string[] }> {
   const parser = new PDFParse({ data: new Uint8Array(bytes) });
@@ -70,6 +70,15 @@ describe('PDF', () => {
     assert.ok(text.includes('CN-000003'));
     assert.ok(text.includes('credits invoice INV-000042'));
     assert.ok(text.includes('Returned goods'));
+  });
+
+  test('the logo is drawn on every page and embedded once; an unreadable logo is left out', async () => {
+    const bytes = await renderPdf(invoiceSource(longInvoice(150)), { ...sampleParty, logo: bluePng() });
+    const { pages } = await pdfText(bytes);
+    assert.ok(pages.length >= 3);
+    assert.equal(bytes.toString('latin1').split('/Subtype /Image').length - 1, 1, 'one image object');
+    const broken = await renderPdf(invoiceSource(invoice), { ...sampleParty, logo: Buffer.from('not an image') });
+    assert.ok(flat((await pdfText(broken)).text).includes('INV-000042'));
   });
 
   test('a 1,000-line invoice runs over many pages, each with the header and the table heading repeated', async () => {

@@ -62,17 +62,24 @@ function addressLines(address: Address | null | undefined): string[] {
   return [address.line1, address.line2, cityLine, address.region, address.country].filter((part): part is string => Boolean(part));
 }
 
-/** Header drawn on every page once the page count is known (logo, seller, title, number, page x/y). */
-function drawPageChrome(doc: Doc, source: SourceDocument, party: DocumentParty, pageIndex: number, pageCount: number) {
-  const top = page.margin;
-  if (party.logo) {
-    try {
-      doc.image(party.logo, page.margin, top - 10, { fit: [110, 45] });
-    } catch {
-      // An unreadable logo must not stop the document; the seller's name stands in.
-    }
+/** pdfkit's decoded image: opened once, drawn on every page, embedded in the file once. */
+type OpenedImage = { width: number; height: number };
+
+function openLogo(doc: Doc, bytes: Buffer | null): OpenedImage | null {
+  if (!bytes) return null;
+  try {
+    return (doc as unknown as { openImage(src: Buffer): OpenedImage }).openImage(bytes);
+  } catch {
+    return null; // An unreadable logo must not stop the document; the seller's name stands in.
   }
-  const left = party.logo ? page.margin + 120 : page.margin;
+}
+
+/** Header drawn on every page once the page count is known (logo, seller, title, number, page x/y). */
+function drawPageChrome(doc: Doc, source: SourceDocument, party: DocumentParty, logo: OpenedImage | null, pageIndex: number, pageCount: number) {
+  const top = page.margin;
+  // pdfkit draws an opened image as well as bytes; its types only name the latter.
+  if (logo) doc.image(logo as unknown as Buffer, page.margin, top - 10, { fit: [110, 45] });
+  const left = logo ? page.margin + 120 : page.margin;
   doc.font('Bold').fontSize(12).fillColor('black').text(party.seller.name ?? '', left, top, { width: 220, lineBreak: false, ellipsis: true });
   doc.font('Bold').fontSize(16).text(titleOf(source), page.margin, top - 4, { width: contentWidth, align: 'right', lineBreak: false });
   const subtitle = source.kind === 'credit_note'
@@ -264,9 +271,10 @@ export function renderPdf(source: SourceDocument, party: DocumentParty): Promise
   drawPaymentAndNotes(doc, source, party, y);
 
   const range = doc.bufferedPageRange();
+  const logo = openLogo(doc, party.logo);
   for (let index = 0; index < range.count; index++) {
     doc.switchToPage(range.start + index);
-    drawPageChrome(doc, source, party, index, range.count);
+    drawPageChrome(doc, source, party, logo, index, range.count);
   }
   doc.end();
   return finished;
