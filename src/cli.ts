@@ -3,6 +3,8 @@ import { loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { createApiKey } from './modules/tenants/service.js';
 import { createInvoiceService } from './modules/invoices/service.js';
+import { createWriteKernel } from './modules/invoices/versioning.js';
+import { systemClock } from './shared/time.js';
 import { attachmentServiceFromConfig } from './modules/attachments/service.js';
 
 const usage = `Usage:
@@ -28,8 +30,9 @@ async function main(argv: string[]): Promise<number> {
     }
     const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
     try {
-      const invoices = createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice });
-      const swept = await attachmentServiceFromConfig(config, database.db, invoices).sweep(graceMinutes * 60_000);
+      const kernel = createWriteKernel({ db: database.db, engine: database.engine, clock: systemClock });
+      const invoices = createInvoiceService({ db: database.db, engine: database.engine, kernel, maxLinesPerInvoice: config.maxLinesPerInvoice });
+      const swept = await attachmentServiceFromConfig(config, database.db, kernel, invoices).sweep(graceMinutes * 60_000);
       console.log(`swept ${swept.blobsDeleted} unreferenced blobs (${swept.bytesFreed} bytes) and ${swept.stagingDeleted} staging files`);
     } finally {
       await database.close();

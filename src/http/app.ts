@@ -14,6 +14,8 @@ import { createAuthenticator } from '../modules/tenants/service.js';
 import { createCustomerService } from '../modules/customers/service.js';
 import { customerRoutes } from '../modules/customers/routes.js';
 import { createInvoiceService } from '../modules/invoices/service.js';
+import { createWriteKernel, type WriteKernel } from '../modules/invoices/versioning.js';
+import { systemClock, type Clock } from '../shared/time.js';
 import { invoiceRoutes } from '../modules/invoices/routes.js';
 import { createLifecycleService } from '../modules/invoices/lifecycle-service.js';
 import { lifecycleRoutes } from '../modules/invoices/lifecycle-routes.js';
@@ -50,6 +52,7 @@ declare module 'fastify' {
 export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
 
 export interface AppServices {
+  kernel: WriteKernel;
   customers: ReturnType<typeof createCustomerService>;
   invoices: ReturnType<typeof createInvoiceService>;
   lifecycle: ReturnType<typeof createLifecycleService>;
@@ -63,6 +66,8 @@ export interface AppDeps {
   config: Config;
   database: DatabaseHandle;
   services: AppServices;
+  /** Where use cases read the time; the system clock unless a test fixes it. */
+  clock?: Clock;
 }
 
 export function requestContext(request: FastifyRequest): RequestContext {
@@ -80,15 +85,19 @@ function buildValidators() {
   return { bodyAjv, paramAjv };
 }
 
-function buildServices(config: Config, database: DatabaseHandle): AppServices {
-  const invoices = createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice });
+/** The one write kernel every invoice change goes through, and the services built on it. */
+function buildServices(config: Config, database: DatabaseHandle, clock: Clock): AppServices {
+  const { db, engine } = database;
+  const kernel = createWriteKernel({ db, engine, clock });
+  const invoices = createInvoiceService({ db, engine, kernel, maxLinesPerInvoice: config.maxLinesPerInvoice });
   return {
-    customers: createCustomerService(database.db),
+    kernel,
+    customers: createCustomerService(db),
     invoices,
-    lifecycle: createLifecycleService(invoices),
-    payments: createPaymentService(invoices),
-    creditNotes: createCreditNoteService(invoices),
-    history: createHistoryService(database.db),
+    lifecycle: createLifecycleService({ kernel, invoices }),
+    payments: createPaymentService({ db, kernel, invoices }),
+    creditNotes: createCreditNoteService({ db, kernel }),
+    history: createHistoryService(db),
   };
 }
 
@@ -108,7 +117,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   const { bodyAjv, paramAjv } = buildValidators();
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
 
-  const services: AppServices = deps.services ?? buildServices(config, database);
+  const services: AppServices = deps.services ?? buildServices(config, database, deps.clock ?? systemClock);
 
   app.decorateRequest('auth', null);
 
@@ -193,7 +202,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await creditNoteRoutes(v1 as unknown as App, routeDeps);
     await tenantSettingsRoutes(v1 as unknown as App, routeDeps);
     // Own scope: the multipart parser must not reach the JSON routes (multipart there is a 415).
-    await v1.register(async (scope) => attachmentRoutes(scope as unknown as App, { ...routeDeps, attachments: attachmentServiceFromConfig(config, database.db, services.invoices) }));
+    await v1.register(async (scope) => attachmentRoutes(scope as unknown as App, { ...routeDeps, attachments: attachmentServiceFromConfig(config, database.db, services.kernel, services.invoices) }));
     await historyRoutes(v1 as unknown as App, routeDeps);
     await eventRoutes(v1 as unknown as App, routeDeps);
     await webhookRoutes(v1 as unknown as App, routeDeps);
