@@ -92,7 +92,7 @@ function buildServices(config: Config, database: DatabaseHandle, clock: Clock): 
   const invoices = createInvoiceService({ db, engine, kernel, maxLinesPerInvoice: config.maxLinesPerInvoice });
   return {
     kernel,
-    customers: createCustomerService(db),
+    customers: createCustomerService(db, clock),
     invoices,
     lifecycle: createLifecycleService({ kernel, invoices }),
     payments: createPaymentService({ db, kernel, invoices }),
