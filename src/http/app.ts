@@ -33,6 +33,7 @@ import { eventRoutes } from '../modules/events/routes.js';
 import { webhookRoutes } from '../modules/webhooks/routes.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { sendProblem } from './errors.js';
+import { registerProblemPages } from './problem-pages.js';
 import { decodeUtf8Body, parseJsonBody } from './json-body.js';
 import { createRateLimiter, rateLimitKey } from './rate-limit.js';
 import { installRepresentations } from './representation.js';
@@ -180,6 +181,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  registerProblemPages(app as unknown as FastifyInstance);
   // Liveness: the process answers. Readiness: the database answers too (a 503 takes it out of rotation).
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', engine: database.engine }));
   app.get('/health/ready', { schema: { hide: true } }, async () => {

@@ -37,7 +37,7 @@ export function createPaymentService(deps: { db: Db; kernel: WriteKernel; invoic
         assertNoOverpayment(amount, new Dec(before.balance), before.currency);
         const existing = await paymentStore.listForInvoice(tx, ctx.auth.tenantId, invoiceId);
         if (existing.length >= maxPaymentsPerInvoice) {
-          throw new AppError('business-rule', `An invoice takes at most ${maxPaymentsPerInvoice} payments.`, { extensions: { rule: 'too-many-payments' } });
+          throw new AppError('too-many-payments', `An invoice takes at most ${maxPaymentsPerInvoice} payments.`);
         }
         const now = clock.nowIso();
         const payment: Payment = {

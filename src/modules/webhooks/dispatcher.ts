@@ -4,7 +4,7 @@ import type { WebhookConfig } from '../../config.js';
 import type { Db, Engine } from '../../db/database.js';
 import { presentEvent } from '../events/routes.js';
 import { retryDelayMs } from './domain.js';
-import { postWebhook, resolveTarget, TargetRefused } from './sender.js';
+import { postWebhook, resolveTarget, TargetRefused, type SendResult } from './sender.js';
 import { webhookStore, type ClaimedDelivery } from './store.js';
 
 const addMs = (ms: number, from = Date.now()) => new Date(from + ms).toISOString();
@@ -31,7 +31,7 @@ export function createWebhookDispatcher(deps: { db: Db; engine: Engine; config: 
     }
     const { cursor: _cursor, ...payload } = presentEvent({ ...event, seq: Number(event.seq) });
     const body = JSON.stringify(payload);
-    let result;
+    let result: SendResult;
     try {
       const url = new URL(endpoint.url);
       const target = await resolveTarget(url, config.allowPrivateTargets);
