@@ -33,6 +33,7 @@ import { eventRoutes } from '../modules/events/routes.js';
 import { webhookRoutes } from '../modules/webhooks/routes.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { sendProblem } from './errors.js';
+import { createMetrics } from './metrics.js';
 import { registerProblemPages } from './problem-pages.js';
 import { decodeUtf8Body, parseJsonBody } from './json-body.js';
 import { createRateLimiter, rateLimitKey } from './rate-limit.js';
@@ -87,7 +88,7 @@ function buildValidators() {
 }
 
 /** The one write kernel every invoice change goes through, and the services built on it. */
-function buildServices(config: Config, database: DatabaseHandle, clock: Clock): AppServices {
+export function buildServices(config: Config, database: DatabaseHandle, clock: Clock = systemClock): AppServices {
   const { db, engine } = database;
   const kernel = createWriteKernel({ db, engine, clock });
   const invoices = createInvoiceService({ db, engine, kernel, maxLinesPerInvoice: config.maxLinesPerInvoice });
@@ -180,6 +181,8 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const metrics = createMetrics(database, { token: config.metricsToken });
+  metrics.register(app as unknown as FastifyInstance);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerProblemPages(app as unknown as FastifyInstance);
   // Liveness: the process answers. Readiness: the database answers too (a 503 takes it out of rotation).
@@ -195,7 +198,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
 
   const routeDeps: AppDeps = { config, database, services };
   registerIdempotency(app as unknown as App, routeDeps);
-  startWebhookDispatcher(app as unknown as App, routeDeps);
+  startWebhookDispatcher(app as unknown as App, routeDeps, metrics.onWebhookAttempt);
   await app.register(async (v1) => {
     await customerRoutes(v1 as unknown as App, routeDeps);
     await invoiceRoutes(v1 as unknown as App, routeDeps);
