@@ -9,7 +9,8 @@ import { applyInvoiceWrite, type WriteMode } from './domain/apply-write.js';
 import { diffInvoices, toDocument, type Change } from './domain/diff.js';
 import { assertEditAllowed } from './domain/edit-rules.js';
 import type { BillTo, Invoice } from './domain/model.js';
-import type { InvoiceListQuery, InvoiceWrite } from './schemas.js';
+import type { InvoiceWriteCommand } from './domain/write-command.js';
+import type { InvoiceListQuery } from './schemas.js';
 import { invoiceStore } from './store.js';
 import type { WriteKernel, WriteResult } from './versioning.js';
 
@@ -71,7 +72,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
   }
 
   /** Loads the customer a write links, so the domain can copy its bill-to snapshot. */
-  async function linkedCustomer(tx: Tx, ctx: RequestContext, current: Invoice, input: InvoiceWrite): Promise<BillTo | undefined> {
+  async function linkedCustomer(tx: Tx, ctx: RequestContext, current: Invoice, input: InvoiceWriteCommand): Promise<BillTo | undefined> {
     if (!input.customer_id || input.customer_id === current.customer_id) return undefined;
     const customer = await customerStore.find(tx, ctx.auth.tenantId, input.customer_id);
     if (!customer) {
@@ -92,7 +93,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
   }
 
   return {
-    async create(ctx: RequestContext, input: InvoiceWrite, options: WriteOptions = {}): Promise<WriteResult> {
+    async create(ctx: RequestContext, input: InvoiceWriteCommand, options: WriteOptions = {}): Promise<WriteResult> {
       return inTransaction(options, async (tx): Promise<WriteResult> => {
         const tenant = await tenantStore.findById(tx, ctx.auth.tenantId);
         const now = clock.nowIso();
@@ -133,7 +134,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     },
 
     /** PATCH (mode "patch") and PUT (mode "put"): lock, apply, check the rules, write one version. */
-    async update(ctx: RequestContext, id: string, input: InvoiceWrite, mode: Exclude<WriteMode, 'create'>, options: WriteOptions = {}): Promise<WriteResult> {
+    async update(ctx: RequestContext, id: string, input: InvoiceWriteCommand, mode: Exclude<WriteMode, 'create'>, options: WriteOptions = {}): Promise<WriteResult> {
       return withLockedInvoice(ctx, id, options, async (tx, before): Promise<WriteResult> => {
         const customer = await linkedCustomer(tx, ctx, before, input);
         const after = applyInvoiceWrite(before, input, {
