@@ -1,4 +1,4 @@
-import type { BillTo, PaymentTerms } from './model.js';
+import type { BillTo, PaymentTerms, WritableHeaderField } from './model.js';
 
 /**
  * One client write to an invoice (create, PATCH or PUT), as the domain reads it: what
@@ -98,3 +98,7 @@ export type Assert<T extends true> = T;
 export type Fits<Input extends Command, Command> = [Exclude<keyof Input, keyof Command>, Exclude<keyof Command, keyof Input>] extends [never, never]
   ? true
   : { missingFromCommand: Exclude<keyof Input, keyof Command>; missingFromInput: Exclude<keyof Command, keyof Input> };
+
+/** The command's header fields are exactly model.ts's writableHeaderFields (editability lists those). */
+type CommandHeaderField = Exclude<keyof InvoiceWriteCommand, 'lines' | 'line_operations' | 'subtotal' | 'discount_total' | 'tax_total' | 'total' | 'reason'>;
+export type HeaderFieldsListed = Assert<Fits<Record<CommandHeaderField, true>, Record<WritableHeaderField, true>>>;
