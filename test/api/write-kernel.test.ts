@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RequestContext } from '../../src/http/request-context.js';
+import type { RequestContext } from '../../src/core/request-context.js';
 import { auditStore } from '../../src/modules/audit/store.js';
 import { createWriteKernel, type WriteKernel } from '../../src/modules/invoices/versioning.js';
 import { AppError } from '../../src/shared/errors.js';

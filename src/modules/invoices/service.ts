@@ -1,5 +1,6 @@
 import type { Db, Engine, Tx } from '../../db/database.js';
-import { decodeCursor, toPage, type RequestContext, type WriteOptions } from '../../http/request-context.js';
+import type { RequestContext, WriteOptions } from '../../core/request-context.js';
+import { decodeCursor, toPage } from '../../core/paging.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { billToSnapshot } from '../customers/service.js';

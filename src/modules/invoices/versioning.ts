@@ -28,7 +28,7 @@
  * takes that one (src/modules/events/store.ts), so do not lock anything after writing a version.
  */
 import type { Db, Engine, Tx } from '../../db/database.js';
-import { assertIfMatch, type RequestContext, type WriteOptions } from '../../http/request-context.js';
+import { assertIfMatch, type RequestContext, type WriteOptions } from '../../core/request-context.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import type { Clock } from '../../shared/time.js';
 import { auditStore } from '../audit/store.js';
