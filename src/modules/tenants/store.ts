@@ -19,6 +19,24 @@ export const tenantStore = {
 
   insertKey: (db: DbOrTx, key: ApiKeysTable) => db.insertInto('api_keys').values(key).execute(),
 
+  listKeys: (db: DbOrTx, tenantId: string) =>
+    db
+      .selectFrom('api_keys')
+      .select(['id', 'key_prefix', 'scopes', 'created_at', 'revoked_at'])
+      .where('tenant_id', '=', tenantId)
+      .orderBy('id', 'desc')
+      .limit(500)
+      .execute(),
+
+  revokeKey: (db: DbOrTx, tenantId: string, keyId: string, revokedAt: string) =>
+    db
+      .updateTable('api_keys')
+      .set({ revoked_at: revokedAt })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', keyId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst(),
+
   findActiveKeyByHash: (db: DbOrTx, keyHash: string) =>
     db
       .selectFrom('api_keys')
