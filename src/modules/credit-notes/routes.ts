@@ -1,18 +1,16 @@
 import type { Static } from '@sinclair/typebox';
 import { requestContext, type App, type AppDeps } from '../../http/app.js';
-import { decodeCursor, toPage } from '../../http/request-context.js';
 import { IfMatchHeaders } from '../../http/schema-helpers.js';
 import { etagFor } from '../../http/request-context.js';
 import { presentInvoice, writeOptions } from '../invoices/routes.js';
 import { InvoiceSchema } from '../invoices/schemas.js';
 import { Type } from '@sinclair/typebox';
 import { CreditNoteCreateSchema, CreditNoteListQuery, CreditNoteParams, CreditNoteSchema } from './schemas.js';
-import { creditNoteStore } from './store.js';
 
 const tags = ['credit-notes'];
 
 /** Credit notes: issued here (partial credits) or by POST /v1/invoices/{id}/revise (full credit). */
-export async function creditNoteRoutes(app: App, { database, services }: AppDeps) {
+export async function creditNoteRoutes(app: App, { services }: AppDeps) {
   app.post('/credit-notes', {
     config: { scope: 'invoices:write' },
     schema: {
@@ -34,13 +32,7 @@ export async function creditNoteRoutes(app: App, { database, services }: AppDeps
     schema: { tags, summary: 'List credit notes, newest first; filter by invoice_id', querystring: CreditNoteListQuery },
   }, async (request) => {
     const query = request.query as Static<typeof CreditNoteListQuery>;
-    const limit = query.limit ?? 20;
-    const rows = await creditNoteStore.list(database.db, requestContext(request).auth.tenantId, {
-      invoiceId: query.invoice_id,
-      beforeId: decodeCursor(query.cursor),
-      limit: limit + 1,
-    });
-    return toPage(rows, limit);
+    return services.creditNotes.list(requestContext(request), { invoiceId: query.invoice_id, cursor: query.cursor, limit: query.limit });
   });
 
   app.get('/credit-notes/:id', {

@@ -1,4 +1,4 @@
-import type { RequestContext, WriteOptions } from '../../http/request-context.js';
+import { decodeCursor, toPage, type RequestContext, type WriteOptions } from '../../http/request-context.js';
 import { notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { Dec } from '../../shared/money.js';
@@ -33,6 +33,13 @@ export function createCreditNoteService(invoices: InvoiceService) {
       });
       if (!creditNote) throw new Error('credit note not written');
       return { creditNote, invoice: result.invoice };
+    },
+
+    /** Newest first; `invoiceId` narrows to one invoice's notes. */
+    async list(ctx: RequestContext, query: { invoiceId?: string; cursor?: string; limit?: number }) {
+      const limit = query.limit ?? 20;
+      const rows = await creditNoteStore.list(invoices.db, ctx.auth.tenantId, { invoiceId: query.invoiceId, beforeId: decodeCursor(query.cursor), limit: limit + 1 });
+      return toPage(rows, limit);
     },
 
     async get(ctx: RequestContext, id: string): Promise<CreditNote> {
