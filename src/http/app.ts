@@ -30,6 +30,7 @@ import { registerIdempotency } from '../modules/idempotency/hooks.js';
 import { eventRoutes } from '../modules/events/routes.js';
 import { webhookRoutes } from '../modules/webhooks/routes.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
+import { webApp } from '../web/plugin.js';
 import { sendProblem } from './errors.js';
 import { decodeUtf8Body, parseJsonBody } from './json-body.js';
 import { createRateLimiter, rateLimitKey } from './rate-limit.js';
@@ -198,6 +199,10 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await eventRoutes(v1 as unknown as App, routeDeps);
     await webhookRoutes(v1 as unknown as App, routeDeps);
   }, { prefix: '/v1' });
+
+  // The web app for finance staff (src/web/): its own scope, so its form, cookie and
+  // multipart parsers and its HTML error pages never reach the JSON API.
+  await app.register(async (web) => webApp(web as unknown as App, routeDeps));
 
   return app as unknown as App;
 }
