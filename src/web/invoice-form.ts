@@ -113,7 +113,7 @@ function lineWrite(line: LineForm): LineInput {
  * so a read-only field can never be the reason a save fails) and the lines as the full desired set.
  */
 export function writeOfForm(form: InvoiceForm, editability?: Editability): InvoiceWrite {
-  const editable = (field: string) => !editability || editability.fields[field]?.editable !== false;
+  const editable = (field: string) => editability?.fields[field]?.editable !== false;
   const write: Record<string, unknown> = {};
   const { header } = form;
   const set = (field: HeaderFormField, value: unknown) => {

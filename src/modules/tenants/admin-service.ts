@@ -50,7 +50,7 @@ export function createTenantAdminService(db: Db) {
 
     async listKeys(ctx: RequestContext): Promise<ApiKeySummary[]> {
       const rows = await tenantStore.listKeys(db, ctx.auth.tenantId);
-      return rows.map((row) => ({ ...row, scopes: row.scopes.split(',') }));
+      return rows.reverse().map((row) => ({ id: row.id, key_prefix: row.key_prefix, scopes: row.scopes.split(','), created_at: row.created_at, revoked_at: row.revoked_at }));
     },
 
     /** The key itself is returned once, here, and only its hash is kept. */
@@ -67,8 +67,9 @@ export function createTenantAdminService(db: Db) {
 
     /** Revoking takes effect within the authenticator's cache time (5 s). */
     async revokeKey(ctx: RequestContext, keyId: string): Promise<void> {
-      const result = await tenantStore.revokeKey(db, ctx.auth.tenantId, keyId, nowIso());
-      if (Number(result.numUpdatedRows) === 0) throw notFound('active API key', keyId);
+      // Only this tenant's keys: another tenant's key id is as unknown as a made-up one.
+      const own = (await tenantStore.listKeys(db, ctx.auth.tenantId)).some((key) => key.id === keyId && key.revoked_at === null);
+      if (!own || !(await tenantStore.revokeKey(db, keyId, nowIso()))) throw notFound('active API key', keyId);
     },
   };
 }

@@ -51,6 +51,10 @@ export function authOfUser(user: Pick<SignedInUser, 'tenantId' | 'userId' | 'rol
 // A hash of a random password, verified when the account does not exist, so that a wrong
 // email costs as much time as a wrong password (no account enumeration by timing).
 let dummyHash: Promise<string> | undefined;
+function dummyPasswordHash(): Promise<string> {
+  if (!dummyHash) dummyHash = argon2Hash(randomBytes(16).toString('hex'));
+  return dummyHash;
+}
 
 export function createUserService(db: Db, options: { sessionTtlMs?: number; lockout?: LockoutPolicy } = {}) {
   const sessionTtlMs = options.sessionTtlMs ?? 12 * 60 * 60_000;
@@ -115,9 +119,9 @@ export function createUserService(db: Db, options: { sessionTtlMs?: number; lock
         }
       }
       const password = input.password.slice(0, maxPasswordLength);
-      const valid = user && !user.disabled_at
-        ? await argon2Verify(user.password_hash, password)
-        : (await argon2Verify(await (dummyHash ??= argon2Hash(randomBytes(16).toString('hex'))), password), false);
+      let valid = false;
+      if (user && !user.disabled_at) valid = await argon2Verify(user.password_hash, password);
+      else await argon2Verify(await dummyPasswordHash(), password);
       if (!valid || !user || !tenant) {
         if (tenant) await userStore.recordFailure(db, tenant.id, email, nowIso());
         return { ok: false, reason: 'invalid' };

@@ -24,10 +24,12 @@ export async function invoiceActionRoutes(app: App, deps: WebDeps) {
   const write = { config: { webScope: 'invoices:write' as const } };
 
   /** Runs an action; success goes back to the invoice with a notice, a refusal shows why on the same page. */
-  async function act(request: FastifyRequest, reply: FastifyReply, notice: string, work: (id: string, body: Body) => Promise<string | void>) {
+  async function act(request: FastifyRequest, reply: FastifyReply, notice: string, work: (id: string, body: Body) => Promise<unknown>) {
     const { id } = request.params as { id: string };
     try {
-      const target = (await work(id, (request.body ?? {}) as Body)) ?? id;
+      const result = await work(id, (request.body ?? {}) as Body);
+      // An action that makes another invoice (revise) goes there; the others stay on this one.
+      const target = typeof result === 'string' ? result : id;
       return reply.redirect(`/invoices/${target}?notice=${notice}`, 303);
     } catch (error) {
       if (!(error instanceof AppError) || error.status === 404 || error.status === 403) throw error;
@@ -37,10 +39,10 @@ export async function invoiceActionRoutes(app: App, deps: WebDeps) {
   }
 
   app.post('/invoices/:id/finalize', write, (request, reply) =>
-    act(request, reply, 'finalized', async (id, body) => void (await services.lifecycle.finalize(contextOf(request), id, actionOptions(body)))));
+    act(request, reply, 'finalized', (id, body) => services.lifecycle.finalize(contextOf(request), id, actionOptions(body))));
 
   app.post('/invoices/:id/void', write, (request, reply) =>
-    act(request, reply, 'voided', async (id, body) => void (await services.lifecycle.void(contextOf(request), id, actionOptions(body)))));
+    act(request, reply, 'voided', (id, body) => services.lifecycle.void(contextOf(request), id, actionOptions(body))));
 
   app.post('/invoices/:id/revise', write, (request, reply) =>
     act(request, reply, 'revised', async (id, body) => (await services.lifecycle.revise(contextOf(request), id, actionOptions(body))).revision.id));
