@@ -15,7 +15,7 @@ export interface TimelineEntry {
 }
 
 /** Figures the totals engine derives from the lines: their changes follow from the line changes. */
-const derivedInvoiceFields = new Set(['subtotal', 'discount_total', 'tax_total', 'tax_breakdown', 'balance']);
+const derivedInvoiceFields = new Set(['subtotal', 'discount_total', 'tax_total', 'tax_breakdown', 'balance', 'finalized_at', 'voided_at']);
 const derivedLineFields = new Set(['amount_before_discount', 'discount_amount', 'net_amount', 'tax_amount', 'gross_amount']);
 const actionWords: Record<string, string> = {
   create: 'Created',

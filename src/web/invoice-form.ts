@@ -112,7 +112,7 @@ function lineWrite(line: LineForm): LineInput {
  * The write the form asks for: every header field the state allows (the others are left out,
  * so a read-only field can never be the reason a save fails) and the lines as the full desired set.
  */
-export function writeOfForm(form: InvoiceForm, editability?: Editability): InvoiceWrite {
+export function writeOfForm(form: InvoiceForm, editability?: Editability, current?: Invoice): InvoiceWrite {
   const editable = (field: string) => editability?.fields[field]?.editable !== false;
   const write: Record<string, unknown> = {};
   const { header } = form;
@@ -132,9 +132,40 @@ export function writeOfForm(form: InvoiceForm, editability?: Editability): Invoi
   set('net_days', header.net_days === '' ? null : { net_days: Number(header.net_days) });
   set('memo', orNull(header.memo));
   set('internal_note', orNull(header.internal_note));
-  if (editable('lines')) write.lines = form.lines.map(lineWrite);
+  if (editable('lines')) {
+    const operations = current ? lineOperationsOf(form.lines, current) : null;
+    if (operations) {
+      if (operations.length > 0) write.line_operations = operations;
+    } else write.lines = form.lines.map(lineWrite);
+  }
   if (form.reason) write.reason = form.reason;
   return write as InvoiceWrite;
+}
+
+/**
+ * The form's lines as operations on the current lines: only what differs is sent, so the
+ * service keeps every untouched line as it is (a one-line edit of a 200-line invoice computes
+ * one line). Null when the lines were reordered: then the full set is sent instead.
+ */
+export function lineOperationsOf(lines: LineForm[], current: Invoice): NonNullable<InvoiceWrite['line_operations']> | null {
+  const currentForms = new Map(formOf(current).lines.map((line) => [line.id, line]));
+  const kept = lines.filter((line) => line.id && currentForms.has(line.id)).map((line) => line.id);
+  const currentOrder = current.lines.map((line) => line.id).filter((id) => kept.includes(id));
+  if (kept.join() !== currentOrder.join()) return null;
+  const formIds = new Set(kept);
+  const operations: NonNullable<InvoiceWrite['line_operations']> = current.lines
+    .filter((line) => !formIds.has(line.id))
+    .map((line) => ({ op: 'remove' as const, id: line.id }));
+  lines.forEach((line, index) => {
+    const before = line.id ? currentForms.get(line.id) : undefined;
+    if (!before) {
+      const { id: _id, ...fields } = lineWrite(line);
+      operations.push({ op: 'add', position: index + 1, ...fields });
+    } else if (lineFormFields.some((field) => line[field] !== before[field])) {
+      operations.push({ op: 'update', ...lineWrite(line) });
+    }
+  });
+  return operations;
 }
 
 export interface Reapplied {

@@ -41,9 +41,10 @@ const problemOf = (error: unknown): Preview => {
 export async function invoiceEditorRoutes(app: App, deps: WebDeps) {
   const { services, web } = deps;
 
-  async function preview(ctx: RequestContext, id: string | null, form: InvoiceForm, editability?: Editability): Promise<Preview> {
+  async function preview(ctx: RequestContext, current: Invoice | null, form: InvoiceForm, editability?: Editability): Promise<Preview> {
+    const id = current?.id ?? null;
     try {
-      const write = writeOfForm(form, editability);
+      const write = writeOfForm(form, editability, current ?? undefined);
       const result = id === null
         ? await services.invoices.create(ctx, write, { dryRun: true })
         : await services.invoices.update(ctx, id, write, 'patch', { dryRun: true });
@@ -65,7 +66,7 @@ export async function invoiceEditorRoutes(app: App, deps: WebDeps) {
     const id = options.invoice?.id ?? null;
     const [customers, livePreview] = await Promise.all([
       services.customers.list(ctx, { limit: 100 }),
-      preview(ctx, id, options.form, options.editability),
+      preview(ctx, options.invoice, options.form, options.editability),
     ]);
     const fieldState = Object.fromEntries(headerFormFields.map((field) => [field, options.editability?.fields[apiFieldOfHeader(field)] ?? { editable: true }]));
     return renderPage(request, reply, 'editor', {
@@ -138,7 +139,10 @@ export async function invoiceEditorRoutes(app: App, deps: WebDeps) {
     const startedFrom = Number(form.version);
     if (!Number.isInteger(startedFrom) || startedFrom < 1) throw new AppError('validation-error', 'The form lacks the version it was opened at; reload the page.');
     try {
-      const result = await services.invoices.update(ctx, id, writeOfForm(form, editability), 'patch', { ifMatch: [startedFrom], reason: form.reason || null });
+      // Operations relative to the loaded invoice only when it is the version the edit began at
+      // (any other version is refused by If-Match anyway); else the full line set.
+      const write = writeOfForm(form, editability, invoice.version === startedFrom ? invoice : undefined);
+      const result = await services.invoices.update(ctx, id, write, 'patch', { ifMatch: [startedFrom], reason: form.reason || null });
       return reply.redirect(`/invoices/${id}?notice=${result.written ? 'saved' : 'unchanged'}`, 303);
     } catch (error) {
       if (error instanceof AppError && error.problemType === 'precondition-failed') {
@@ -152,8 +156,8 @@ export async function invoiceEditorRoutes(app: App, deps: WebDeps) {
     const ctx = contextOf(request);
     const { id } = request.params as { id: string };
     const form = parseInvoiceForm(request.body as Body);
-    const editability = await services.lifecycle.editability(ctx, id);
-    return renderPage(request, reply, 'live-totals', { preview: await preview(ctx, id, form, editability), currency: form.header.currency, form });
+    const [current, editability] = await Promise.all([services.invoices.get(ctx, id), services.lifecycle.editability(ctx, id)]);
+    return renderPage(request, reply, 'live-totals', { preview: await preview(ctx, current, form, editability), currency: form.header.currency, form });
   });
 
   /** Someone saved since this edit began: show what they changed, offer to re-apply ours on top. */
