@@ -1,4 +1,5 @@
-import { decodeCursor, toPage, type RequestContext, type WriteOptions } from '../../http/request-context.js';
+import type { RequestContext, WriteOptions } from '../../core/request-context.js';
+import { decodeCursor, toPage } from '../../core/paging.js';
 import { notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { Dec } from '../../shared/money.js';

@@ -1,9 +1,9 @@
 import type { Db } from '../../db/database.js';
-import type { RequestContext } from '../../http/request-context.js';
+import type { RequestContext } from '../../core/request-context.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import { nowIso } from '../../shared/time.js';
 import { editPolicies, type EditPolicy } from '../invoices/domain/lifecycle.js';
-import { isScope, type Scope } from './auth.js';
+import { isScope, type Scope } from '../../core/auth.js';
 import { mintApiKey } from './service.js';
 import { tenantStore } from './store.js';
 

@@ -4,7 +4,7 @@ import type { ApiKeysTable } from '../../db/schema.js';
 import { newId, randomToken } from '../../shared/ids.js';
 import { isCurrencyCode } from '../../shared/money.js';
 import { nowIso } from '../../shared/time.js';
-import { isScope, type AuthContext, type Scope } from './auth.js';
+import { isScope, type AuthContext, type Scope } from '../../core/auth.js';
 import { tenantStore } from './store.js';
 
 export const apiKeyPrefix = 'folio_sk_';

@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
+import type { App } from '../../core/app.js';
+import { requestContext } from '../../core/request-context.js';
+import type { Db } from '../../db/database.js';
 import { editPolicies } from '../invoices/domain/lifecycle.js';
 import { createTenantAdminService } from './admin-service.js';
 
@@ -20,8 +22,8 @@ const SettingsPatchSchema = Type.Object(
 );
 
 /** Tenant settings (admin scope): the edit policy and the invoice number prefix. */
-export async function tenantSettingsRoutes(app: App, { database }: AppDeps) {
-  const admin = createTenantAdminService(database.db);
+export async function tenantSettingsRoutes(app: App, { db }: { db: Db }) {
+  const admin = createTenantAdminService(db);
 
   app.get('/tenant/settings', {
     config: { scope: 'admin' },

@@ -4,7 +4,7 @@ import type { Db } from '../../db/database.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { nowIso } from '../../shared/time.js';
-import type { AuthContext, Scope } from '../tenants/auth.js';
+import type { AuthContext, Scope } from '../../core/auth.js';
 import { tenantStore } from '../tenants/store.js';
 import { userStore } from './store.js';
 

@@ -1,8 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../../http/app.js';
+import type { App } from '../../core/app.js';
 import { AppError } from '../../shared/errors.js';
-import { assertCsrf, renderPage, sessionCookie, signInCsrfCookie, type WebDeps } from '../plugin.js';
+import { assertCsrf, renderPage, sessionCookie, signInCsrfCookie, type WebDeps } from '../context.js';
 
 /** Only a path on this site is a valid place to return to after signing in (no open redirect). */
 export function safeNext(next: unknown): string {

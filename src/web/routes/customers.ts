@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../../http/app.js';
+import type { App } from '../../core/app.js';
 import type { Customer } from '../../modules/customers/store.js';
 import { CustomerCreateSchema, CustomerPatchSchema } from '../../modules/customers/schemas.js';
 import { AppError } from '../../shared/errors.js';
-import { contextOf, renderPage, type WebDeps } from '../plugin.js';
+import { contextOf, renderPage, type WebDeps } from '../context.js';
 import { checkedInput } from '../validate.js';
 
 type Body = Record<string, string | undefined>;

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../../http/app.js';
-import type { WriteOptions } from '../../http/request-context.js';
+import type { App } from '../../core/app.js';
+import type { WriteOptions } from '../../core/request-context.js';
 import { AppError } from '../../shared/errors.js';
-import { assertCsrf, contextOf, type WebDeps } from '../plugin.js';
+import { assertCsrf, contextOf, type WebDeps } from '../context.js';
 import { showInvoice } from './invoices.js';
 
 type Body = Record<string, string | undefined>;

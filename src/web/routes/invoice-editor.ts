@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../../http/app.js';
-import type { RequestContext } from '../../http/request-context.js';
+import type { App } from '../../core/app.js';
+import type { RequestContext } from '../../core/request-context.js';
 import type { Editability } from '../../modules/invoices/domain/editability.js';
 import type { Invoice } from '../../modules/invoices/domain/model.js';
 import { AppError } from '../../shared/errors.js';
@@ -17,7 +17,7 @@ import {
   writeOfForm,
   type InvoiceForm,
 } from '../invoice-form.js';
-import { contextOf, renderPage, type WebDeps } from '../plugin.js';
+import { contextOf, renderPage, type WebDeps } from '../context.js';
 
 type Body = Record<string, string | string[] | undefined>;
 

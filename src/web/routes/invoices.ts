@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../../http/app.js';
-import type { RequestContext } from '../../http/request-context.js';
+import type { App } from '../../core/app.js';
+import type { RequestContext } from '../../core/request-context.js';
 import type { Invoice, InvoiceLine } from '../../modules/invoices/domain/model.js';
 import { derivePaymentStatus } from '../../modules/invoices/domain/payment-status.js';
 import type { InvoiceListQuery } from '../../modules/invoices/schemas.js';
@@ -8,7 +8,7 @@ import { AppError } from '../../shared/errors.js';
 import { Dec, formatAmount } from '../../shared/money.js';
 import { todayDate } from '../../shared/time.js';
 import { timelineOf } from '../history-words.js';
-import { contextOf, renderPage, type WebDeps } from '../plugin.js';
+import { contextOf, renderPage, type WebDeps } from '../context.js';
 
 const statuses = ['draft', 'open', 'paid', 'void'] as const;
 const idPattern = /^[a-z]{2,4}_[0-9a-z]{1,40}$/;

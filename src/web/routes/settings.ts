@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../../http/app.js';
+import type { App } from '../../core/app.js';
 import { editPolicies, type EditPolicy } from '../../modules/invoices/domain/lifecycle.js';
-import { allScopes } from '../../modules/tenants/auth.js';
+import { allScopes } from '../../core/auth.js';
 import { AppError } from '../../shared/errors.js';
-import { contextOf, renderPage, type WebDeps } from '../plugin.js';
+import { contextOf, renderPage, type WebDeps } from '../context.js';
 
 type Body = Record<string, string | string[] | undefined>;
 const list = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
