@@ -133,7 +133,16 @@ test('finalize, then record a payment', async () => {
   assert.match(await page.locator('h1').innerText(), /partially paid/);
   assert.match(await page.locator('table.totals').innerText(), /Balance\s+€148\.00/);
   assert.match(await page.locator('.timeline').innerText(), /Payment recorded by ann@acme\.test/);
+
+  await page.getByLabel('File (PDF, image, XML…)').setInputFiles({ name: 'delivery-note.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%âãÏÓ\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n') });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.waitForURL(/notice=attached/);
+  await page.getByRole('link', { name: 'delivery-note.pdf' }).waitFor();
+  assert.match(await page.locator('.timeline').innerText(), /attached 'delivery-note\.pdf'/);
   await web.shoot(page, 'invoice-paid-partly');
+  await page.getByRole('button', { name: 'Remove delivery-note.pdf' }).click();
+  await page.waitForURL(/notice=detached/);
+  assert.match(await page.locator('.timeline').innerText(), /removed attachment 'delivery-note\.pdf'/);
 });
 
 test('an edit the policy forbids is read-only with the reason shown', async () => {

@@ -11,7 +11,7 @@ let t: TestApp;
 const password = 'correct horse battery staple';
 
 before(async () => {
-  t = await startTestApp({ FOLIO_WEB_MAX_FAILED_SIGN_INS: '3', FOLIO_WEB_SECURE_COOKIES: 'true', FOLIO_WEBHOOK_DISPATCHER: 'off' });
+  t = await startTestApp({ FOLIO_WEB_MAX_FAILED_SIGN_INS: '3', FOLIO_WEB_SECURE_COOKIES: 'true', FOLIO_WEBHOOK_DISPATCHER: 'off', FOLIO_WEBHOOKS_ALLOW_PRIVATE: 'true' });
   const users = createUserService(t.database.db);
   for (const [tenant, email, role] of [['acme', 'ann@acme.test', 'editor'], ['acme', 'vic@acme.test', 'viewer'], ['globex', 'gil@globex.test', 'admin'], ['acme', 'lou@acme.test', 'editor']]) {
     await t.key(tenant);
@@ -150,4 +150,24 @@ test('sign-in only returns to a path on this site', async () => {
   assert.equal(reply.headers.location, '/invoices');
   const inside = await signIn('acme', 'ann@acme.test', password, '/customers');
   assert.equal(inside.headers.location, '/customers');
+});
+
+test('an admin creates an API key (shown once), revokes it, and adds and removes a webhook endpoint', async () => {
+  const gil = await session('globex', 'gil@globex.test');
+  const created = await gil.post('/settings/keys', { _csrf: gil.csrf, scopes: 'invoices:read' });
+  assert.equal(created.statusCode, 200);
+  const key = /<code>(folio_sk_\w+)<\/code>/.exec(created.body)![1];
+  const keyId = /API key (key_\w+) created/.exec(created.body)![1];
+  assert.equal((await t.client(key).get('/v1/invoices')).status, 200);
+  const revoked = await gil.post(`/settings/keys/${keyId}/revoke`, { _csrf: gil.csrf });
+  assert.match(revoked.body, /revoked/);
+  const otherTenantsKey = await t.database.db.selectFrom('api_keys').innerJoin('tenants', 'tenants.id', 'api_keys.tenant_id').select('api_keys.id').where('tenants.name', '=', 'acme').executeTakeFirstOrThrow();
+  const refused = await gil.post(`/settings/keys/${otherTenantsKey.id}/revoke`, { _csrf: gil.csrf });
+  assert.equal(refused.statusCode, 404);
+
+  const hook = await gil.post('/settings/webhooks', { _csrf: gil.csrf, url: 'http://127.0.0.1:9/folio', events: 'invoice.*' });
+  assert.match(hook.body, /whsec_/);
+  const endpointId = /Webhook endpoint (whe_\w+) added/.exec(hook.body)![1];
+  const removed = await gil.post(`/settings/webhooks/${endpointId}/remove`, { _csrf: gil.csrf });
+  assert.match(removed.body, /removed/);
 });
