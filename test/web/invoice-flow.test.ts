@@ -193,3 +193,27 @@ test('the invoice list filters by status and shows the page totals', async () =>
   assert.match(await page.locator('table.list tfoot').innerText(), /This page: 1 in EUR\s+€248\.00\s+€148\.00/);
   await expectAccessible(page, 'invoices');
 });
+
+test('with JavaScript off the pages read and the editor still works by plain form posts', async () => {
+  const context = await web.browser.newContext({ baseURL: web.baseUrl, javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/sign-in');
+  await page.getByLabel('Organisation').fill('acme');
+  await page.getByLabel('Email').fill('bob@acme.test');
+  await page.getByLabel('Password').fill('correct horse battery staple');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/invoices');
+  await page.goto('/invoices/new');
+  await page.getByLabel('Description of line 1').fill('Offline work');
+  await page.getByLabel('Unit price of line 1').fill('80');
+  await page.getByRole('button', { name: 'Add a line' }).click();
+  await page.getByLabel('Description of line 2').waitFor();
+  assert.equal(await page.getByLabel('Description of line 1').inputValue(), 'Offline work');
+  // The totals shown after the round trip are the server's dry run of the form.
+  assert.match(await page.locator('#live-totals [data-total]').innerText(), /€80\.00/);
+  await page.getByLabel('Description of line 2').fill('More');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.waitForURL(/notice=created/);
+  assert.match(await page.locator('table.list').first().innerText(), /Offline work[\s\S]*More/);
+  await context.close();
+});

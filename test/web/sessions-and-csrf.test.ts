@@ -171,3 +171,39 @@ test('an admin creates an API key (shown once), revokes it, and adds and removes
   const removed = await gil.post(`/settings/webhooks/${endpointId}/remove`, { _csrf: gil.csrf });
   assert.match(removed.body, /removed/);
 });
+
+test('actions from the invoice page: finalize, pay, refund, credit note, revise; a stale page is refused', async () => {
+  const key = await t.key('acme');
+  const api = t.client(key);
+  const created = await api.post('/v1/invoices', { lines: [{ description: 'Work', quantity: '1', unit_price: '100' }] });
+  const id = created.body.id as string;
+  const ann = await session('acme', 'ann@acme.test');
+  const expectNotice = async (reply: Awaited<ReturnType<typeof ann.post>>, notice: string) => {
+    assert.equal(reply.statusCode, 303, /role="alert">([^<]*)/.exec(reply.body)?.[1]);
+    assert.match(String(reply.headers.location), new RegExp(`notice=${notice}$`));
+  };
+  await expectNotice(await ann.post(`/invoices/${id}/finalize`, { _csrf: ann.csrf, version: '1', reason: 'sent to customer' }), 'finalized');
+  const stale = await ann.post(`/invoices/${id}/void`, { _csrf: ann.csrf, version: '1' });
+  assert.equal(stale.statusCode, 412);
+  assert.match(stale.body, /changed since this page was loaded/);
+  await expectNotice(await ann.post(`/invoices/${id}/payments`, { _csrf: ann.csrf, version: '2', amount: '40', date: '2026-11-30', method: 'card' }), 'payment');
+  const paymentId = (await api.get(`/v1/invoices/${id}/payments`)).body.data[0].id;
+  await expectNotice(await ann.post(`/invoices/${id}/payments/${paymentId}/refund`, { _csrf: ann.csrf, version: '3', amount: '10', reason: 'goodwill' }), 'refund');
+  await expectNotice(await ann.post(`/invoices/${id}/credit-notes`, { _csrf: ann.csrf, version: '4', amount: '5', reason: 'late delivery' }), 'credited');
+  const refused = await ann.post(`/invoices/${id}/void`, { _csrf: ann.csrf, version: '5' });
+  assert.equal(refused.statusCode, 422);
+  assert.match(refused.body, /refund them before voiding/);
+  const invoice = (await api.get(`/v1/invoices/${id}`)).body;
+  assert.equal(invoice.amount_paid, '30.00');
+  const history = (await api.get(`/v1/invoices/${id}/history`)).body.data.map((entry: { action: string; reason: string | null }) => `${entry.action}:${entry.reason ?? ''}`);
+  assert.deepEqual(history, ['create:', 'finalize:sent to customer', 'payment:', 'refund:goodwill', 'credit:late delivery']);
+
+  // Revise: a credit note for the original and a new draft, where the page goes next.
+  const other = (await api.post('/v1/invoices', { lines: [{ description: 'Other', quantity: '1', unit_price: '50' }] })).body.id as string;
+  await api.post(`/v1/invoices/${other}/finalize`, {});
+  const revised = await ann.post(`/invoices/${other}/revise`, { _csrf: ann.csrf, version: '2', reason: 'wrong price' });
+  assert.equal(revised.statusCode, 303, /role="alert">([^<]*)/.exec(revised.body)?.[1]);
+  assert.match(String(revised.headers.location), /^\/invoices\/inv_\w+\?notice=revised$/);
+  assert.doesNotMatch(String(revised.headers.location), new RegExp(other));
+  assert.ok((await api.get(`/v1/invoices/${other}`)).body.revised_by);
+});
