@@ -1,12 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { App } from '../../core/app.js';
-import { requestContext } from '../../core/request-context.js';
+import { requestContext, type RequestContext } from '../../core/request-context.js';
 import type { Db } from '../../db/database.js';
-import { notFound } from '../../shared/errors.js';
 import { editPolicies } from '../invoices/domain/lifecycle.js';
 import { SellerPatchSchema, SellerSchema } from '../documents/schemas.js';
 import type { DocumentService } from '../documents/service.js';
-import { tenantStore } from './store.js';
+import { createTenantAdminService, type TenantSettings } from './admin-service.js';
 
 const SettingsSchema = Type.Object({
   tenant_id: Type.String(),
@@ -28,34 +27,25 @@ const SettingsPatchSchema = Type.Object(
 
 /** Tenant settings (admin scope): the edit policy, the invoice number prefix, the seller on documents. */
 export async function tenantSettingsRoutes(app: App, { db, documents }: { db: Db; documents: DocumentService }) {
-  const read = async (tenantId: string) => {
-    const tenant = await tenantStore.findById(db, tenantId);
-    if (!tenant) throw notFound('tenant', tenantId);
-    return {
-      tenant_id: tenant.id,
-      name: tenant.name,
-      base_currency: tenant.base_currency,
-      edit_policy: tenant.edit_policy,
-      invoice_number_prefix: tenant.invoice_number_prefix,
-      document_seller: await documents.seller(tenantId),
-    };
-  };
+  const admin = createTenantAdminService(db);
+  const withSeller = async (ctx: RequestContext, settings: TenantSettings) => ({ ...settings, document_seller: await documents.seller(ctx.auth.tenantId) });
 
   app.get('/tenant/settings', {
     config: { scope: 'admin' },
     schema: { tags: ['tenant'], summary: "The tenant's settings (admin scope)", response: { 200: SettingsSchema } },
-  }, async (request) => read(requestContext(request).auth.tenantId));
+  }, async (request) => {
+    const ctx = requestContext(request);
+    return withSeller(ctx, await admin.settings(ctx));
+  });
 
   app.patch('/tenant/settings', {
     config: { scope: 'admin' },
     schema: { tags: ['tenant'], summary: 'Change the edit policy (until_paid, draft_only), the invoice number prefix or the seller printed on documents (admin scope)', body: SettingsPatchSchema, response: { 200: SettingsSchema } },
   }, async (request) => {
     const ctx = requestContext(request);
-    const tenantId = ctx.auth.tenantId;
-    const { document_seller: seller, ...body } = request.body as Static<typeof SettingsPatchSchema>;
-    // The seller first: it is the part that can be refused (an unknown or non-image logo).
+    const { document_seller: seller, ...settings } = request.body as Static<typeof SettingsPatchSchema>;
+    // The seller first: it is the part that can be refused (an unknown or non-image logo, an IBAN).
     if (seller) await documents.updateSeller(ctx, seller);
-    await tenantStore.updateSettings(db, tenantId, body);
-    return read(tenantId);
+    return withSeller(ctx, await admin.updateSettings(ctx, settings));
   });
 }
