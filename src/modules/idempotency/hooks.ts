@@ -8,6 +8,12 @@ import { createIdempotencyService, keyPattern, requestHash } from './service.js'
 declare module 'fastify' {
   interface FastifyRequest {
     idempotency: IdempotencyClaim | null;
+    /**
+     * Set for a multipart request with an Idempotency-Key: the key is claimed only once the
+     * upload has been read, so its fingerprint (file sha256 and fields) is part of the request
+     * hash. The route calls it after staging the file; true = the answer was sent (a replay).
+     */
+    claimIdempotencyForUpload: ((fingerprint: unknown) => Promise<boolean>) | null;
   }
 }
 
@@ -28,6 +34,7 @@ export function registerIdempotency(app: App, { config, database, services }: Ap
   const replayed = new WeakSet<FastifyRequest>();
 
   app.decorateRequest('idempotency', null);
+  app.decorateRequest('claimIdempotencyForUpload', null);
 
   app.addHook('preHandler', async (request, reply) => {
     const key = request.headers['idempotency-key'];
@@ -37,23 +44,34 @@ export function registerIdempotency(app: App, { config, database, services }: Ap
         errors: [{ pointer: '/headers/idempotency-key', detail: 'invalid key' }],
       });
     }
-    const tenantId = request.auth.tenantId;
+    if (request.isMultipart?.()) {
+      // The body is a stream not read yet: the route claims once it knows the file's fingerprint.
+      request.claimIdempotencyForUpload = (fingerprint) => claimOrAnswer(request, reply, key, fingerprint);
+      return;
+    }
+    await claimOrAnswer(request, reply, key, request.body);
+  });
+
+  /** Claims the key for this request (false), or answers from what the key already did (true). */
+  async function claimOrAnswer(request: FastifyRequest, reply: FastifyReply, key: string, body: unknown): Promise<boolean> {
+    if (!request.auth) throw new AppError('unauthorized', 'Send an API key: Authorization: Bearer <key>.');
     const outcome = await idempotency.claim({
-      tenantId,
+      tenantId: request.auth.tenantId,
       key,
       method: request.method,
       path: request.url.slice(0, 500),
-      hash: requestHash(request.method, request.url, request.body),
+      hash: requestHash(request.method, request.url, body),
     });
     if (outcome.kind === 'claimed') {
       request.idempotency = { key, claimToken: outcome.claimToken };
-      return;
+      return false;
     }
     replayed.add(request);
     reply.header('idempotent-replayed', 'true');
     if (outcome.kind === 'replay') {
       for (const [name, value] of Object.entries(outcome.headers)) reply.header(name, value);
-      return reply.status(outcome.status).serializer((payload: unknown) => String(payload)).send(outcome.body);
+      await reply.status(outcome.status).serializer((payload: unknown) => String(payload)).send(outcome.body);
+      return true;
     }
     // The change committed but the process stopped before its response was stored:
     // answer with the invoice as it was at the committed version.
@@ -64,14 +82,16 @@ export function registerIdempotency(app: App, { config, database, services }: Ap
       const customer = await services.customers.get(ctx, id);
       if (customer.version !== Number(version)) throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
       reply.header('etag', etagFor(customer.version));
-      return (reply as FastifyReply).status(200).send(customer);
+      await reply.status(200).send(customer);
+      return true;
     }
     if (kind !== 'invoice') throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
     const current = await services.invoices.get(ctx, id);
     const invoice = Number(version) === current.version ? current : await services.history.atVersion(ctx, current, Number(version));
     reply.header('etag', etagFor(invoice.version));
-    return (reply as FastifyReply).status(200).send(presentInvoice(invoice));
-  });
+    await reply.status(200).send(presentInvoice(invoice));
+    return true;
+  }
 
   app.addHook('onSend', async (request, reply, payload) => {
     const claim = request.idempotency;
