@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { requestContext, type App, type AppDeps } from '../../http/app.js';
-import { etagFor, parseIfMatch, type WriteOptions } from '../../http/request-context.js';
+import { etagFor, ifNoneMatchHits, parseIfMatch, type WriteOptions } from '../../http/request-context.js';
 import { IfMatchHeaders } from '../../http/schema-helpers.js';
 import { todayDate } from '../../shared/time.js';
 import type { Invoice } from './domain/model.js';
@@ -120,7 +120,7 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
     const invoice = version === undefined || version === current.version ? current : await services.history.atVersion(ctx, current, version);
     const etag = etagFor(invoice.version);
     reply.header('etag', etag);
-    if (request.headers['if-none-match'] === etag) return (reply as FastifyReply).status(304).send();
+    if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return (reply as FastifyReply).status(304).send();
     return presentInvoice(invoice);
   });
 
