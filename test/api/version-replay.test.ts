@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createIdempotencyService, requestHash } from '../../src/modules/idempotency/service.js';
 import { createInvoiceService } from '../../src/modules/invoices/service.js';
-import { presentInvoice } from '../../src/modules/invoices/routes.js';
+import { presentInvoice } from '../../src/modules/invoices/write-answer.js';
 import { expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
 import { tenantIdOf } from '../helpers/reliability.js';
 

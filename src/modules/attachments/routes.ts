@@ -1,15 +1,15 @@
 import multipart, { type MultipartFile } from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
-import { etagFor } from '../../http/request-context.js';
-import { IfMatchHeaders, IdString } from '../../http/schema-helpers.js';
+import type { App } from '../../core/app.js';
+import { etagFor, requestContext } from '../../core/request-context.js';
+import { IfMatchHeaders, IdString } from '../../core/schema-helpers.js';
 import { AppError } from '../../shared/errors.js';
 import { AttachmentOutput, InvoiceIdParams } from '../invoices/schemas.js';
-import { writeOptions } from '../invoices/routes.js';
+import { writeOptions } from '../invoices/write-answer.js';
 import { contentDisposition } from './domain/filename.js';
 import { servedContentType } from './domain/sniff.js';
-import type { AttachmentService, StagedUpload } from './service.js';
+import type { AttachmentService, AttachmentWriteResult, StagedUpload } from './service.js';
 
 const tags = ['attachments'];
 const AttachmentParams = Type.Object({ id: IdString, aid: IdString });
@@ -23,11 +23,10 @@ function uploadFingerprint(part: MultipartFile, staged: StagedUpload) {
 }
 
 /** POST/GET/DELETE /invoices/:id/attachments[/:aid]. Thin: parsing and headers only. */
-export async function attachmentRoutes(app: App, deps: AppDeps & { attachments: AttachmentService }) {
-  const { attachments, config } = deps;
+export async function attachmentRoutes(app: App, { attachments, maxAttachmentBytes }: { attachments: AttachmentService; maxAttachmentBytes: number }) {
   // Parses multipart/form-data lazily: the file arrives as a stream, never buffered whole.
   await app.register(multipart, {
-    limits: { fileSize: config.maxAttachmentBytes, files: 1, fields: 10, fieldSize: 1024, parts: 20, headerPairs: 100 },
+    limits: { fileSize: maxAttachmentBytes, files: 1, fields: 10, fieldSize: 1024, parts: 20, headerPairs: 100 },
   });
 
   app.post('/invoices/:id/attachments', {
@@ -48,7 +47,7 @@ export async function attachmentRoutes(app: App, deps: AppDeps & { attachments: 
     if (!part) throw new AppError('validation-error', 'The multipart body holds no file part.', { errors: [{ pointer: '/file', detail: 'missing' }] });
     const options = writeOptions(request);
     const upload = { filename: part.filename, stream: part.file };
-    let result;
+    let result: AttachmentWriteResult;
     if (request.claimIdempotencyForUpload) {
       // With an Idempotency-Key the upload is read first: its sha256 and fields fingerprint the request.
       const staged = await attachments.stage(upload);
