@@ -488,4 +488,16 @@ CREATE TABLE invoice_attachments (
 CREATE INDEX invoice_attachments_by_sha256 ON invoice_attachments (sha256);
 `,
   },
+  {
+    // Issue 13: the request rate limit's token buckets, shared by every API process (src/http/rate-limit.ts).
+    name: '0006_hardening',
+    sql: `
+CREATE TABLE rate_limit_buckets (
+  key TEXT PRIMARY KEY,
+  tokens DOUBLE PRECISION NOT NULL,
+  updated_at_ms DOUBLE PRECISION NOT NULL,
+  allowed BOOLEAN NOT NULL
+);
+`,
+  },
 ];

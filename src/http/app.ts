@@ -39,7 +39,7 @@ import { sendProblem } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { registerProblemPages } from './problem-pages.js';
 import { decodeUtf8Body, parseJsonBody } from './json-body.js';
-import { createRateLimiter, rateLimitKey } from './rate-limit.js';
+import { createRateLimiter, createSharedRateLimiter, rateLimitKey } from './rate-limit.js';
 import { installRepresentations } from './representation.js';
 import { refuseNulInUrl } from './request-guards.js';
 
@@ -189,11 +189,15 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     request.auth = auth;
   });
 
-  // Request rate per API key (in-process token bucket; FOLIO_RATE_LIMIT_PER_MINUTE, 0 = off).
-  const rateLimiter = createRateLimiter({ perMinute: config.rateLimitPerMinute });
+  // Request rate per API key (token bucket; FOLIO_RATE_LIMIT_PER_MINUTE, 0 = off): in this process
+  // for the embedded engine, shared by every process through the database on PostgreSQL.
+  const rateLimiter =
+    database.engine === 'postgres'
+      ? createSharedRateLimiter({ db: database.db, perMinute: config.rateLimitPerMinute, onError: (error) => app.log.warn({ err: error }, 'shared rate limit unavailable; this process decides alone') })
+      : createRateLimiter({ perMinute: config.rateLimitPerMinute });
   app.addHook('onRequest', async (request) => {
     const key = rateLimitKey(request);
-    if (key) rateLimiter.take(key);
+    if (key) await rateLimiter.take(key);
   });
 
   app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
