@@ -9,7 +9,7 @@ import { formatSequenceNumber, nextInSequence } from '../tenants/sequences.js';
 import { tenantStore } from '../tenants/store.js';
 import { toDocument } from './domain/diff.js';
 import { editabilityOf, type Editability } from './domain/editability.js';
-import { assertAllowed, finalized, settled, voided } from './domain/lifecycle.js';
+import { assertAllowed, finalized, settled, settlementEvents, voided } from './domain/lifecycle.js';
 import type { Invoice } from './domain/model.js';
 import type { InvoiceService, VersionRecord, WriteResult } from './service.js';
 import { invoiceStore } from './store.js';
@@ -49,7 +49,8 @@ export function createLifecycleService(invoices: InvoiceService) {
         const original = before.revision_of
           ? await invoiceStore.find(tx, invoices.engine, ctx.auth.tenantId, before.revision_of, { lock: true })
           : undefined;
-        const result = await commit(tx, ctx, before, finalized(before, { number, issueDate, dueDate, now }), { action: 'finalize', eventType: 'invoice.finalized', eventData: { number } }, options);
+        const next = finalized(before, { number, issueDate, dueDate, now });
+        const result = await commit(tx, ctx, before, next, { action: 'finalize', eventType: 'invoice.finalized', alsoEmit: settlementEvents(before, next), eventData: { number } }, options);
 
         // Finalizing a revision completes the correction: the credited original is superseded.
         if (original && original.status !== 'void') {
@@ -102,7 +103,9 @@ export function createLifecycleService(invoices: InvoiceService) {
         });
         await creditNoteStore.insert(tx, ctx.auth.tenantId, creditNote);
 
-        const credited = settled(before, { amountPaid: new Dec(before.amount_paid), amountCredited: new Dec(before.amount_credited).plus(creditNote.total) });
+        // The full credit is not a settlement: the original keeps its status (revision-pending)
+        // until its revision is finalized, which voids it (docs/lifecycle.md).
+        const credited = { ...settled(before, { amountPaid: new Dec(before.amount_paid), amountCredited: new Dec(before.amount_credited).plus(creditNote.total) }), status: before.status };
         const originalResult = await commit(tx, ctx, before, { ...credited, revised_by: revisionId }, {
           action: 'revise',
           eventType: 'credit_note.created',
