@@ -85,25 +85,25 @@ export function createSharedRateLimiter(options: { db: Db; perMinute: number; on
   return {
     async take(key: string) {
       if (perMinute <= 0) return;
-      let row: { tokens: number; allowed: boolean } | undefined;
+      let row: { token_thousandths: number; allowed: number } | undefined;
       try {
-        const nowMs = sql<number>`(extract(epoch from clock_timestamp()) * 1000)`;
-        const refilled = sql<number>`least(${perMinute}::float8, rate_limit_buckets.tokens + greatest(0, ${nowMs} - rate_limit_buckets.updated_at_ms) * ${refillPerMs}::float8)`;
-        const result = await sql<{ tokens: number; allowed: boolean }>`
-          insert into rate_limit_buckets (key, tokens, updated_at_ms, allowed)
-          values (${key}, ${perMinute - 1}::float8, ${nowMs}, true)
+        const nowMs = sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+        const refilled = sql<number>`least(${perMinute * 1000}::bigint, rate_limit_buckets.token_thousandths + floor(greatest(0, ${nowMs} - rate_limit_buckets.updated_at_ms) * ${perMinute / 60}::float8)::bigint)`;
+        const result = await sql<{ token_thousandths: number; allowed: number }>`
+          insert into rate_limit_buckets (key, token_thousandths, updated_at_ms, allowed)
+          values (${key}, ${(perMinute - 1) * 1000}::bigint, ${nowMs}, 1)
           on conflict (key) do update set
-            tokens = case when ${refilled} >= 1 then ${refilled} - 1 else ${refilled} end,
-            allowed = ${refilled} >= 1,
+            token_thousandths = case when ${refilled} >= 1000 then ${refilled} - 1000 else ${refilled} end,
+            allowed = case when ${refilled} >= 1000 then 1 else 0 end,
             updated_at_ms = ${nowMs}
-          returning tokens, allowed`.execute(db);
+          returning token_thousandths, allowed`.execute(db);
         row = result.rows[0];
       } catch (error) {
         options.onError?.(error);
         fallback.take(key);
         return;
       }
-      if (row && !row.allowed) throw rateLimited(perMinute, retryAfterSecondsFor(Number(row.tokens), refillPerMs));
+      if (row && row.allowed !== 1) throw rateLimited(perMinute, retryAfterSecondsFor(Number(row.token_thousandths) / 1000, refillPerMs));
     },
   };
 }
