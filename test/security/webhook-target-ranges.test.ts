@@ -37,7 +37,7 @@ after(() => t.close());
 describe('webhook targets in IPv6 disguises', () => {
   test('are refused at creation', async () => {
     for (const url of ['http://[::127.0.0.1]/', 'http://[2002:7f00:1::]/', 'http://[fec0::1]/', 'http://[::ffff:a9fe:a9fe]/', 'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/']) {
-      const problem = expectProblem(await admin.post('/v1/webhook-endpoints', { url }), 422, 'business-rule');
+      const problem = expectProblem(await admin.post('/v1/webhook-endpoints', { url }), 422, 'webhook-target-refused');
       assert.equal(problem.errors[0].pointer, '/url', url);
     }
   });
