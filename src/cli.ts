@@ -150,7 +150,7 @@ const commands: Record<string, Command> = {
       const database = await open();
       try {
         const services = buildServices(config, database);
-        const swept = await attachmentServiceFromConfig(config, database.db, services.invoices).sweep(graceMinutes * 60_000);
+        const swept = await attachmentServiceFromConfig(config, database.db, services.kernel, services.invoices).sweep(graceMinutes * 60_000);
         console.log(`swept ${swept.blobsDeleted} unreferenced blobs (${swept.bytesFreed} bytes) and ${swept.stagingDeleted} staging files`);
       } finally {
         await database.close();

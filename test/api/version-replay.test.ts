@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createIdempotencyService, requestHash } from '../../src/modules/idempotency/service.js';
 import { createInvoiceService } from '../../src/modules/invoices/service.js';
+import { createWriteKernel } from '../../src/modules/invoices/versioning.js';
+import { systemClock } from '../../src/shared/time.js';
 import { presentInvoice } from '../../src/modules/invoices/write-answer.js';
 import { expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
 import { tenantIdOf } from '../helpers/reliability.js';
@@ -66,7 +68,8 @@ const asJson = (value: unknown) => JSON.parse(JSON.stringify(value));
 
 describe('?version=N is exactly the answer version N was written with', () => {
   test('random write sequences, some answered after a crash from history (Idempotency-Key)', async () => {
-    const invoices = createInvoiceService({ db: t.database.db, engine: t.database.engine, maxLinesPerInvoice: 1000 });
+    const { db, engine } = t.database;
+    const invoices = createInvoiceService({ db, engine, kernel: createWriteKernel({ db, engine, clock: systemClock }), maxLinesPerInvoice: 1000 });
     const idempotency = createIdempotencyService({ db: t.database.db, engine: t.database.engine, ttlHours: 24 });
     const auth = { tenantId, keyId: 'key_test', scopes: new Set(['invoices:write'] as const) };
     let keyCounter = 0;
