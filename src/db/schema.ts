@@ -241,6 +241,29 @@ export interface RateLimitBucketsTable {
   updated_at_ms: number;
   /** 1 when the last take found a token. */
   allowed: number;
+export interface UsersTable {
+  tenant_id: string;
+  id: string;
+  email: string;
+  role: string;
+  password_hash: string;
+  created_at: string;
+  disabled_at: string | null;
+}
+
+export interface WebSessionsTable {
+  tenant_id: string;
+  token_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface LoginFailuresTable {
+  tenant_id: string;
+  email: string;
+  failed_at: string;
 }
 
 export interface Database {
@@ -260,4 +283,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   rate_limit_buckets: RateLimitBucketsTable;
+  users: UsersTable;
+  web_sessions: WebSessionsTable;
+  login_failures: LoginFailuresTable;
 }

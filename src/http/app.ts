@@ -37,6 +37,7 @@ import { webhookRoutes } from '../modules/webhooks/routes.js';
 import { createWebhookService } from '../modules/webhooks/service.js';
 import { enqueueWebhookDeliveries } from '../modules/webhooks/store.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
+import { webApp } from '../web/plugin.js';
 import { sendProblem } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { registerProblemPages } from './problem-pages.js';
@@ -253,7 +254,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await invoiceRoutes(v1, { invoices: services.invoices, history: services.history });
     await lifecycleRoutes(v1, { lifecycle: services.lifecycle });
     await paymentRoutes(v1, { payments: services.payments });
-    await creditNoteRoutes(v1, { creditNotes: services.creditNotes, db });
+    await creditNoteRoutes(v1, { creditNotes: services.creditNotes });
     await tenantSettingsRoutes(v1, { db });
     // Own scope: the multipart parser must not reach the JSON routes (multipart there is a 415).
     await v1.register(async (scope) => attachmentRoutes(scope, { attachments: attachmentServiceFromConfig(config, db, services.kernel, services.invoices), maxAttachmentBytes: config.maxAttachmentBytes }));
@@ -261,6 +262,10 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await eventRoutes(v1, { db });
     await webhookRoutes(v1, { webhooks: createWebhookService({ db, allowPrivateTargets: config.webhooks.allowPrivateTargets }) });
   }, { prefix: '/v1' });
+
+  // The web app for finance staff (src/web/): its own scope, so its form, cookie and
+  // multipart parsers and its HTML error pages never reach the JSON API.
+  await app.register(async (web) => webApp(web, { config, database, services }));
 
   return app;
 }

@@ -1,4 +1,5 @@
 import type { RequestContext, WriteOptions } from '../../core/request-context.js';
+import { decodeCursor, toPage } from '../../core/paging.js';
 import { notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { Dec } from '../../shared/money.js';
@@ -31,6 +32,13 @@ export function createCreditNoteService(deps: { db: Db; kernel: WriteKernel }) {
         }, input.reason);
         return { creditNote, invoice: result.invoice };
       });
+    },
+
+    /** Newest first; `invoiceId` narrows to one invoice's notes. */
+    async list(ctx: RequestContext, query: { invoiceId?: string; cursor?: string; limit?: number }) {
+      const limit = query.limit ?? 20;
+      const rows = await creditNoteStore.list(db, ctx.auth.tenantId, { invoiceId: query.invoiceId, beforeId: decodeCursor(query.cursor), limit: limit + 1 });
+      return toPage(rows, limit);
     },
 
     async get(ctx: RequestContext, id: string): Promise<CreditNote> {
