@@ -241,6 +241,8 @@ export interface RateLimitBucketsTable {
   updated_at_ms: number;
   /** 1 when the last take found a token. */
   allowed: number;
+}
+
 export interface UsersTable {
   tenant_id: string;
   id: string;
