@@ -249,6 +249,16 @@ export interface WebhookAttemptsTable {
   created_at: string;
 }
 
+/** One request-rate token bucket per API key (0006_hardening; used on PostgreSQL, see src/http/rate-limit.ts). */
+export interface RateLimitBucketsTable {
+  key: string;
+  /** Tokens left × 1000. */
+  token_thousandths: number;
+  updated_at_ms: number;
+  /** 1 when the last take found a token. */
+  allowed: number;
+}
+
 export interface UsersTable {
   tenant_id: string;
   id: string;
@@ -292,6 +302,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  rate_limit_buckets: RateLimitBucketsTable;
   users: UsersTable;
   web_sessions: WebSessionsTable;
   login_failures: LoginFailuresTable;
