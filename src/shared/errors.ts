@@ -33,6 +33,8 @@ export const problemTypes = {
   'revision-cannot-be-deleted': { status: 422, title: 'A revision draft completes a correction and cannot be deleted' },
   'credit-requires-finalized': { status: 422, title: 'Only a finalized invoice can be credited' },
   'credit-exceeds-invoice': { status: 422, title: 'The credit exceeds what is left to credit on the invoice' },
+  // A per-request precondition on the invoice's state (dialects: CRM.COM updates drafts only, Stax refuses paid invoices…).
+  'status-precondition': { status: 422, title: 'The invoice is not in a state this request may change' },
   'finalized-field-fixed': { status: 422, title: 'Number and issue date are fixed once an invoice is finalized' },
   'draft-only-policy': { status: 422, title: "The tenant's edit policy allows financial edits on drafts only" },
   'paid-invoice-financial-fields': { status: 422, title: "A paid invoice's financial fields cannot change" },
