@@ -4,9 +4,12 @@ import { openDatabase } from './db/database.js';
 import { createApiKey } from './modules/tenants/service.js';
 import { createInvoiceService } from './modules/invoices/service.js';
 import { attachmentServiceFromConfig } from './modules/attachments/service.js';
+import { createConnectionService } from './modules/connections/service.js';
+import { tenantStore } from './modules/tenants/store.js';
 
 const usage = `Usage:
   npm run folio -- keys create --tenant NAME [--scopes invoices:read,invoices:write] [--currency EUR]
+  npm run folio -- connections create --tenant NAME --name NAME
   npm run folio -- migrate
   npm run folio -- blobs sweep [--grace-minutes 60]`;
 
@@ -31,6 +34,24 @@ async function main(argv: string[]): Promise<number> {
       const invoices = createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice });
       const swept = await attachmentServiceFromConfig(config, database.db, invoices).sweep(graceMinutes * 60_000);
       console.log(`swept ${swept.blobsDeleted} unreferenced blobs (${swept.bytesFreed} bytes) and ${swept.stagingDeleted} staging files`);
+    } finally {
+      await database.close();
+    }
+    return 0;
+  }
+  if (group === 'connections' && command === 'create') {
+    const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, name: { type: 'string' } } });
+    if (!values.tenant || !values.name) {
+      console.error(usage);
+      return 2;
+    }
+    const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+    try {
+      const tenant = await tenantStore.findByName(database.db, values.tenant);
+      if (!tenant) throw new Error(`No tenant named "${values.tenant}".`);
+      const connection = await createConnectionService(database.db).create(tenant.id, values.name);
+      console.log(`tenant ${tenant.id} connection "${connection.name}"`);
+      console.log(connection.id); // alone on the last line, for scripts
     } finally {
       await database.close();
     }

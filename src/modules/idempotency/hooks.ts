@@ -12,6 +12,8 @@ declare module 'fastify' {
 }
 
 const writeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** The native API and the dialects (same write path, same key semantics). */
+const isIdempotentPath = (url: string) => url.startsWith('/v1/') || url.startsWith('/compat/');
 /** Response headers worth replaying (the body's type and what points at the result). */
 const replayedHeaders = ['content-type', 'etag', 'location', 'folio-dry-run'];
 const cleanupIntervalMs = 15 * 60_000;
@@ -20,7 +22,7 @@ const cleanupIntervalMs = 15 * 60_000;
 const isFinal = (status: number) => status < 500 && status !== 409 && status !== 429;
 
 /**
- * Idempotency-Key for every authenticated POST/PUT/PATCH/DELETE under /v1, as generic
+ * Idempotency-Key for every authenticated POST/PUT/PATCH/DELETE under /v1 and /compat (dialects), as generic
  * hooks: routes other modules add later get it without doing anything.
  */
 export function registerIdempotency(app: App, { config, database, services }: AppDeps) {
@@ -31,7 +33,7 @@ export function registerIdempotency(app: App, { config, database, services }: Ap
 
   app.addHook('preHandler', async (request, reply) => {
     const key = request.headers['idempotency-key'];
-    if (key === undefined || !request.auth || !writeMethods.has(request.method) || !request.url.startsWith('/v1/')) return;
+    if (key === undefined || !request.auth || !writeMethods.has(request.method) || !isIdempotentPath(request.url)) return;
     if (typeof key !== 'string' || !keyPattern.test(key)) {
       throw new AppError('validation-error', 'Idempotency-Key must be 1–255 visible ASCII characters.', {
         errors: [{ pointer: '/headers/idempotency-key', detail: 'invalid key' }],
@@ -66,7 +68,8 @@ export function registerIdempotency(app: App, { config, database, services }: Ap
       reply.header('etag', etagFor(customer.version));
       return (reply as FastifyReply).status(200).send(customer);
     }
-    if (kind !== 'invoice') throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
+    // A dialect answers in its own shape, which cannot be rebuilt here: the client reads the invoice instead.
+    if (kind !== 'invoice' || !request.url.startsWith('/v1/')) throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
     const current = await services.invoices.get(ctx, id);
     const invoice = Number(version) === current.version ? current : await services.history.atVersion(ctx, current, Number(version));
     reply.header('etag', etagFor(invoice.version));
