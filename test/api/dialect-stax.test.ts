@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
+import { Client, expectStatus, startTestApp, type TestApp } from '../helpers/harness.js';
 import { assertNoInternals, assertOpenApiTag, assertSameAsNativePatch, assertUnchanged } from '../helpers/dialects.js';
 
 const sample = JSON.parse(fs.readFileSync(new URL('../fixtures/dialects/stax-update.json', import.meta.url), 'utf8'));
@@ -136,7 +136,7 @@ describe('Stax dialect', () => {
     assert.equal(typeof malformed.body.error, 'string');
     assertNoInternals(malformed);
     await assertUnchanged(api, invoice.id, 1);
-    const anonymous = await t.client(null).put(`/compat/stax/invoice/${invoice.guid}`, sample);
+    const anonymous = await new Client(t.app, null).put(`/compat/stax/invoice/${invoice.guid}`, sample);
     assert.equal(anonymous.status, 401);
     assert.equal(typeof anonymous.body.error, 'string');
   });
