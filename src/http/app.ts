@@ -35,6 +35,8 @@ import { connectionRoutes } from '../modules/connections/routes.js';
 import { registerDialects } from '../dialects/register.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { sendProblem } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { registerProblemPages } from './problem-pages.js';
 import { decodeUtf8Body, parseJsonBody } from './json-body.js';
 import { createRateLimiter, rateLimitKey } from './rate-limit.js';
 import { installRepresentations } from './representation.js';
@@ -100,7 +102,7 @@ function buildValidators() {
   return { bodyAjv, paramAjv };
 }
 
-function buildServices(config: Config, database: DatabaseHandle): AppServices {
+export function buildServices(config: Config, database: DatabaseHandle): AppServices {
   const invoices = createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice });
   return {
     customers: createCustomerService(database.db),
@@ -190,7 +192,10 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const metrics = createMetrics(database, { token: config.metricsToken });
+  metrics.register(app as unknown as FastifyInstance);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  registerProblemPages(app as unknown as FastifyInstance);
   // Liveness: the process answers. Readiness: the database answers too (a 503 takes it out of rotation).
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', engine: database.engine }));
   app.get('/health/ready', { schema: { hide: true } }, async () => {
@@ -204,7 +209,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
 
   const routeDeps: AppDeps = { config, database, services };
   registerIdempotency(app as unknown as App, routeDeps);
-  startWebhookDispatcher(app as unknown as App, routeDeps);
+  startWebhookDispatcher(app as unknown as App, routeDeps, metrics.onWebhookAttempt);
   await app.register(async (v1) => {
     await customerRoutes(v1 as unknown as App, routeDeps);
     await invoiceRoutes(v1 as unknown as App, routeDeps);

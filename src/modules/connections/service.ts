@@ -27,7 +27,7 @@ export function createConnectionService(db: Db) {
       const trimmed = name.trim();
       if (trimmed.length === 0) throw new AppError('validation-error', 'A connection needs a name.', { errors: [{ pointer: '/name', detail: 'must not be blank' }] });
       if ((await connectionStore.count(db, tenantId)) >= maxConnectionsPerTenant) {
-        throw new AppError('business-rule', `A tenant has at most ${maxConnectionsPerTenant} connections; delete one first.`, { extensions: { rule: 'connection-limit' } });
+        throw new AppError('too-many-connections', `A tenant has at most ${maxConnectionsPerTenant} connections; delete one first.`);
       }
       const row = { tenant_id: tenantId, id: newId('con'), name: trimmed, created_at: nowIso() };
       await connectionStore.insert(db, row);
