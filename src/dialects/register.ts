@@ -1,5 +1,7 @@
 import type { App, AppDeps } from '../http/app.js';
 import { staxRoutes } from './stax/routes.js';
+import { unifiedRoutes } from './unified/routes.js';
+import { procountorRoutes } from './procountor/routes.js';
 
 /**
  * The seed systems' APIs, each under its own base path (a client changes only its base URL and
@@ -7,4 +9,6 @@ import { staxRoutes } from './stax/routes.js';
  */
 export async function registerDialects(app: App, deps: AppDeps) {
   await app.register(async (scope) => staxRoutes(scope as unknown as App, deps), { prefix: '/compat/stax' });
+  await app.register(async (scope) => unifiedRoutes(scope as unknown as App, deps), { prefix: '/compat/unified' });
+  await app.register(async (scope) => procountorRoutes(scope as unknown as App, deps), { prefix: '/compat/procountor' });
 }
