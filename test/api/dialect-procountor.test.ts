@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, expectStatus, startTestApp, type TestApp } from '../helpers/harness.js';
+import { expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
 import { assertNoInternals, assertOpenApiTag, assertSameAsNativePatch, assertUnchanged } from '../helpers/dialects.js';
 
 let t: TestApp;
