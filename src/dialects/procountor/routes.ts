@@ -1,6 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { bearerCredential, type App, type AppDeps, type Credential } from '../../http/app.js';
+import type { App } from '../../core/app.js';
+import { bearerCredential, type Credential } from '../../core/request-context.js';
+import type { Db } from '../../db/database.js';
+import type { InvoiceService } from '../../modules/invoices/service.js';
 import { AppError } from '../../shared/errors.js';
 import { issueAccessToken } from '../../modules/tenants/access-tokens.js';
 import { createAuthenticator } from '../../modules/tenants/service.js';
@@ -22,9 +25,8 @@ function procountorCredential(request: FastifyRequest): Credential | null {
  * oauth/token (form body, `api_key` = a Folio API key), then send the token as a bearer.
  * Invoice ids are the invoice's integer serial.
  */
-export async function procountorRoutes(app: App, { services, database }: AppDeps) {
-  const invoices = services.invoices;
-  const authenticate = createAuthenticator(database.db);
+export async function procountorRoutes(app: App, { invoices, db }: { invoices: InvoiceService; db: Db }) {
+  const authenticate = createAuthenticator(db);
   installDialectErrors(app, procountorError);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16_384 }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -41,7 +43,7 @@ export async function procountorRoutes(app: App, { services, database }: AppDeps
     if (request.body.grant_type !== 'client_credentials') return answer(400, 'unsupported_grant_type', 'Use grant_type=client_credentials.');
     const auth = await authenticate(request.body.api_key);
     if (!auth) return answer(401, 'invalid_client', 'api_key is not a valid Folio API key.');
-    const issued = await issueAccessToken(database.db, auth);
+    const issued = await issueAccessToken(db, auth);
     reply.header('cache-control', 'no-store');
     return { access_token: issued.token, token_type: 'bearer', expires_in: issued.expiresInSeconds };
   };

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DecimalInput, Nullable } from '../../http/schema-helpers.js';
+import { DecimalInput, Nullable } from '../../core/schema-helpers.js';
 
 /**
  * Procountor's REST invoice, in Procountor's field names (docs/dialects/procountor.md). A client

@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
-import type { App, AppDeps } from '../../http/app.js';
+import type { App } from '../../core/app.js';
+import type { ConnectionService } from '../../modules/connections/service.js';
+import type { InvoiceService } from '../../modules/invoices/service.js';
 import { changeReason, dialectContext, installDialectErrors } from '../common.js';
 import { UnifiedIdParams, UnifiedInvoiceResponse, UnifiedInvoiceWrite, UnifiedQuery } from './schemas.js';
 import { invoiceToUnified, unifiedError, unifiedToWrite } from './translate.js';
@@ -10,8 +12,7 @@ const tags = ['dialect: Unified accounting API'];
  * The unified accounting API under /compat/unified: `Authorization: bearer <Folio API key>`, and
  * `?credentialId=` naming one of the tenant's connections (POST /v1/connections); unknown → 404.
  */
-export async function unifiedRoutes(app: App, { services }: AppDeps) {
-  const { invoices, connections } = services;
+export async function unifiedRoutes(app: App, { invoices, connections }: { invoices: InvoiceService; connections: ConnectionService }) {
   installDialectErrors(app, unifiedError);
 
   async function contextWithCredential(request: FastifyRequest) {

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DecimalInput, Nullable } from '../../http/schema-helpers.js';
+import { DecimalInput, Nullable } from '../../core/schema-helpers.js';
 
 /** The unified accounting API's invoice, in its own camelCase names (seed 001; docs/dialects/unified.md). */
 
