@@ -5,6 +5,7 @@ import lifecycle from './0002_lifecycle.js';
 import historyWebhooks from './0003_history_webhooks.js';
 import attachments from './0004_attachments.js';
 import dialectIdentifiers from './0005_dialect_identifiers.js';
+import webUsers from './0007_web_users.js';
 
 /**
  * Every migration, in the order they run (Kysely's Migrator sorts by name; it refuses to start
@@ -24,6 +25,7 @@ export const migrations: Record<string, SqlMigration> = {
   '0003_history_webhooks': historyWebhooks,
   '0004_attachments': attachments,
   '0005_dialect_identifiers': dialectIdentifiers,
+  '0007_web_users': webUsers,
 };
 
 export function migrationProvider(engine: MigrationEngine): MigrationProvider {

@@ -1,25 +1,25 @@
 import type { Db, Engine, Tx } from '../../db/database.js';
-import { randomUUID } from 'node:crypto';
-import { assertIfMatch, type RequestContext, type WriteOptions } from '../../core/request-context.js';
+import type { RequestContext, WriteOptions } from '../../core/request-context.js';
 import { decodeCursor, toPage } from '../../core/paging.js';
+import { randomUUID } from 'node:crypto';
 import { AppError, editNotAllowed, notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
-import { nowIso } from '../../shared/time.js';
-import { auditStore } from '../audit/store.js';
 import { billToSnapshot } from '../customers/service.js';
 import { customerStore } from '../customers/store.js';
-import { eventStore } from '../events/store.js';
-import { markIdempotentChange } from '../idempotency/service.js';
 import { tenantStore } from '../tenants/store.js';
 import { nextInSequence } from '../tenants/sequences.js';
 import { assertClientTotals, type ClientTotalCheck } from './domain/client-totals.js';
 import { describeKey, keyFromPathId, keyKind, keyValue, type InvoiceKey } from './domain/lookup.js';
 import { applyInvoiceWrite, type WriteMode } from './domain/apply-write.js';
 import { diffInvoices, toDocument, type Change } from './domain/diff.js';
-import { assertEditAllowed, changedFields, type EditPolicy } from './domain/edit-rules.js';
+import { assertEditAllowed, changedFields } from './domain/edit-rules.js';
 import type { BillTo, Invoice, InvoiceStatus } from './domain/model.js';
-import type { InvoiceListQuery, InvoiceWrite } from './schemas.js';
+import type { InvoiceWriteCommand } from './domain/write-command.js';
+import type { InvoiceListQuery } from './schemas.js';
 import { invoiceStore } from './store.js';
+import type { WriteKernel, WriteResult } from './versioning.js';
+
+export type { WriteResult } from './versioning.js';
 
 /**
  * What a caller may add to an update besides the body: the client's If-Match/reason/dry run,
@@ -39,30 +39,17 @@ export interface UpdateOptions extends WriteOptions {
 }
 
 export interface InvoiceServiceDeps {
+  /** For reads; every write goes through the kernel. */
   db: Db;
   engine: Engine;
+  kernel: WriteKernel;
   maxLinesPerInvoice: number;
 }
 
-export interface WriteResult {
-  invoice: Invoice;
-  changes: Change[];
-  /** False for a dry run or an update that changed nothing (no new version). */
-  written: boolean;
-}
-
-/** A version written by any use case: the audit event and the outbox event go with it. */
-export interface VersionRecord {
-  action: string;
-  eventType: string;
-  changes: Change[];
-  eventData?: Record<string, unknown>;
-  /** Further outbox event types for the same version (e.g. a payment that also makes the invoice paid). */
-  alsoEmit?: string[];
-}
-
+/** Create, read, list and update (PATCH/PUT) invoices: the native API's use cases. */
 export function createInvoiceService(deps: InvoiceServiceDeps) {
-  const { db, engine } = deps;
+  const { db, engine, kernel } = deps;
+  const { clock, inTransaction, withLockedInvoice, recordVersion, editPolicyOf } = kernel;
 
   function blankInvoice(id: string, identity: { guid: string; serial: number }, currency: string, now: string): Invoice {
     return {
@@ -108,7 +95,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
   }
 
   /** Loads the customer a write links, so the domain can copy its bill-to snapshot. */
-  async function linkedCustomer(tx: Tx, ctx: RequestContext, current: Invoice, input: InvoiceWrite): Promise<BillTo | undefined> {
+  async function linkedCustomer(tx: Tx, ctx: RequestContext, current: Invoice, input: InvoiceWriteCommand): Promise<BillTo | undefined> {
     if (!input.customer_id || input.customer_id === current.customer_id) return undefined;
     const customer = await customerStore.find(tx, ctx.auth.tenantId, input.customer_id);
     if (!customer) {
@@ -129,49 +116,10 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
   }
 
   /**
-   * Persists a new version: invoice row and changed lines, one audit event, one outbox
-   * event, all inside the caller's transaction. Every use case that changes an invoice
-   * (update, finalize, payment, …) ends here, so none can skip the audit or the event.
-   */
-  async function recordVersion(tx: Tx, ctx: RequestContext, before: Invoice | null, after: Invoice, record: VersionRecord, reason: string | null) {
-    if (before) await invoiceStore.update(tx, ctx.auth.tenantId, before, after);
-    else await invoiceStore.insert(tx, ctx.auth.tenantId, after);
-    await auditStore.append(tx, ctx.auth.tenantId, {
-      invoiceId: after.id,
-      version: after.version,
-      action: record.action,
-      actorKeyId: ctx.auth.keyId,
-      requestId: ctx.requestId,
-      reason,
-      changes: record.changes,
-      createdAt: after.updated_at,
-    });
-    for (const type of [record.eventType, ...(record.alsoEmit ?? [])]) {
-      await eventStore.append(tx, ctx.auth.tenantId, {
-        type,
-        resourceType: 'invoice',
-        resourceId: after.id,
-        resourceVersion: after.version,
-        data: { invoice_id: after.id, version: after.version, changes: record.changes, ...record.eventData },
-      });
-    }
-    // Ties this change to the request's Idempotency-Key in the same transaction.
-    await markIdempotentChange(tx, ctx, `invoice/${after.id}/${after.version}`);
-  }
-
-  /** The tail of a use case that derives the next state itself: version + 1, timestamp, diff, recordVersion. */
-  async function recordChange(tx: Tx, ctx: RequestContext, before: Invoice, next: Invoice, record: Omit<VersionRecord, 'changes'>, reason: string | null): Promise<WriteResult> {
-    const after: Invoice = { ...next, version: before.version + 1, updated_at: nowIso() };
-    const changes = diffInvoices(before, after);
-    await recordVersion(tx, ctx, before, after, { ...record, changes }, reason);
-    return { invoice: after, changes, written: true };
-  }
-
-  /**
    * The id of the tenant's invoice named by `key` (a string is a path id: the native id or the
    * guid). Unknown → 404; a reference shared by several invoices → 409 (name it another way).
    */
-  async function resolveId(db: Db | Tx, ctx: RequestContext, key: InvoiceKey | string): Promise<string> {
+  async function resolveId(ctx: RequestContext, key: InvoiceKey | string): Promise<string> {
     const named = typeof key === 'string' ? keyFromPathId(key) : key;
     const kind = keyKind(named);
     if (kind === 'id') return keyValue(named) as string;
@@ -181,60 +129,30 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     return ids[0];
   }
 
-  async function loadForWrite(tx: Tx, ctx: RequestContext, key: InvoiceKey | string, options: WriteOptions): Promise<Invoice> {
-    const id = await resolveId(tx, ctx, key);
-    const current = await invoiceStore.find(tx, engine, ctx.auth.tenantId, id, { lock: true });
-    if (!current) throw typeof key === 'string' ? notFound('invoice', key) : new AppError('not-found', `No invoice with ${describeKey(key)}.`);
-    assertIfMatch(options.ifMatch, current.version);
-    return current;
-  }
-
   /** A new invoice's identity: a random UUID and the tenant's next serial (gapless, inside the transaction). */
   async function newIdentity(tx: Tx, tenantId: string) {
     return { guid: randomUUID(), serial: await nextInSequence(tx, tenantId, 'invoice_serial') };
   }
 
-  async function editPolicyOf(tx: Tx | Db, tenantId: string): Promise<EditPolicy> {
-    const tenant = await tenantStore.findById(tx, tenantId);
-    return (tenant?.edit_policy ?? 'until_paid') as EditPolicy;
-  }
-
-  /** Rolls back after computing, for dry runs. */
-  class DryRunRollback extends Error {
-    constructor(readonly result: WriteResult) {
-      super('dry run');
-    }
-  }
-
-  async function inTransaction(options: WriteOptions, work: (tx: Tx) => Promise<WriteResult>): Promise<WriteResult> {
-    try {
-      return await db.transaction().execute(async (tx) => {
-        const result = await work(tx);
-        if (options.dryRun) throw new DryRunRollback({ ...result, written: false });
-        return result;
-      });
-    } catch (error) {
-      if (error instanceof DryRunRollback) return error.result;
-      throw translateConstraintError(error);
-    }
+  async function get(ctx: RequestContext, key: InvoiceKey | string): Promise<Invoice> {
+    const invoice = await invoiceStore.find(db, engine, ctx.auth.tenantId, await resolveId(ctx, key));
+    if (!invoice) throw typeof key === 'string' ? notFound('invoice', key) : new AppError('not-found', `No invoice with ${describeKey(key)}.`);
+    return invoice;
   }
 
   return {
-    db,
-    engine,
-    recordVersion,
-    recordChange,
-    loadForWrite,
     resolveId,
     newIdentity,
-    inTransaction,
-    editPolicyOf,
+    /** By native id or guid (a path id), or by any InvoiceKey. */
+    get,
+    /** The invoice named by exactly one of id, guid, serial, number or reference (see domain/lookup.ts). */
+    resolve: (ctx: RequestContext, key: InvoiceKey) => get(ctx, key),
 
     /** Options: If-Match is meaningless here; clientTotals are checked like an update's. */
-    async create(ctx: RequestContext, input: InvoiceWrite, options: Pick<UpdateOptions, 'reason' | 'dryRun' | 'clientTotals'> = {}): Promise<WriteResult> {
-      return inTransaction(options, async (tx) => {
+    async create(ctx: RequestContext, input: InvoiceWriteCommand, options: Pick<UpdateOptions, 'reason' | 'dryRun' | 'clientTotals'> = {}): Promise<WriteResult> {
+      return inTransaction(options, async (tx): Promise<WriteResult> => {
         const tenant = await tenantStore.findById(tx, ctx.auth.tenantId);
-        const now = nowIso();
+        const now = clock.nowIso();
         const blank = blankInvoice(newId('inv'), await newIdentity(tx, ctx.auth.tenantId), tenant?.base_currency ?? 'EUR', now);
         const customer = await linkedCustomer(tx, ctx, blank, input);
         const created = applyInvoiceWrite(blank, input, {
@@ -250,21 +168,6 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
         await recordVersion(tx, ctx, null, created, { action: 'create', eventType: 'invoice.created', changes }, options.reason ?? input.reason ?? null);
         return { invoice: created, changes, written: true };
       });
-    },
-
-    /** By native id or guid (a path id), or by any InvoiceKey. */
-    async get(ctx: RequestContext, key: InvoiceKey | string): Promise<Invoice> {
-      const id = await resolveId(db, ctx, key);
-      const invoice = await invoiceStore.find(db, engine, ctx.auth.tenantId, id);
-      if (!invoice) throw typeof key === 'string' ? notFound('invoice', key) : new AppError('not-found', `No invoice with ${describeKey(key)}.`);
-      return invoice;
-    },
-
-    /** The invoice named by exactly one of id, guid, serial, number or reference (see domain/lookup.ts). */
-    async resolve(ctx: RequestContext, key: InvoiceKey): Promise<Invoice> {
-      const invoice = await invoiceStore.find(db, engine, ctx.auth.tenantId, await resolveId(db, ctx, key));
-      if (!invoice) throw new AppError('not-found', `No invoice with ${describeKey(key)}.`);
-      return invoice;
     },
 
     async list(ctx: RequestContext, query: InvoiceListQuery) {
@@ -284,9 +187,8 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     },
 
     /** PATCH (mode "patch") and PUT (mode "put"): lock, apply, check the rules, write one version. */
-    async update(ctx: RequestContext, key: InvoiceKey | string, body: InvoiceWrite, mode: Exclude<WriteMode, 'create'>, options: UpdateOptions = {}): Promise<WriteResult> {
-      return inTransaction(options, async (tx) => {
-        const before = await loadForWrite(tx, ctx, key, options);
+    async update(ctx: RequestContext, key: InvoiceKey | string, body: InvoiceWriteCommand, mode: Exclude<WriteMode, 'create'>, options: UpdateOptions = {}): Promise<WriteResult> {
+      return withLockedInvoice(ctx, await resolveId(ctx, key), options, async (tx, before): Promise<WriteResult> => {
         if (!options.requireStatusExempt) assertStatusPrecondition(before, options.requireStatus);
         const input = options.replaceMetadata ? withMetadataReplaced(before, body) : body;
         const customer = await linkedCustomer(tx, ctx, before, input);
@@ -301,7 +203,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
         if (changes.length > 0) {
           const exempt = options.requireStatusExempt;
           if (exempt && changedFields(changes).some((field) => !exempt.includes(field))) assertStatusPrecondition(before, options.requireStatus);
-          assertEditAllowed(before, after, changes, await editPolicyOf(tx, ctx.auth.tenantId));
+          assertEditAllowed(before, after, changes, await editPolicyOf(ctx.auth.tenantId, tx));
         }
         // After the edit rules (a refused edit names its rule first), before the no-change return
         // (a document sent back unchanged with a wrong figure is still refused).
@@ -309,7 +211,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
         if (changes.length === 0) return { invoice: before, changes, written: false };
         await assertNumberFree(tx, ctx, before, after);
         after.version = before.version + 1;
-        after.updated_at = nowIso();
+        after.updated_at = clock.nowIso();
         // A dry run writes too, then inTransaction rolls everything back.
         await recordVersion(tx, ctx, before, after, { action: 'update', eventType: 'invoice.updated', changes }, options.reason ?? input.reason ?? null);
         return { invoice: after, changes, written: true };
@@ -330,10 +232,11 @@ export function assertStatusPrecondition(invoice: Invoice, requireStatus: readon
 }
 
 /** Replace semantics on top of the merge: every current key the body's map does not name is removed. */
-function withMetadataReplaced(before: Invoice, input: InvoiceWrite): InvoiceWrite {
-  if (input.metadata === undefined || input.metadata === null) return input;
-  const removed = Object.fromEntries(Object.keys(before.metadata).filter((key) => !(key in input.metadata!)).map((key) => [key, null]));
-  return { ...input, metadata: { ...removed, ...input.metadata } };
+function withMetadataReplaced(before: Invoice, input: InvoiceWriteCommand): InvoiceWriteCommand {
+  const metadata = input.metadata;
+  if (metadata === undefined || metadata === null) return input;
+  const removed = Object.fromEntries(Object.keys(before.metadata).filter((key) => !(key in metadata)).map((key) => [key, null]));
+  return { ...input, metadata: { ...removed, ...metadata } };
 }
 
 function keptAttachments(before: Invoice, keep: { ids: readonly string[]; pointer: string }) {
@@ -346,13 +249,4 @@ function keptAttachments(before: Invoice, keep: { ids: readonly string[]; pointe
   }
   const wanted = new Set(keep.ids);
   return before.attachments.filter((attachment) => wanted.has(attachment.id));
-}
-
-/** Unique-index races (two writers taking one invoice number) become a 409, not a 500. */
-export function translateConstraintError(error: unknown): unknown {
-  const code = (error as { code?: string })?.code;
-  if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-    return new AppError('conflict', 'The change conflicts with another record (a unique value is already taken).');
-  }
-  return error;
 }
