@@ -6,6 +6,7 @@ import historyWebhooks from './0003_history_webhooks.js';
 import attachments from './0004_attachments.js';
 import dialectIdentifiers from './0005_dialect_identifiers.js';
 import webUsers from './0007_web_users.js';
+import documentSeller from './0008_document_seller.js';
 
 /**
  * Every migration, in the order they run (Kysely's Migrator sorts by name; it refuses to start
@@ -26,6 +27,7 @@ export const migrations: Record<string, SqlMigration> = {
   '0004_attachments': attachments,
   '0005_dialect_identifiers': dialectIdentifiers,
   '0007_web_users': webUsers,
+  '0008_document_seller': documentSeller,
 };
 
 export function migrationProvider(engine: MigrationEngine): MigrationProvider {
