@@ -12,7 +12,22 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The API-key scope a route needs; routes without one are public (docs, health). */
     scope?: Scope;
+    /**
+     * Where the route reads its credential (dialects: a bare key, a token…). Default:
+     * `Authorization: Bearer <API key>`. Returning null means "none sent" (401).
+     */
+    credential?: (request: FastifyRequest) => Credential | null;
   }
+}
+
+/** An API key, or an access token issued by a dialect's token endpoint (src/modules/tenants/access-tokens.ts). */
+export type Credential = { apiKey: string } | { accessToken: string };
+
+/** `Authorization: Bearer <key>` (any case of "Bearer"). */
+export function bearerCredential(request: FastifyRequest): Credential | null {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return match ? { apiKey: match[1] } : null;
 }
 
 /** What every use case needs to know about the call it serves. */

@@ -92,6 +92,10 @@ export interface InvoicesTable {
   voided_at: string | null;
   revision_of: string | null;
   revised_by: string | null;
+  /** Stable UUID (0005; set on every insert, backfilled for older rows). */
+  guid: string | null;
+  /** Per-tenant 1, 2, 3… in creation order (0005). */
+  serial: number | null;
 }
 
 export interface InvoiceLinesTable {
@@ -116,6 +120,8 @@ export interface InvoiceLinesTable {
   net_amount: string;
   tax_amount: string;
   gross_amount: string;
+  /** Stable UUID (0005). */
+  guid: string | null;
 }
 
 export interface AuditEventsTable {
@@ -259,6 +265,22 @@ export interface RateLimitBucketsTable {
   allowed: number;
 }
 
+/** A named credential a dialect client sends back (unified `credentialId`, Midnight `MISKEY`). */
+export interface ConnectionsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+/** Short-lived bearer tokens issued by a dialect's token endpoint (Procountor), stored hashed. */
+export interface AccessTokensTable {
+  token_hash: string;
+  tenant_id: string;
+  key_id: string;
+  expires_at: string;
+}
+
 export interface UsersTable {
   tenant_id: string;
   id: string;
@@ -285,6 +307,8 @@ export interface LoginFailuresTable {
 }
 
 export interface Database {
+  connections: ConnectionsTable;
+  access_tokens: AccessTokensTable;
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
   customers: CustomersTable;

@@ -6,12 +6,17 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { App } from '../core/app.js';
 import { hasScope } from '../core/auth.js';
+import { bearerCredential } from '../core/request-context.js';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/database.js';
 import { sql } from 'kysely';
 import { AppError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { createAuthenticator } from '../modules/tenants/service.js';
+import { authenticateAccessToken } from '../modules/tenants/access-tokens.js';
+import { createConnectionService, type ConnectionService } from '../modules/connections/service.js';
+import { connectionRoutes } from '../modules/connections/routes.js';
+import { registerDialects } from '../dialects/register.js';
 import { createCustomerService, type CustomerService } from '../modules/customers/service.js';
 import { customerReplayRenderer, customerRoutes } from '../modules/customers/routes.js';
 import { createInvoiceService, type InvoiceService } from '../modules/invoices/service.js';
@@ -58,6 +63,7 @@ export interface AppServices {
   payments: PaymentService;
   creditNotes: CreditNoteService;
   history: HistoryService;
+  connections: ConnectionService;
 }
 
 /** What the composition needs: the config, the database handle and (tests may pass their own) the services. */
@@ -139,6 +145,7 @@ export function buildServices(config: Config, database: DatabaseHandle, clock: C
     payments: createPaymentService({ db, kernel, invoices }),
     creditNotes: createCreditNoteService({ db, kernel }),
     history: createHistoryService(db),
+    connections: createConnectionService(db),
   };
 }
 
@@ -192,11 +199,10 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   app.addHook('onRequest', async (request) => {
     const needed = request.routeOptions.config?.scope;
     if (!needed) return;
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) throw new AppError('unauthorized', 'Send an API key: Authorization: Bearer <key>.');
-    const auth = await authenticate(match[1]);
-    if (!auth) throw new AppError('unauthorized', 'The API key is not valid.');
+    const credential = (request.routeOptions.config?.credential ?? bearerCredential)(request);
+    if (!credential) throw new AppError('unauthorized', 'Send an API key: Authorization: Bearer <key>.');
+    const auth = 'apiKey' in credential ? await authenticate(credential.apiKey) : await authenticateAccessToken(database.db, credential.accessToken);
+    if (!auth) throw new AppError('unauthorized', 'apiKey' in credential ? 'The API key is not valid.' : 'The access token is not valid or has expired; request a new one.');
     if (!hasScope(auth.scopes, needed)) throw new AppError('forbidden', `This API key lacks the "${needed}" scope.`);
     request.auth = auth;
   });
@@ -265,7 +271,9 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await documentRoutes(v1, { documents });
     await eventRoutes(v1, { db });
     await webhookRoutes(v1, { webhooks: createWebhookService({ db, allowPrivateTargets: config.webhooks.allowPrivateTargets }) });
+    await connectionRoutes(v1, { connections: services.connections });
   }, { prefix: '/v1' });
+  await registerDialects(app, { services, db });
 
   // The web app for finance staff (src/web/): its own scope, so its form, cookie and
   // multipart parsers and its HTML error pages never reach the JSON API.

@@ -46,6 +46,7 @@ export function buildInvoice(options: FixtureOptions): Invoice {
     const amounts = totals.lines[index]!;
     return {
       id: `lin_${index}`,
+      guid: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
       position: index,
       parent_line_id: null,
       description: line.description,
@@ -69,6 +70,8 @@ export function buildInvoice(options: FixtureOptions): Invoice {
   const amountPaid = options.amountPaid ?? money(new Dec(0));
   return {
     id: 'inv_fixture',
+    guid: '00000000-0000-4000-8000-00000000f1c5',
+    serial: 42,
     object: 'invoice',
     number: options.number === undefined ? (status === 'draft' ? null : 'INV-000042') : options.number,
     reference: options.reference ?? null,

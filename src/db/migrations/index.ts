@@ -4,6 +4,7 @@ import core from './0001_core.js';
 import lifecycle from './0002_lifecycle.js';
 import historyWebhooks from './0003_history_webhooks.js';
 import attachments from './0004_attachments.js';
+import dialectIdentifiers from './0005_dialect_identifiers.js';
 import hardening from './0006_hardening.js';
 import webUsers from './0007_web_users.js';
 import documentSeller from './0008_document_seller.js';
@@ -25,6 +26,7 @@ export const migrations: Record<string, SqlMigration> = {
   '0002_lifecycle': lifecycle,
   '0003_history_webhooks': historyWebhooks,
   '0004_attachments': attachments,
+  '0005_dialect_identifiers': dialectIdentifiers,
   '0006_hardening': hardening,
   '0007_web_users': webUsers,
   '0008_document_seller': documentSeller,

@@ -30,6 +30,8 @@ export interface IdempotencyDeps {
 }
 
 const writeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** The native API and the dialects (same write path, same key semantics). */
+const isIdempotentPath = (url: string) => url.startsWith('/v1/') || url.startsWith('/compat/');
 /** Response headers worth replaying (the body's type and what points at the result). */
 const replayedHeaders = ['content-type', 'etag', 'location', 'folio-dry-run'];
 const cleanupIntervalMs = 15 * 60_000;
@@ -38,7 +40,7 @@ const cleanupIntervalMs = 15 * 60_000;
 const isFinal = (status: number) => status < 500 && status !== 409 && status !== 429;
 
 /**
- * Idempotency-Key for every authenticated POST/PUT/PATCH/DELETE under /v1, as generic
+ * Idempotency-Key for every authenticated POST/PUT/PATCH/DELETE under /v1 and /compat (dialects), as generic
  * hooks: routes other modules add later get it without doing anything.
  */
 export function registerIdempotency(app: App, deps: IdempotencyDeps) {
@@ -51,7 +53,7 @@ export function registerIdempotency(app: App, deps: IdempotencyDeps) {
 
   app.addHook('preHandler', async (request, reply) => {
     const key = request.headers['idempotency-key'];
-    if (key === undefined || !request.auth || !writeMethods.has(request.method) || !request.url.startsWith('/v1/')) return;
+    if (key === undefined || !request.auth || !writeMethods.has(request.method) || !isIdempotentPath(request.url)) return;
     if (typeof key !== 'string' || !keyPattern.test(key)) {
       throw new AppError('validation-error', 'Idempotency-Key must be 1–255 visible ASCII characters.', {
         errors: [{ pointer: '/headers/idempotency-key', detail: 'invalid key' }],
@@ -90,7 +92,8 @@ export function registerIdempotency(app: App, deps: IdempotencyDeps) {
     // answer with the resource as it was at the committed version.
     const [kind, id, version] = outcome.resource.split('/');
     const render = replayRenderers.get(kind);
-    if (!render) throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
+    // A dialect answers in its own shape, which a renderer cannot rebuild: the client reads the invoice instead.
+    if (!render || !request.url.startsWith('/v1/')) throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
     await render({ auth: request.auth, requestId: String(request.id) }, id, Number(version), reply);
     return true;
   }

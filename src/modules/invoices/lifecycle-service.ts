@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Tx } from '../../db/database.js';
 import type { RequestContext, WriteOptions } from '../../core/request-context.js';
 import { newId } from '../../shared/ids.js';
@@ -110,6 +111,8 @@ export function createLifecycleService(deps: { kernel: WriteKernel; invoices: In
         const revision: Invoice = {
           ...before,
           id: revisionId,
+          ...(await invoices.newIdentity(tx, ctx.auth.tenantId)),
+          lines: before.lines.map((line) => ({ ...line, guid: randomUUID() })),
           status: 'draft',
           number: null,
           issue_date: null,

@@ -1,12 +1,14 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
 import { etagFor, ifNoneMatchHits, requestContext } from '../../core/request-context.js';
 import { FieldsQuery, xmlContentTypes } from '../../core/representation.js';
 import { IfMatchHeaders } from '../../core/schema-helpers.js';
 import type { HistoryService } from '../history/service.js';
+import type { InvoiceStatus } from './domain/model.js';
+import { exactlyOneKey } from './domain/lookup.js';
 import { invoiceListRepresentation, invoiceRepresentation } from './representation.js';
-import { InvoiceIdParams, InvoiceListQuery, InvoiceSchema, InvoiceWriteSchema } from './schemas.js';
+import { InvoiceIdParams, InvoiceListQuery, InvoiceLookupQuery, InvoiceSchema, InvoiceWriteSchema } from './schemas.js';
 import type { InvoiceService } from './service.js';
 import { InvoiceWriteHeaders, MinimalReturnResponse, presentInvoice, sendWriteResult, writeOptions } from './write-answer.js';
 
@@ -18,9 +20,22 @@ const InvoiceVersionQuery = Type.Object(
 );
 
 const WriteQuery = Type.Object(
-  { dry_run: Type.Optional(Type.Boolean({ description: 'Return the result and the diff, write nothing.' })), ...FieldsQuery },
+  {
+    dry_run: Type.Optional(Type.Boolean({ description: 'Return the result and the diff, write nothing.' })),
+    require_status: Type.Optional(Type.String({
+      pattern: '^(draft|open|paid|void)(,(draft|open|paid|void))*$',
+      description: 'Change the invoice only if its status is one of these (comma-separated); otherwise 422 status-precondition, nothing written.',
+    })),
+    ...FieldsQuery,
+  },
   { additionalProperties: true },
 );
+
+/** `?require_status=draft,open` (validated by the route schema) as the update's state precondition. */
+function requiredStatus(request: FastifyRequest): InvoiceStatus[] | undefined {
+  const raw = (request.query as { require_status?: string } | undefined)?.require_status;
+  return raw === undefined ? undefined : (raw.split(',') as InvoiceStatus[]);
+}
 
 export async function invoiceRoutes(app: App, { invoices, history }: { invoices: InvoiceService; history: HistoryService }) {
   const writeSchema = (summary: string, headers: typeof InvoiceWriteHeaders | typeof IfMatchHeaders = InvoiceWriteHeaders) => ({
@@ -50,6 +65,16 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
     return { ...page, data: page.data.map(presentInvoice) };
   });
 
+  app.get('/invoices/lookup', {
+    config: { scope: 'invoices:read', representation: invoiceRepresentation },
+    schema: { tags, summary: 'Find one invoice by exactly one of id, guid, serial, number or reference', querystring: InvoiceLookupQuery, response: { 200: InvoiceSchema }, produces: xmlContentTypes.produces },
+  }, async (request, reply) => {
+    const { fields: _fields, ...candidates } = request.query;
+    const invoice = await invoices.resolve(requestContext(request), exactlyOneKey(candidates, (kind) => `/query/${kind}`));
+    reply.header('etag', etagFor(invoice.version));
+    return presentInvoice(invoice);
+  });
+
   app.get('/invoices/:id', {
     config: { scope: 'invoices:read', representation: invoiceRepresentation },
     schema: { tags, summary: 'Get an invoice (or, with ?version=N, the invoice exactly as it was at version N)', params: InvoiceIdParams, querystring: Type.Intersect([InvoiceVersionQuery, Type.Object(FieldsQuery)]), response: { 200: InvoiceSchema }, produces: xmlContentTypes.produces },
@@ -73,7 +98,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
     },
   }, async (request, reply) => {
     const options = writeOptions(request);
-    const result = await invoices.update(requestContext(request), request.params.id, request.body, 'patch', options);
+    const result = await invoices.update(requestContext(request), request.params.id, request.body, 'patch', { ...options, requireStatus: requiredStatus(request) });
     return sendWriteResult(reply, result, options);
   });
 
@@ -86,7 +111,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
     },
   }, async (request, reply) => {
     const options = writeOptions(request);
-    const result = await invoices.update(requestContext(request), request.params.id, request.body, 'put', options);
+    const result = await invoices.update(requestContext(request), request.params.id, request.body, 'put', { ...options, requireStatus: requiredStatus(request) });
     return sendWriteResult(reply, result, options);
   });
 }

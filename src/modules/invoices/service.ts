@@ -1,21 +1,42 @@
 import type { Db, Engine, Tx } from '../../db/database.js';
 import type { RequestContext, WriteOptions } from '../../core/request-context.js';
 import { decodeCursor, toPage } from '../../core/paging.js';
-import { AppError, notFound } from '../../shared/errors.js';
+import { randomUUID } from 'node:crypto';
+import { AppError, editNotAllowed, notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { billToSnapshot } from '../customers/service.js';
 import { customerStore } from '../customers/store.js';
 import { tenantStore } from '../tenants/store.js';
+import { nextInSequence } from '../tenants/sequences.js';
+import { assertClientTotals, type ClientTotalCheck } from './domain/client-totals.js';
+import { describeKey, keyFromPathId, keyKind, keyValue, type InvoiceKey } from './domain/lookup.js';
 import { applyInvoiceWrite, type WriteMode } from './domain/apply-write.js';
 import { diffInvoices, toDocument, type Change } from './domain/diff.js';
-import { assertEditAllowed } from './domain/edit-rules.js';
-import type { BillTo, Invoice } from './domain/model.js';
+import { assertEditAllowed, changedFields } from './domain/edit-rules.js';
+import type { BillTo, Invoice, InvoiceStatus } from './domain/model.js';
 import type { InvoiceWriteCommand } from './domain/write-command.js';
 import type { InvoiceListQuery } from './schemas.js';
 import { invoiceStore } from './store.js';
 import type { WriteKernel, WriteResult } from './versioning.js';
 
 export type { WriteResult } from './versioning.js';
+
+/**
+ * What a caller may add to an update besides the body: the client's If-Match/reason/dry run,
+ * and the per-request rules dialects need (all usable from /v1 too).
+ */
+export interface UpdateOptions extends WriteOptions {
+  /** Refuse (422 `status-precondition`, nothing written) unless the invoice is in one of these states. */
+  requireStatus?: readonly InvoiceStatus[];
+  /** Top-level fields an update may change whatever `requireStatus` says (Procountor: notes in any state). */
+  requireStatusExempt?: readonly string[];
+  /** Figures the client sent, checked against the written invoice (422 `total-mismatch`); never stored. */
+  clientTotals?: readonly ClientTotalCheck[];
+  /** `metadata` in the body replaces the whole map instead of merging key by key. */
+  replaceMetadata?: boolean;
+  /** The attachment ids the invoice keeps; the others are detached in the same version. */
+  keepAttachments?: { ids: readonly string[]; pointer: string };
+}
 
 export interface InvoiceServiceDeps {
   /** For reads; every write goes through the kernel. */
@@ -30,9 +51,10 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
   const { db, engine, kernel } = deps;
   const { clock, inTransaction, withLockedInvoice, recordVersion, editPolicyOf } = kernel;
 
-  function blankInvoice(id: string, currency: string, now: string): Invoice {
+  function blankInvoice(id: string, identity: { guid: string; serial: number }, currency: string, now: string): Invoice {
     return {
       id,
+      ...identity,
       object: 'invoice',
       number: null,
       reference: null,
@@ -93,12 +115,45 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     }
   }
 
+  /**
+   * The id of the tenant's invoice named by `key` (a string is a path id: the native id or the
+   * guid). Unknown → 404; a reference shared by several invoices → 409 (name it another way).
+   */
+  async function resolveId(ctx: RequestContext, key: InvoiceKey | string): Promise<string> {
+    const named = typeof key === 'string' ? keyFromPathId(key) : key;
+    const kind = keyKind(named);
+    if (kind === 'id') return keyValue(named) as string;
+    const ids = await invoiceStore.idsBy(db, ctx.auth.tenantId, kind, keyValue(named));
+    if (ids.length === 0) throw new AppError('not-found', `No invoice with ${describeKey(named)}.`);
+    if (ids.length > 1) throw new AppError('conflict', `Several invoices have ${describeKey(named)}; name the invoice by id, guid or serial.`);
+    return ids[0];
+  }
+
+  /** A new invoice's identity: a random UUID and the tenant's next serial (gapless, inside the transaction). */
+  async function newIdentity(tx: Tx, tenantId: string) {
+    return { guid: randomUUID(), serial: await nextInSequence(tx, tenantId, 'invoice_serial') };
+  }
+
+  async function get(ctx: RequestContext, key: InvoiceKey | string): Promise<Invoice> {
+    const invoice = await invoiceStore.find(db, engine, ctx.auth.tenantId, await resolveId(ctx, key));
+    if (!invoice) throw typeof key === 'string' ? notFound('invoice', key) : new AppError('not-found', `No invoice with ${describeKey(key)}.`);
+    return invoice;
+  }
+
   return {
-    async create(ctx: RequestContext, input: InvoiceWriteCommand, options: WriteOptions = {}): Promise<WriteResult> {
+    resolveId,
+    newIdentity,
+    /** By native id or guid (a path id), or by any InvoiceKey. */
+    get,
+    /** The invoice named by exactly one of id, guid, serial, number or reference (see domain/lookup.ts). */
+    resolve: (ctx: RequestContext, key: InvoiceKey) => get(ctx, key),
+
+    /** Options: If-Match is meaningless here; clientTotals are checked like an update's. */
+    async create(ctx: RequestContext, input: InvoiceWriteCommand, options: Pick<UpdateOptions, 'reason' | 'dryRun' | 'clientTotals'> = {}): Promise<WriteResult> {
       return inTransaction(options, async (tx): Promise<WriteResult> => {
         const tenant = await tenantStore.findById(tx, ctx.auth.tenantId);
         const now = clock.nowIso();
-        const blank = blankInvoice(newId('inv'), tenant?.base_currency ?? 'EUR', now);
+        const blank = blankInvoice(newId('inv'), await newIdentity(tx, ctx.auth.tenantId), tenant?.base_currency ?? 'EUR', now);
         const customer = await linkedCustomer(tx, ctx, blank, input);
         const created = applyInvoiceWrite(blank, input, {
           mode: 'create',
@@ -106,18 +161,13 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
           newLineId: () => newId('lin'),
           linkedCustomer: customer,
         });
+        assertClientTotals(created, options.clientTotals);
         created.version = 1;
         await assertNumberFree(tx, ctx, null, created);
         const changes: Change[] = [{ path: '', from: null, to: toDocument(created) }];
         await recordVersion(tx, ctx, null, created, { action: 'create', eventType: 'invoice.created', changes }, options.reason ?? input.reason ?? null);
         return { invoice: created, changes, written: true };
       });
-    },
-
-    async get(ctx: RequestContext, id: string): Promise<Invoice> {
-      const invoice = await invoiceStore.find(db, engine, ctx.auth.tenantId, id);
-      if (!invoice) throw notFound('invoice', id);
-      return invoice;
     },
 
     async list(ctx: RequestContext, query: InvoiceListQuery) {
@@ -127,6 +177,8 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
         customerId: query.customer_id,
         number: query.number,
         reference: query.reference,
+        guid: query.guid?.toLowerCase(),
+        serial: query.serial,
         updatedSince: query.updated_since === undefined ? undefined : new Date(query.updated_since).toISOString(),
         beforeId: decodeCursor(query.cursor),
         limit: limit + 1,
@@ -135,8 +187,10 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     },
 
     /** PATCH (mode "patch") and PUT (mode "put"): lock, apply, check the rules, write one version. */
-    async update(ctx: RequestContext, id: string, input: InvoiceWriteCommand, mode: Exclude<WriteMode, 'create'>, options: WriteOptions = {}): Promise<WriteResult> {
-      return withLockedInvoice(ctx, id, options, async (tx, before): Promise<WriteResult> => {
+    async update(ctx: RequestContext, key: InvoiceKey | string, body: InvoiceWriteCommand, mode: Exclude<WriteMode, 'create'>, options: UpdateOptions = {}): Promise<WriteResult> {
+      return withLockedInvoice(ctx, await resolveId(ctx, key), options, async (tx, before): Promise<WriteResult> => {
+        if (!options.requireStatusExempt) assertStatusPrecondition(before, options.requireStatus);
+        const input = options.replaceMetadata ? withMetadataReplaced(before, body) : body;
         const customer = await linkedCustomer(tx, ctx, before, input);
         const after = applyInvoiceWrite(before, input, {
           mode,
@@ -144,9 +198,17 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
           newLineId: () => newId('lin'),
           linkedCustomer: customer,
         });
+        if (options.keepAttachments) after.attachments = keptAttachments(before, options.keepAttachments);
         const changes = diffInvoices(before, after);
+        if (changes.length > 0) {
+          const exempt = options.requireStatusExempt;
+          if (exempt && changedFields(changes).some((field) => !exempt.includes(field))) assertStatusPrecondition(before, options.requireStatus);
+          assertEditAllowed(before, after, changes, await editPolicyOf(ctx.auth.tenantId, tx));
+        }
+        // After the edit rules (a refused edit names its rule first), before the no-change return
+        // (a document sent back unchanged with a wrong figure is still refused).
+        assertClientTotals(after, options.clientTotals);
         if (changes.length === 0) return { invoice: before, changes, written: false };
-        assertEditAllowed(before, after, changes, await editPolicyOf(ctx.auth.tenantId, tx));
         await assertNumberFree(tx, ctx, before, after);
         after.version = before.version + 1;
         after.updated_at = clock.nowIso();
@@ -159,3 +221,32 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
 }
 
 export type InvoiceService = ReturnType<typeof createInvoiceService>;
+
+/** The per-request state precondition: refuses with the rule's name, the state now and the states accepted. */
+export function assertStatusPrecondition(invoice: Invoice, requireStatus: readonly InvoiceStatus[] | undefined): void {
+  if (!requireStatus || requireStatus.includes(invoice.status)) return;
+  throw editNotAllowed('status-precondition', `This request changes only invoices that are ${requireStatus.join(' or ')}; invoice ${invoice.id} is ${invoice.status}. Nothing was changed.`, undefined, {
+    status_now: invoice.status,
+    required_status: [...requireStatus],
+  });
+}
+
+/** Replace semantics on top of the merge: every current key the body's map does not name is removed. */
+function withMetadataReplaced(before: Invoice, input: InvoiceWriteCommand): InvoiceWriteCommand {
+  const metadata = input.metadata;
+  if (metadata === undefined || metadata === null) return input;
+  const removed = Object.fromEntries(Object.keys(before.metadata).filter((key) => !(key in metadata)).map((key) => [key, null]));
+  return { ...input, metadata: { ...removed, ...metadata } };
+}
+
+function keptAttachments(before: Invoice, keep: { ids: readonly string[]; pointer: string }) {
+  const known = new Set(before.attachments.map((attachment) => attachment.id));
+  const unknown = keep.ids.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new AppError('invalid-reference', `File "${unknown[0]}" is not attached to this invoice (upload it to the invoice first).`, {
+      errors: unknown.map((id) => ({ pointer: keep.pointer, detail: `no attachment "${id}" on this invoice` })),
+    });
+  }
+  const wanted = new Set(keep.ids);
+  return before.attachments.filter((attachment) => wanted.has(attachment.id));
+}

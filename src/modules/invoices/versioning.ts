@@ -1,3 +1,4 @@
+import { keyFromPathId } from './domain/lookup.js';
 /**
  * The write kernel: THE one door for every change to an invoice.
  *
@@ -98,7 +99,11 @@ export function createWriteKernel(deps: WriteKernelDeps) {
 
   /** Locks another invoice the change touches (no If-Match: the request named only the first). */
   async function lockInvoice(tx: Tx, ctx: RequestContext, id: string): Promise<Invoice | undefined> {
-    return invoiceStore.find(tx, engine, ctx.auth.tenantId, id, { lock: true });
+    // A path id may be the invoice's guid (domain/lookup.ts).
+    const named = keyFromPathId(id);
+    const invoiceId = 'guid' in named ? (await invoiceStore.idsBy(tx, ctx.auth.tenantId, 'guid', named.guid))[0] : id;
+    if (invoiceId === undefined) return undefined;
+    return invoiceStore.find(tx, engine, ctx.auth.tenantId, invoiceId, { lock: true });
   }
 
   /** Transaction + lock + If-Match check, then `work` with the current invoice. 404 for an unknown id. */

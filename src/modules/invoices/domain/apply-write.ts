@@ -11,6 +11,8 @@ export interface WriteContext {
   mode: WriteMode;
   maxLines: number;
   newLineId: () => string;
+  /** The UUID of a new line (default: a random UUID). */
+  newLineGuid?: () => string;
   /** The bill-to snapshot of the customer named by `customer_id`, when the write (re)links one. */
   linkedCustomer?: BillTo;
   /**

@@ -23,8 +23,8 @@ export interface InvoiceWriteCommand {
   payment_terms?: PaymentTerms | null;
   memo?: string | null;
   internal_note?: string | null;
-  /** Merged key by key (null removes a key); null clears the map. */
-  metadata?: StringMapPatch | null;
+  /** Any JSON per key, merged at the top level (null removes a key); null clears the map (metadata.ts). */
+  metadata?: Record<string, unknown> | null;
   custom_fields?: Record<string, CustomFieldInput | null> | null;
   external_refs?: StringMapPatch | null;
   customer_id?: string | null;

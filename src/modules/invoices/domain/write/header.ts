@@ -1,3 +1,5 @@
+import { mergeMetadata } from '../metadata.js';
+import { customFieldTypeError } from '../custom-fields.js';
 import { formatDecimal, isCurrencyCode } from '../../../../shared/money.js';
 import { addDays, isValidBusinessDate } from '../../../../shared/time.js';
 import type { BillTo, CustomFieldValue, Invoice } from '../model.js';
@@ -44,7 +46,7 @@ export function mergeHeader(current: Invoice, input: InvoiceWriteCommand, replac
     if (typeof value === 'string' && !isValidBusinessDate(value)) errors.add(`/${field}`, 'is not a real calendar date between 1900 and 2999');
   }
 
-  next.metadata = mergeMap(current.metadata, input.metadata, replaceAll, '/metadata', errors, 50);
+  next.metadata = mergeMetadata(current.metadata, input.metadata, replaceAll, errors.errors);
   next.external_refs = mergeMap(current.external_refs, input.external_refs, replaceAll, '/external_refs', errors, 20);
   next.custom_fields = mergeCustomFields(current.custom_fields, input.custom_fields, replaceAll, errors);
 
@@ -104,8 +106,10 @@ function mergeCustomFields(
   const result: Record<string, CustomFieldValue> = replaceAll ? {} : { ...current };
   for (const [key, field] of Object.entries(patch)) {
     const pointer = `/custom_fields/${key}`;
+    const typeError = field === null ? undefined : customFieldTypeError(key, field.type, pointer);
     if (reservedKeys.has(key)) errors.add(pointer, 'reserved key');
     else if (field === null) delete result[key];
+    else if (typeError) errors.errors.push(typeError);
     else if (field.type === 'number') {
       const value = errors.decimal(field.value, `${pointer}/value`, { maxIntegerDigits: 15, maxFractionDigits: 10 });
       if (value) result[key] = { type: 'number', value: formatDecimal(value) };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AppError, validationError } from '../../../../shared/errors.js';
 import { Dec, currencyMinorUnits, formatDecimal } from '../../../../shared/money.js';
 import type { DiscountValue, Invoice, InvoiceLine } from '../model.js';
@@ -12,6 +13,8 @@ import { priceLimits, quantityLimits, rateLimits, type Collector } from './field
 export interface LineResolution {
   mode: WriteMode;
   newLineId: () => string;
+  /** The UUID of a new line (default: a random UUID). */
+  newLineGuid?: () => string;
 }
 
 /** The client figures a line write may carry, cross-checked in recompute.ts. */
@@ -40,7 +43,7 @@ export function resolveLines(current: Invoice, input: Pick<InvoiceWriteCommand, 
       if (!before) throw unknownLine(entry.id, `${pointer}/id`);
       if (seen.has(entry.id)) errors.add(`${pointer}/id`, `line "${entry.id}" appears twice`);
       seen.add(entry.id);
-      const base = context.mode === 'put' ? blankLine(entry.id) : before;
+      const base = context.mode === 'put' ? blankLine(entry.id, before.guid) : before;
       return { line: writeLineFields(base, entry, pointer, currency, errors), pointer, checks: entry };
     });
   }
@@ -91,9 +94,10 @@ function unknownLine(id: string, pointer: string): AppError {
   });
 }
 
-function blankLine(id: string): InvoiceLine {
+function blankLine(id: string, guid: string): InvoiceLine {
   return {
     id,
+    guid,
     position: 0,
     parent_line_id: null,
     description: null,
@@ -116,7 +120,7 @@ function blankLine(id: string): InvoiceLine {
 
 function newLine(entry: LineWriteCommand | LineOperationCommand, pointer: string, context: LineResolution, currency: string, errors: Collector): LineDraft {
   if (entry.unit_price === undefined) errors.add(`${pointer}/unit_price`, 'a new line needs a unit_price');
-  return { line: writeLineFields(blankLine(context.newLineId()), entry, pointer, currency, errors), pointer, checks: entry };
+  return { line: writeLineFields(blankLine(context.newLineId(), (context.newLineGuid ?? randomUUID)()), entry, pointer, currency, errors), pointer, checks: entry };
 }
 
 /** Absent fields keep the base line's value; the base is blank for new lines and PUT. */
