@@ -83,6 +83,9 @@ CREATE INDEX invoices_by_due_date ON invoices (tenant_id, due_date, id);
 CREATE INDEX invoices_by_status_due_date ON invoices (tenant_id, status, due_date, id);
 CREATE INDEX invoices_by_currency ON invoices (tenant_id, currency, id);
 CREATE INDEX invoices_by_total ON invoices (tenant_id, ${postgres ? 'total' : 'CAST(total AS REAL)'}, id);
+CREATE INDEX invoices_partially_settled ON invoices (tenant_id, id) WHERE status <> 'paid' AND ${
+    postgres ? '(amount_paid > 0 OR amount_credited > 0)' : '(CAST(amount_paid AS REAL) > 0 OR CAST(amount_credited AS REAL) > 0)'
+  };
 ${
   postgres
     ? `CREATE INDEX invoices_memo_trgm ON invoices USING gin (memo gin_trgm_ops);

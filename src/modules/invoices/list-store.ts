@@ -90,6 +90,7 @@ function paymentStatusCondition(engine: Engine, status: PaymentStatus, today: st
     case 'overdue':
       return sql<SqlBool>`(${overdue} and ${notPaid})`;
     case 'partially_paid':
+      // Its `status <> 'paid'` and settledSome are the predicate of the partial index invoices_partially_settled.
       return sql<SqlBool>`(${notPaid} and ${notOverdue} and ${settledSome})`;
     case 'unpaid':
       return sql<SqlBool>`(${notPaid} and ${notOverdue} and not ${settledSome})`;
