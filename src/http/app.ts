@@ -37,6 +37,7 @@ import { enqueueWebhookDeliveries } from '../modules/webhooks/store.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { sendProblem } from './errors.js';
 import { createMetrics } from './metrics.js';
+import { openApiOptions } from './openapi.js';
 import { registerProblemPages } from './problem-pages.js';
 import { decodeUtf8Body, parseJsonBody } from './json-body.js';
 import { createRateLimiter, rateLimitKey } from './rate-limit.js';
@@ -151,18 +152,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     sendProblem(request, reply, new AppError('not-found', `No route ${request.method} ${request.url.split('?')[0]}.`)),
   );
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Folio',
-        version: '0.1.0',
-        description: 'Invoice system of record: invoices you can change safely after the fact.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
+  await app.register(swagger, openApiOptions());
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const metrics = createMetrics(database, { token: config.metricsToken });

@@ -24,8 +24,9 @@ const WriteQuery = Type.Object(
 );
 
 export async function invoiceRoutes(app: App, { invoices, history }: { invoices: InvoiceService; history: HistoryService }) {
-  const writeSchema = (summary: string, headers: typeof InvoiceWriteHeaders | typeof IfMatchHeaders = InvoiceWriteHeaders) => ({
+  const writeSchema = (operationId: string, summary: string, headers: typeof InvoiceWriteHeaders | typeof IfMatchHeaders = InvoiceWriteHeaders) => ({
     tags,
+    operationId,
     summary,
     headers,
     body: InvoiceWriteSchema,
@@ -35,7 +36,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
 
   app.post('/invoices', {
     config: { scope: 'invoices:write', representation: invoiceRepresentation },
-    schema: { ...writeSchema('Create a draft invoice', IfMatchHeaders), response: { 201: InvoiceSchema } },
+    schema: { ...writeSchema('createInvoice', 'Create a draft invoice', IfMatchHeaders), response: { 201: InvoiceSchema } },
   }, async (request, reply) => {
     const options = writeOptions(request);
     const result = await invoices.create(requestContext(request), request.body, options);
@@ -45,7 +46,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
 
   app.get('/invoices', {
     config: { scope: 'invoices:read', representation: invoiceListRepresentation },
-    schema: { tags, summary: 'List invoices (newest first unless sorted), filtered, cursor-paginated', querystring: InvoiceListQuery, produces: xmlContentTypes.produces },
+    schema: { tags, operationId: 'listInvoices', summary: 'List invoices (newest first unless sorted), filtered, cursor-paginated', querystring: InvoiceListQuery, produces: xmlContentTypes.produces },
   }, async (request) => {
     const page = await invoices.list(requestContext(request), invoiceListFilterFromQuery(request.query));
     return { ...page, data: page.data.map(presentInvoice) };
@@ -53,7 +54,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
 
   app.get('/invoices/:id', {
     config: { scope: 'invoices:read', representation: invoiceRepresentation },
-    schema: { tags, summary: 'Get an invoice (or, with ?version=N, the invoice exactly as it was at version N)', params: InvoiceIdParams, querystring: Type.Intersect([InvoiceVersionQuery, Type.Object(FieldsQuery)]), response: { 200: InvoiceSchema }, produces: xmlContentTypes.produces },
+    schema: { tags, operationId: 'getInvoice', summary: 'Get an invoice (or, with ?version=N, the invoice exactly as it was at version N)', params: InvoiceIdParams, querystring: Type.Intersect([InvoiceVersionQuery, Type.Object(FieldsQuery)]), response: { 200: InvoiceSchema }, produces: xmlContentTypes.produces },
   }, async (request, reply) => {
     const ctx = requestContext(request);
     const current = await invoices.get(ctx, request.params.id);
@@ -68,7 +69,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
   app.patch('/invoices/:id', {
     config: { scope: 'invoices:write', representation: invoiceRepresentation },
     schema: {
-      ...writeSchema('Update an invoice: absent fields unchanged, null clears; lines as a full set or as operations'),
+      ...writeSchema('updateInvoice', 'Update an invoice: absent fields unchanged, null clears; lines as a full set or as operations'),
       params: InvoiceIdParams,
       response: { 200: InvoiceSchema, 204: MinimalReturnResponse },
     },
@@ -81,7 +82,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
   app.put('/invoices/:id', {
     config: { scope: 'invoices:write', representation: invoiceRepresentation },
     schema: {
-      ...writeSchema('Replace the editable representation of an invoice: absent fields are reset'),
+      ...writeSchema('replaceInvoice', 'Replace the editable representation of an invoice: absent fields are reset'),
       params: InvoiceIdParams,
       response: { 200: InvoiceSchema, 204: MinimalReturnResponse },
     },

@@ -138,7 +138,7 @@ const invoiceWriteFields = {
 export const InvoiceWriteSchema = Type.Object(invoiceWriteFields, { additionalProperties: false});
 export type InvoiceWrite = Static<typeof InvoiceWriteSchema>;
 
-const LineOutput = Type.Object({
+export const LineOutput = Type.Object({
   id: Type.String(),
   position: Type.Integer(),
   parent_line_id: Nullable(Type.String()),

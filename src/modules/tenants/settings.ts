@@ -6,7 +6,7 @@ import { notFound } from '../../shared/errors.js';
 import { editPolicies } from '../invoices/domain/lifecycle.js';
 import { tenantStore } from './store.js';
 
-const SettingsSchema = Type.Object({
+export const SettingsSchema = Type.Object({
   tenant_id: Type.String(),
   name: Type.String(),
   base_currency: Type.String(),
@@ -14,7 +14,7 @@ const SettingsSchema = Type.Object({
   invoice_number_prefix: Type.String(),
 });
 
-const SettingsPatchSchema = Type.Object(
+export const SettingsPatchSchema = Type.Object(
   {
     edit_policy: Type.Optional(Type.Union(editPolicies.map((policy) => Type.Literal(policy)))),
     invoice_number_prefix: Type.Optional(Type.String({ minLength: 0, maxLength: 20, pattern: '^[A-Za-z0-9/_.-]*$' })),
@@ -32,12 +32,12 @@ export async function tenantSettingsRoutes(app: App, { db }: { db: Db }) {
 
   app.get('/tenant/settings', {
     config: { scope: 'admin' },
-    schema: { tags: ['tenant'], summary: "The tenant's settings (admin scope)", response: { 200: SettingsSchema } },
+    schema: { tags: ['tenant'], operationId: 'getTenantSettings', summary: "The tenant's settings (admin scope)", response: { 200: SettingsSchema } },
   }, async (request) => read(requestContext(request).auth.tenantId));
 
   app.patch('/tenant/settings', {
     config: { scope: 'admin' },
-    schema: { tags: ['tenant'], summary: 'Change the edit policy (until_paid, draft_only) or the invoice number prefix (admin scope)', body: SettingsPatchSchema, response: { 200: SettingsSchema } },
+    schema: { tags: ['tenant'], operationId: 'updateTenantSettings', summary: 'Change the edit policy (until_paid, draft_only) or the invoice number prefix (admin scope)', body: SettingsPatchSchema, response: { 200: SettingsSchema } },
   }, async (request) => {
     const tenantId = requestContext(request).auth.tenantId;
     const body = request.body as Static<typeof SettingsPatchSchema>;
