@@ -13,6 +13,8 @@ import { openDatabase } from '../src/db/database.js';
 import type { Database } from '../src/db/schema.js';
 import type { InvoiceListFilter } from '../src/modules/invoices/list-filter.js';
 import { createInvoiceService } from '../src/modules/invoices/service.js';
+import { createWriteKernel } from '../src/modules/invoices/versioning.js';
+import { fixedClock } from '../src/shared/time.js';
 import { dropPostgresDatabase, freshDataDir, freshPostgresDatabase, intSetting, printTable, round, runMain, smoke, writeResults } from './lib/common.js';
 import { createBenchTenant, seedInvoices, type BenchTenant } from './lib/seed.js';
 
@@ -105,7 +107,8 @@ async function runCases(url: string, tenant: BenchTenant, count: number, rounds:
       if (capturing && event.level === 'query') captured.push(event.query);
     },
   });
-  const invoices = createInvoiceService({ db, engine: 'postgres', maxLinesPerInvoice: 1000, today: () => today });
+  const kernel = createWriteKernel({ db, engine: 'postgres', clock: fixedClock(`${today}T12:00:00Z`) });
+  const invoices = createInvoiceService({ db, engine: 'postgres', kernel, maxLinesPerInvoice: 1000 });
   const ctx = { auth: { tenantId: tenant.tenantId, keyId: tenant.keyId, scopes: new Set(['invoices:read'] as const) }, requestId: 'bench' };
   const results: CaseResult[] = [];
   try {

@@ -233,6 +233,31 @@ export interface WebhookAttemptsTable {
   created_at: string;
 }
 
+export interface UsersTable {
+  tenant_id: string;
+  id: string;
+  email: string;
+  role: string;
+  password_hash: string;
+  created_at: string;
+  disabled_at: string | null;
+}
+
+export interface WebSessionsTable {
+  tenant_id: string;
+  token_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface LoginFailuresTable {
+  tenant_id: string;
+  email: string;
+  failed_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -249,4 +274,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  users: UsersTable;
+  web_sessions: WebSessionsTable;
+  login_failures: LoginFailuresTable;
 }

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type DatabaseHandle, type Engine } from '../../src/db/database.js';
 import { buildApp, type App } from '../../src/http/app.js';
 import { createApiKey } from '../../src/modules/tenants/service.js';
+import type { Clock } from '../../src/shared/time.js';
 
 /**
  * Test harness: a real database per test file (a fresh SQLite file, or a fresh database on
@@ -20,9 +21,10 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh, empty database; `forEngine` lets a test that compares engines make one of each. */
+export async function createTestDatabase(forEngine: Engine = engine): Promise<TestDatabase> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-test-'));
-  if (engine === 'sqlite') {
+  if (forEngine === 'sqlite') {
     return { dataDir, databaseUrl: undefined, drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
   }
   const name = `folio_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -56,7 +58,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** `clock` fixes the time the app's use cases see (default: the system clock). */
+export async function startTestApp(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestApp> {
   const testDb = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -68,7 +71,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...env,
   });
   const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
-  const app = await buildApp({ config, database });
+  const app = await buildApp({ config, database, clock: options.clock });
   await app.ready();
   return {
     app,
