@@ -351,6 +351,8 @@ export function openApiOptions(): FastifyDynamicSwaggerOptions {
       },
       security: [{ bearer: [] }],
     },
+    // Routes without a tag are not API (the web app's pages and assets); every API route has one.
+    hideUntagged: true,
     transform: documentRoute as never,
     transformObject: (documentObject) => {
       const document = structuredClone((documentObject as { openapiObject: Json }).openapiObject);
