@@ -76,7 +76,8 @@ onEventAppended(enqueueWebhookDeliveries);
 
 /** Request bodies are validated strictly (no coercion, unknown fields refused); query strings are coerced. */
 function buildValidators() {
-  const common = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false } as const;
+  // verbose: errors carry their schema, so an unknown field can be answered with the closest known one.
+  const common = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false, verbose: true } as const;
   const bodyAjv = addFormats(new Ajv({ ...common, coerceTypes: false }));
   const paramAjv = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
   return { bodyAjv, paramAjv };
