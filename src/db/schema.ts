@@ -14,6 +14,22 @@ export interface TenantsTable {
   created_at: string;
 }
 
+/** One row per tenant: the seller as printed on documents (JSON text), and its logo blob. */
+export interface DocumentSellersTable {
+  tenant_id: string;
+  seller: string;
+  logo_sha256: string | null;
+  updated_at: string;
+}
+
+/** Rendered documents in the blob store, by invoice/credit note, version, format and seller settings. */
+export interface DocumentCacheTable {
+  tenant_id: string;
+  document_key: string;
+  sha256: string;
+  created_at: string;
+}
+
 export interface ApiKeysTable {
   tenant_id: string;
   id: string;
@@ -270,6 +286,8 @@ export interface Database {
   payments: PaymentsTable;
   credit_notes: CreditNotesTable;
   invoice_attachments: InvoiceAttachmentsTable;
+  document_sellers: DocumentSellersTable;
+  document_cache: DocumentCacheTable;
   idempotency_keys: IdempotencyKeysTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;

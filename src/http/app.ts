@@ -36,6 +36,8 @@ import { eventRoutes } from '../modules/events/routes.js';
 import { webhookRoutes } from '../modules/webhooks/routes.js';
 import { createWebhookService } from '../modules/webhooks/service.js';
 import { enqueueWebhookDeliveries } from '../modules/webhooks/store.js';
+import { documentRoutes } from '../modules/documents/routes.js';
+import { documentServiceFromConfig } from '../modules/documents/service.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { webApp } from '../web/plugin.js';
 import { sendProblem } from './errors.js';
@@ -182,6 +184,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   });
 
   const { db, engine } = database;
+  const documents = documentServiceFromConfig(config, db, services);
   const idempotency = registerIdempotency(app, { db, engine, ttlHours: config.idempotencyTtlHours });
   idempotency.registerReplayRenderer('invoice', invoiceReplayRenderer(services.invoices, services.history));
   idempotency.registerReplayRenderer('customer', customerReplayRenderer(services.customers));
@@ -192,10 +195,11 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await lifecycleRoutes(v1, { lifecycle: services.lifecycle });
     await paymentRoutes(v1, { payments: services.payments });
     await creditNoteRoutes(v1, { creditNotes: services.creditNotes });
-    await tenantSettingsRoutes(v1, { db });
+    await tenantSettingsRoutes(v1, { db, documents });
     // Own scope: the multipart parser must not reach the JSON routes (multipart there is a 415).
     await v1.register(async (scope) => attachmentRoutes(scope, { attachments: attachmentServiceFromConfig(config, db, services.kernel, services.invoices), maxAttachmentBytes: config.maxAttachmentBytes }));
     await historyRoutes(v1, { invoices: services.invoices, history: services.history });
+    await documentRoutes(v1, { documents });
     await eventRoutes(v1, { db });
     await webhookRoutes(v1, { webhooks: createWebhookService({ db, allowPrivateTargets: config.webhooks.allowPrivateTargets }) });
   }, { prefix: '/v1' });

@@ -10,6 +10,7 @@ import type { CustomerService } from '../modules/customers/service.js';
 import type { HistoryService } from '../modules/history/service.js';
 import type { LifecycleService } from '../modules/invoices/lifecycle-service.js';
 import type { InvoiceService } from '../modules/invoices/service.js';
+import type { WriteKernel } from '../modules/invoices/versioning.js';
 import type { PaymentService } from '../modules/payments/service.js';
 import { createTenantAdminService } from '../modules/tenants/admin-service.js';
 import { authOfUser, createUserService, type SignedInUser } from '../modules/users/service.js';
@@ -37,6 +38,7 @@ export interface AppDeps {
   config: Config;
   database: DatabaseHandle;
   services: {
+    kernel: WriteKernel;
     customers: CustomerService;
     invoices: InvoiceService;
     lifecycle: LifecycleService;
@@ -58,7 +60,7 @@ export function webServices(deps: AppDeps) {
     }),
     tenantAdmin: createTenantAdminService(database.db),
     webhooks: createWebhookService({ db: database.db, allowPrivateTargets: config.webhooks.allowPrivateTargets }),
-    attachments: attachmentServiceFromConfig(config, database.db, services.invoices),
+    attachments: attachmentServiceFromConfig(config, database.db, services.kernel, services.invoices),
   };
 }
 

@@ -5,6 +5,7 @@ import lifecycle from './0002_lifecycle.js';
 import historyWebhooks from './0003_history_webhooks.js';
 import attachments from './0004_attachments.js';
 import webUsers from './0007_web_users.js';
+import documentSeller from './0008_document_seller.js';
 import listIndexes from './0010_list_indexes.js';
 
 /**
@@ -25,6 +26,7 @@ export const migrations: Record<string, SqlMigration> = {
   '0003_history_webhooks': historyWebhooks,
   '0004_attachments': attachments,
   '0007_web_users': webUsers,
+  '0008_document_seller': documentSeller,
   '0010_list_indexes': listIndexes,
 };
 

@@ -37,7 +37,7 @@ export function createCreditNoteService(deps: { db: Db; kernel: WriteKernel }) {
     /** Newest first; `invoiceId` narrows to one invoice's notes. */
     async list(ctx: RequestContext, query: { invoiceId?: string; cursor?: string; limit?: number }) {
       const limit = query.limit ?? 20;
-      const rows = await creditNoteStore.list(invoices.db, ctx.auth.tenantId, { invoiceId: query.invoiceId, beforeId: decodeCursor(query.cursor), limit: limit + 1 });
+      const rows = await creditNoteStore.list(db, ctx.auth.tenantId, { invoiceId: query.invoiceId, beforeId: decodeCursor(query.cursor), limit: limit + 1 });
       return toPage(rows, limit);
     },
 
