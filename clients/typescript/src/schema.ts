@@ -226,7 +226,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change the edit policy (until_paid, draft_only) or the invoice number prefix (admin scope) */
+        /** Change the edit policy (until_paid, draft_only), the invoice number prefix or the seller printed on documents (admin scope) */
         patch: operations["updateTenantSettings"];
         trace?: never;
     };
@@ -275,6 +275,40 @@ export interface paths {
         };
         /** Every version of an invoice, oldest first: action, actor, request id, time, reason and diff */
         get: operations["getInvoiceHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The invoice as a PDF, UBL 2.1 (Peppol BIS 3) or Finvoice 3.0 document, of the current or an earlier version; same bytes every time */
+        get: operations["getInvoiceDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/credit-notes/{id}/document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The credit note as a PDF or a UBL 2.1 CreditNote referring to the credited invoice */
+        get: operations["getCreditNoteDocument"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1017,11 +1051,52 @@ export interface components {
             /** @enum {string} */
             edit_policy: "until_paid" | "draft_only";
             invoice_number_prefix: string;
+            document_seller: {
+                name: string | null;
+                address: {
+                    line1?: string | null;
+                    line2?: string | null;
+                    city?: string | null;
+                    region?: string | null;
+                    postal_code?: string | null;
+                    country?: string | null;
+                } | null;
+                vat_id: string | null;
+                business_id: string | null;
+                ovt: string | null;
+                iban: string | null;
+                bic: string | null;
+                email: string | null;
+                phone: string | null;
+                logo_sha256: string | null;
+            };
         };
         /** TenantSettingsUpdate */
         TenantSettingsUpdate: {
             edit_policy?: "until_paid" | "draft_only";
             invoice_number_prefix?: string;
+            document_seller?: {
+                name?: string | null;
+                address?: {
+                    line1?: string | null;
+                    line2?: string | null;
+                    city?: string | null;
+                    region?: string | null;
+                    postal_code?: string | null;
+                    country?: string | null;
+                } | null;
+                vat_id?: string | null;
+                business_id?: string | null;
+                ovt?: string | null;
+                iban?: string | null;
+                bic?: string | null;
+                email?: string | null;
+                phone?: string | null;
+                logo?: {
+                    invoice_id: string;
+                    attachment_id: string;
+                } | null;
+            };
         };
         /** HistoryEntry */
         HistoryEntry: {
@@ -2827,6 +2902,74 @@ export interface operations {
                         has_more: boolean;
                         next_after_version: number | null;
                     };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getInvoiceDocument: {
+        parameters: {
+            query?: {
+                /** @description pdf, ubl (UBL 2.1 / Peppol BIS 3) or finvoice (Finvoice 3.0); without it, chosen by Accept */
+                format?: "pdf" | "ubl" | "finvoice";
+                /** @description An earlier version of the invoice; the current one without it */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "application/xml": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCreditNoteDocument: {
+        parameters: {
+            query?: {
+                /** @description pdf or ubl (UBL 2.1 CreditNote); without it, chosen by Accept */
+                format?: "pdf" | "ubl";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "application/xml": string;
                 };
             };
             400: components["responses"]["BadRequest"];
