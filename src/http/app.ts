@@ -47,6 +47,7 @@ import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { webApp } from '../web/plugin.js';
 import { sendProblem } from './errors.js';
 import { createMetrics } from './metrics.js';
+import { openApiOptions } from './openapi.js';
 import { registerProblemPages } from './problem-pages.js';
 import { decodeUtf8Body, parseJsonBody } from './json-body.js';
 import { createRateLimiter, createSharedRateLimiter, rateLimitKey } from './rate-limit.js';
@@ -88,7 +89,8 @@ onEventAppended(enqueueWebhookDeliveries);
  * collecting every error, so a client still sees all its mistakes in one answer.
  */
 function buildValidators() {
-  const common = { removeAdditional: false, useDefaults: true, strict: false } as const;
+  // verbose: errors carry their schema, so an unknown field can be answered with the closest known one.
+  const common = { removeAdditional: false, useDefaults: true, strict: false, verbose: true } as const;
   const ajvPair = (coerceTypes: false | 'array') => ({
     firstError: addFormats(new Ajv({ ...common, allErrors: false, coerceTypes })),
     allErrors: addFormats(new Ajv({ ...common, allErrors: true, coerceTypes })),
@@ -223,18 +225,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     sendProblem(request, reply, new AppError('not-found', `No route ${request.method} ${request.url.split('?')[0]}.`)),
   );
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Folio',
-        version: '0.1.0',
-        description: 'Invoice system of record: invoices you can change safely after the fact.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
+  await app.register(swagger, openApiOptions());
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const metrics = createMetrics(database, { token: config.metricsToken });

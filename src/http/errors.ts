@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { closest, distance } from 'fastest-levenshtein';
 import { AppError, type FieldError, type ProblemType } from '../shared/errors.js';
 import { prefersXml, problemAsXml } from './representation.js';
 
@@ -7,6 +8,15 @@ interface AjvLikeError {
   message?: string;
   keyword: string;
   params: Record<string, unknown>;
+  /** Present with Ajv's `verbose` option (src/http/app.ts): the object schema an error is about. */
+  parentSchema?: { properties?: Record<string, unknown> };
+}
+
+/** The known field closest to a misspelt one ("lins" → "lines"), when one is close enough to be a typo. */
+export function closestField(unknown: string, known: string[]): string | undefined {
+  if (known.length === 0 || unknown.length > 100) return undefined;
+  const candidate = closest(unknown.toLowerCase(), known);
+  return distance(unknown.toLowerCase(), candidate) <= Math.max(2, Math.floor(candidate.length / 3)) ? candidate : undefined;
 }
 
 const contextPrefix: Record<string, string> = { body: '', querystring: '/query', params: '/path', headers: '/headers' };
@@ -20,8 +30,10 @@ export function validationErrors(errors: AjvLikeError[], context: string | undef
     let message = error.message ?? 'is invalid';
     if (error.keyword === 'required') pointer += `/${String(error.params.missingProperty)}`;
     if (error.keyword === 'additionalProperties') {
-      pointer += `/${String(error.params.additionalProperty)}`;
-      message = 'is not a known field';
+      const field = String(error.params.additionalProperty);
+      pointer += `/${field}`;
+      const suggestion = closestField(field, Object.keys(error.parentSchema?.properties ?? {}));
+      message = suggestion ? `is not a known field; did you mean \`${suggestion}\`?` : 'is not a known field';
     }
     if (error.keyword === 'anyOf') continue; // its branches already said what is wrong
     const messages = byPointer.get(pointer || '/') ?? new Set<string>();

@@ -158,7 +158,8 @@ describe('OpenAPI and docs', () => {
     const doc = expectStatus(await alice.get('/openapi.json'), 200);
     assert.equal(doc.openapi, '3.1.0');
     const patch = doc.paths['/v1/invoices/{id}'].patch;
-    assert.ok(patch.requestBody.content['application/json'].schema.properties.line_operations);
+    assert.deepEqual(patch.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/InvoiceWrite' });
+    assert.ok(doc.components.schemas.InvoiceWrite.properties.line_operations);
     assert.ok(doc.paths['/v1/customers']);
   });
 

@@ -8,6 +8,7 @@ import dialectIdentifiers from './0005_dialect_identifiers.js';
 import hardening from './0006_hardening.js';
 import webUsers from './0007_web_users.js';
 import documentSeller from './0008_document_seller.js';
+import listIndexes from './0010_list_indexes.js';
 
 /**
  * Every migration, in the order they run (Kysely's Migrator sorts by name; it refuses to start
@@ -30,6 +31,7 @@ export const migrations: Record<string, SqlMigration> = {
   '0006_hardening': hardening,
   '0007_web_users': webUsers,
   '0008_document_seller': documentSeller,
+  '0010_list_indexes': listIndexes,
 };
 
 export function migrationProvider(engine: MigrationEngine): MigrationProvider {

@@ -33,7 +33,7 @@ export async function attachmentRoutes(app: App, { attachments, maxAttachmentByt
     config: { scope: 'invoices:write' },
     schema: {
       tags,
-      summary: 'Attach a file (multipart/form-data, one file part). The type is sniffed from the bytes.',
+      operationId: 'uploadAttachment', summary: 'Attach a file (multipart/form-data, one file part). The type is sniffed from the bytes.',
       consumes: ['multipart/form-data'],
       params: InvoiceIdParams,
       headers: IfMatchHeaders,
@@ -67,12 +67,12 @@ export async function attachmentRoutes(app: App, { attachments, maxAttachmentByt
 
   app.get('/invoices/:id/attachments', {
     config: { scope: 'invoices:read' },
-    schema: { tags, summary: "List an invoice's attachments (metadata)", params: InvoiceIdParams, response: { 200: Type.Object({ data: Type.Array(AttachmentOutput) }) } },
+    schema: { tags, operationId: 'listAttachments', summary: "List an invoice's attachments (metadata)", params: InvoiceIdParams, response: { 200: Type.Object({ data: Type.Array(AttachmentOutput) }) } },
   }, async (request) => ({ data: await attachments.list(requestContext(request), request.params.id) }));
 
   app.get('/invoices/:id/attachments/:aid', {
     config: { scope: 'invoices:read' },
-    schema: { tags, summary: "Download an attachment's bytes", params: AttachmentParams },
+    schema: { tags, operationId: 'downloadAttachment', summary: "Download an attachment's bytes", params: AttachmentParams },
   }, async (request, reply) => {
     const { attachment, stream } = await attachments.open(requestContext(request), request.params.id, request.params.aid);
     return (reply as FastifyReply)
@@ -87,7 +87,7 @@ export async function attachmentRoutes(app: App, { attachments, maxAttachmentByt
 
   app.delete('/invoices/:id/attachments/:aid', {
     config: { scope: 'invoices:write' },
-    schema: { tags, summary: 'Remove an attachment (a new invoice version; history keeps it)', params: AttachmentParams, headers: IfMatchHeaders },
+    schema: { tags, operationId: 'deleteAttachment', summary: 'Remove an attachment (a new invoice version; history keeps it)', params: AttachmentParams, headers: IfMatchHeaders },
   }, async (request, reply) => {
     const result = await attachments.remove(requestContext(request), request.params.id, request.params.aid, writeOptions(request));
     return (reply as FastifyReply).header('etag', etagFor(result.invoice.version)).status(204).send();

@@ -16,7 +16,7 @@ export async function creditNoteRoutes(app: App, { creditNotes }: { creditNotes:
     config: { scope: 'invoices:write' },
     schema: {
       tags,
-      summary: "Issue a credit note against a finalized invoice; it reduces the invoice's balance. If-Match applies to the invoice.",
+      operationId: 'createCreditNote', summary: "Issue a credit note against a finalized invoice; it reduces the invoice's balance. If-Match applies to the invoice.",
       headers: IfMatchHeaders,
       body: CreditNoteCreateSchema,
       response: { 201: Type.Intersect([CreditNoteSchema, Type.Object({ invoice: InvoiceSchema })]) },
@@ -30,7 +30,7 @@ export async function creditNoteRoutes(app: App, { creditNotes }: { creditNotes:
 
   app.get('/credit-notes', {
     config: { scope: 'invoices:read' },
-    schema: { tags, summary: 'List credit notes, newest first; filter by invoice_id', querystring: CreditNoteListQuery },
+    schema: { tags, operationId: 'listCreditNotes', summary: 'List credit notes, newest first; filter by invoice_id', querystring: CreditNoteListQuery },
   }, async (request) => {
     const query = request.query as Static<typeof CreditNoteListQuery>;
     return creditNotes.list(requestContext(request), { invoiceId: query.invoice_id, cursor: query.cursor, limit: query.limit });
@@ -38,7 +38,7 @@ export async function creditNoteRoutes(app: App, { creditNotes }: { creditNotes:
 
   app.get('/credit-notes/:id', {
     config: { scope: 'invoices:read' },
-    schema: { tags, summary: 'Get a credit note', params: CreditNoteParams, response: { 200: CreditNoteSchema } },
+    schema: { tags, operationId: 'getCreditNote', summary: 'Get a credit note', params: CreditNoteParams, response: { 200: CreditNoteSchema } },
   }, async (request) => {
     return creditNotes.get(requestContext(request), request.params.id);
   });

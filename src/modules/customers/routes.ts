@@ -12,7 +12,7 @@ export async function customerRoutes(app: App, { customers }: { customers: Custo
 
   app.post('/customers', {
     config: { scope: 'invoices:write' },
-    schema: { tags, summary: 'Create a customer', body: CustomerCreateSchema, headers: IfMatchHeaders, response: { 201: CustomerSchema } },
+    schema: { tags, operationId: 'createCustomer', summary: 'Create a customer', body: CustomerCreateSchema, headers: IfMatchHeaders, response: { 201: CustomerSchema } },
   }, async (request, reply) => {
     const customer = await customers.create(requestContext(request), request.body);
     reply.header('etag', etagFor(customer.version)).header('location', `/v1/customers/${customer.id}`);
@@ -21,12 +21,12 @@ export async function customerRoutes(app: App, { customers }: { customers: Custo
 
   app.get('/customers', {
     config: { scope: 'invoices:read' },
-    schema: { tags, summary: 'List customers, newest first', querystring: CustomerListQuery },
+    schema: { tags, operationId: 'listCustomers', summary: 'List customers, newest first', querystring: CustomerListQuery },
   }, async (request) => customers.list(requestContext(request), request.query));
 
   app.get('/customers/:id', {
     config: { scope: 'invoices:read' },
-    schema: { tags, summary: 'Get a customer', params: CustomerIdParams, response: { 200: CustomerSchema } },
+    schema: { tags, operationId: 'getCustomer', summary: 'Get a customer', params: CustomerIdParams, response: { 200: CustomerSchema } },
   }, async (request, reply) => {
     const customer = await customers.get(requestContext(request), request.params.id);
     reply.header('etag', etagFor(customer.version));
@@ -37,7 +37,7 @@ export async function customerRoutes(app: App, { customers }: { customers: Custo
     config: { scope: 'invoices:write' },
     schema: {
       tags,
-      summary: 'Update a customer (issued invoices keep their bill-to snapshot)',
+      operationId: 'updateCustomer', summary: 'Update a customer (issued invoices keep their bill-to snapshot)',
       params: CustomerIdParams,
       headers: IfMatchHeaders,
       body: CustomerPatchSchema,

@@ -45,6 +45,7 @@ export async function documentRoutes(app: App, { documents }: { documents: Docum
     config: { scope: 'invoices:read' },
     schema: {
       tags,
+      operationId: 'getInvoiceDocument',
       summary: 'The invoice as a PDF, UBL 2.1 (Peppol BIS 3) or Finvoice 3.0 document, of the current or an earlier version; same bytes every time',
       params: InvoiceIdParams,
       querystring: InvoiceDocumentQuery,
@@ -61,6 +62,7 @@ export async function documentRoutes(app: App, { documents }: { documents: Docum
     config: { scope: 'invoices:read' },
     schema: {
       tags,
+      operationId: 'getCreditNoteDocument',
       summary: 'The credit note as a PDF or a UBL 2.1 CreditNote referring to the credited invoice',
       params: CreditNoteParams,
       querystring: CreditNoteDocumentQuery,

@@ -40,7 +40,7 @@ export async function eventRoutes(app: App, { db }: { db: Db }) {
     config: { scope: 'invoices:read' },
     schema: {
       tags: ['events'],
-      summary: 'The ordered feed of this tenant\'s events (transactional outbox); poll with ?after=next_cursor',
+      operationId: 'listEvents', summary: 'The ordered feed of this tenant\'s events (transactional outbox); poll with ?after=next_cursor',
       querystring: FeedQuery,
       response: {
         200: Type.Object({

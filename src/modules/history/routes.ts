@@ -31,7 +31,7 @@ export async function historyRoutes(app: App, { invoices, history }: { invoices:
     config: { scope: 'invoices:read' },
     schema: {
       tags,
-      summary: 'Every version of an invoice, oldest first: action, actor, request id, time, reason and diff',
+      operationId: 'getInvoiceHistory', summary: 'Every version of an invoice, oldest first: action, actor, request id, time, reason and diff',
       params: InvoiceIdParams,
       querystring: HistoryQuery,
       response: {

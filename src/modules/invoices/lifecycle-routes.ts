@@ -11,7 +11,7 @@ import { InvoiceWriteHeaders, MinimalReturnResponse, presentInvoice, sendWriteRe
 
 const tags = ['invoices'];
 
-const EditabilitySchema = Type.Object(
+export const EditabilitySchema = Type.Object(
   {
     invoice_id: Type.String(),
     status: Type.String(),
@@ -33,7 +33,7 @@ export async function lifecycleRoutes(app: App, { lifecycle }: { lifecycle: Life
 
   app.post('/invoices/:id/finalize', {
     ...transition,
-    schema: { tags, summary: 'Finalize a draft: status open, number (gapless per tenant, if none was set) and issue date fixed', params: InvoiceIdParams, headers: InvoiceWriteHeaders, ...transitionQuery, response: { 200: InvoiceSchema, 204: MinimalReturnResponse } },
+    schema: { tags, operationId: 'finalizeInvoice', summary: 'Finalize a draft: status open, number (gapless per tenant, if none was set) and issue date fixed', params: InvoiceIdParams, headers: InvoiceWriteHeaders, ...transitionQuery, response: { 200: InvoiceSchema, 204: MinimalReturnResponse } },
   }, async (request, reply) => {
     const opts = options(request);
     return sendWriteResult(reply, await lifecycle.finalize(requestContext(request), request.params.id, opts), opts);
@@ -41,7 +41,7 @@ export async function lifecycleRoutes(app: App, { lifecycle }: { lifecycle: Life
 
   app.post('/invoices/:id/void', {
     ...transition,
-    schema: { tags, summary: 'Void an open invoice without payments', params: InvoiceIdParams, headers: InvoiceWriteHeaders, ...transitionQuery, response: { 200: InvoiceSchema, 204: MinimalReturnResponse } },
+    schema: { tags, operationId: 'voidInvoice', summary: 'Void an open invoice without payments', params: InvoiceIdParams, headers: InvoiceWriteHeaders, ...transitionQuery, response: { 200: InvoiceSchema, 204: MinimalReturnResponse } },
   }, async (request, reply) => {
     const opts = options(request);
     return sendWriteResult(reply, await lifecycle.void(requestContext(request), request.params.id, opts), opts);
@@ -49,7 +49,7 @@ export async function lifecycleRoutes(app: App, { lifecycle }: { lifecycle: Life
 
   app.delete('/invoices/:id', {
     ...transition,
-    schema: { tags, summary: 'Delete a draft (its audit trail stays)', params: InvoiceIdParams, headers: IfMatchHeaders },
+    schema: { tags, operationId: 'deleteInvoice', summary: 'Delete a draft (its audit trail stays)', params: InvoiceIdParams, headers: IfMatchHeaders },
   }, async (request, reply) => {
     await lifecycle.delete(requestContext(request), request.params.id, options(request));
     return reply.status(204).send();
@@ -59,7 +59,7 @@ export async function lifecycleRoutes(app: App, { lifecycle }: { lifecycle: Life
     ...transition,
     schema: {
       tags,
-      summary: 'Revise a finalized invoice: one transaction creates a credit note for it and a new draft copying it (revision_of)',
+      operationId: 'reviseInvoice', summary: 'Revise a finalized invoice: one transaction creates a credit note for it and a new draft copying it (revision_of)',
       params: InvoiceIdParams,
       headers: IfMatchHeaders,
       response: { 201: Type.Object({ credit_note: CreditNoteSchema, revision: InvoiceSchema, original: InvoiceSchema }) },
@@ -73,6 +73,6 @@ export async function lifecycleRoutes(app: App, { lifecycle }: { lifecycle: Life
 
   app.get('/invoices/:id/editability', {
     config: { scope: 'invoices:read' },
-    schema: { tags, summary: 'Which fields may change now, which may not and why, and what to do instead', params: InvoiceIdParams, response: { 200: EditabilitySchema } },
+    schema: { tags, operationId: 'getInvoiceEditability', summary: 'Which fields may change now, which may not and why, and what to do instead', params: InvoiceIdParams, response: { 200: EditabilitySchema } },
   }, async (request) => lifecycle.editability(requestContext(request), request.params.id));
 }

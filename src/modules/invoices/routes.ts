@@ -9,6 +9,7 @@ import type { InvoiceStatus } from './domain/model.js';
 import { exactlyOneKey } from './domain/lookup.js';
 import { invoiceListRepresentation, invoiceRepresentation } from './representation.js';
 import { InvoiceIdParams, InvoiceListQuery, InvoiceLookupQuery, InvoiceSchema, InvoiceWriteSchema } from './schemas.js';
+import { invoiceListFilterFromQuery } from './list-filter.js';
 import type { InvoiceService } from './service.js';
 import { InvoiceWriteHeaders, MinimalReturnResponse, presentInvoice, sendWriteResult, writeOptions } from './write-answer.js';
 
@@ -38,8 +39,9 @@ function requiredStatus(request: FastifyRequest): InvoiceStatus[] | undefined {
 }
 
 export async function invoiceRoutes(app: App, { invoices, history }: { invoices: InvoiceService; history: HistoryService }) {
-  const writeSchema = (summary: string, headers: typeof InvoiceWriteHeaders | typeof IfMatchHeaders = InvoiceWriteHeaders) => ({
+  const writeSchema = (operationId: string, summary: string, headers: typeof InvoiceWriteHeaders | typeof IfMatchHeaders = InvoiceWriteHeaders) => ({
     tags,
+    operationId,
     summary,
     headers,
     body: InvoiceWriteSchema,
@@ -49,7 +51,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
 
   app.post('/invoices', {
     config: { scope: 'invoices:write', representation: invoiceRepresentation },
-    schema: { ...writeSchema('Create a draft invoice', IfMatchHeaders), response: { 201: InvoiceSchema } },
+    schema: { ...writeSchema('createInvoice', 'Create a draft invoice', IfMatchHeaders), response: { 201: InvoiceSchema } },
   }, async (request, reply) => {
     const options = writeOptions(request);
     const result = await invoices.create(requestContext(request), request.body, options);
@@ -59,9 +61,9 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
 
   app.get('/invoices', {
     config: { scope: 'invoices:read', representation: invoiceListRepresentation },
-    schema: { tags, summary: 'List invoices, newest first; filter by status, customer, number, reference, updated_since', querystring: InvoiceListQuery, produces: xmlContentTypes.produces },
+    schema: { tags, operationId: 'listInvoices', summary: 'List invoices (newest first unless sorted), filtered, cursor-paginated', querystring: InvoiceListQuery, produces: xmlContentTypes.produces },
   }, async (request) => {
-    const page = await invoices.list(requestContext(request), request.query);
+    const page = await invoices.list(requestContext(request), invoiceListFilterFromQuery(request.query));
     return { ...page, data: page.data.map(presentInvoice) };
   });
 
@@ -77,7 +79,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
 
   app.get('/invoices/:id', {
     config: { scope: 'invoices:read', representation: invoiceRepresentation },
-    schema: { tags, summary: 'Get an invoice (or, with ?version=N, the invoice exactly as it was at version N)', params: InvoiceIdParams, querystring: Type.Intersect([InvoiceVersionQuery, Type.Object(FieldsQuery)]), response: { 200: InvoiceSchema }, produces: xmlContentTypes.produces },
+    schema: { tags, operationId: 'getInvoice', summary: 'Get an invoice (or, with ?version=N, the invoice exactly as it was at version N)', params: InvoiceIdParams, querystring: Type.Intersect([InvoiceVersionQuery, Type.Object(FieldsQuery)]), response: { 200: InvoiceSchema }, produces: xmlContentTypes.produces },
   }, async (request, reply) => {
     const ctx = requestContext(request);
     const current = await invoices.get(ctx, request.params.id);
@@ -92,7 +94,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
   app.patch('/invoices/:id', {
     config: { scope: 'invoices:write', representation: invoiceRepresentation },
     schema: {
-      ...writeSchema('Update an invoice: absent fields unchanged, null clears; lines as a full set or as operations'),
+      ...writeSchema('updateInvoice', 'Update an invoice: absent fields unchanged, null clears; lines as a full set or as operations'),
       params: InvoiceIdParams,
       response: { 200: InvoiceSchema, 204: MinimalReturnResponse },
     },
@@ -105,7 +107,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
   app.put('/invoices/:id', {
     config: { scope: 'invoices:write', representation: invoiceRepresentation },
     schema: {
-      ...writeSchema('Replace the editable representation of an invoice: absent fields are reset'),
+      ...writeSchema('replaceInvoice', 'Replace the editable representation of an invoice: absent fields are reset'),
       params: InvoiceIdParams,
       response: { 200: InvoiceSchema, 204: MinimalReturnResponse },
     },

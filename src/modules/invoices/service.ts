@@ -1,6 +1,6 @@
 import type { Db, Engine, Tx } from '../../db/database.js';
 import type { RequestContext, WriteOptions } from '../../core/request-context.js';
-import { decodeCursor, toPage } from '../../core/paging.js';
+import type { Page } from '../../core/paging.js';
 import { randomUUID } from 'node:crypto';
 import { AppError, editNotAllowed, notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
@@ -15,7 +15,8 @@ import { diffInvoices, toDocument, type Change } from './domain/diff.js';
 import { assertEditAllowed, changedFields } from './domain/edit-rules.js';
 import type { BillTo, Invoice, InvoiceStatus } from './domain/model.js';
 import type { InvoiceWriteCommand } from './domain/write-command.js';
-import type { InvoiceListQuery } from './schemas.js';
+import { decodeListCursor, defaultInvoiceSort, encodeListCursor, maxListLimit, type InvoiceListFilter } from './list-filter.js';
+import { sortValueOf } from './list-store.js';
 import { invoiceStore } from './store.js';
 import type { WriteKernel, WriteResult } from './versioning.js';
 
@@ -170,20 +171,25 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
       });
     },
 
-    async list(ctx: RequestContext, query: InvoiceListQuery) {
-      const limit = query.limit ?? 20;
-      const rows = await invoiceStore.list(db, ctx.auth.tenantId, {
-        status: query.status,
-        customerId: query.customer_id,
-        number: query.number,
-        reference: query.reference,
-        guid: query.guid?.toLowerCase(),
-        serial: query.serial,
-        updatedSince: query.updated_since === undefined ? undefined : new Date(query.updated_since).toISOString(),
-        beforeId: decodeCursor(query.cursor),
+    /** A page of invoices matching the filter, in its sort (newest first by default), cursor-paginated. */
+    async list(ctx: RequestContext, filter: InvoiceListFilter): Promise<Page<Invoice>> {
+      const limit = Math.min(Math.max(filter.limit ?? 20, 1), maxListLimit);
+      const sort = filter.sort ?? defaultInvoiceSort;
+      const found = await invoiceStore.list(db, engine, ctx.auth.tenantId, filter, {
+        sort,
+        after: decodeListCursor(filter.cursor, sort),
         limit: limit + 1,
+        today: clock.today(),
       });
-      return toPage(rows, limit);
+      const hasMore = found.length > limit;
+      const page = hasMore ? found.slice(0, limit) : found;
+      const last = page[page.length - 1];
+      return {
+        object: 'list',
+        data: page.map(({ invoice }) => invoice),
+        has_more: hasMore,
+        next_cursor: hasMore ? encodeListCursor(sort, sortValueOf(last.row, sort.field), last.row.id) : null,
+      };
     },
 
     /** PATCH (mode "patch") and PUT (mode "put"): lock, apply, check the rules, write one version. */

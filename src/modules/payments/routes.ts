@@ -15,7 +15,7 @@ export async function paymentRoutes(app: App, { payments }: { payments: PaymentS
     config: { scope: 'invoices:write' },
     schema: {
       tags,
-      summary: 'Record a payment; a payment that covers the balance makes the invoice paid. More than the balance is a 422 (overpayment).',
+      operationId: 'createPayment', summary: 'Record a payment; a payment that covers the balance makes the invoice paid. More than the balance is a 422 (overpayment).',
       params: InvoiceIdParams,
       headers: IfMatchHeaders,
       body: PaymentCreateSchema,
@@ -29,7 +29,7 @@ export async function paymentRoutes(app: App, { payments }: { payments: PaymentS
 
   app.get('/invoices/:id/payments', {
     config: { scope: 'invoices:read' },
-    schema: { tags, summary: "List an invoice's payments, oldest first", params: InvoiceIdParams },
+    schema: { tags, operationId: 'listPayments', summary: "List an invoice's payments, oldest first", params: InvoiceIdParams },
   }, async (request) => {
     const data = await payments.list(requestContext(request), request.params.id);
     return { object: 'list', data, has_more: false, next_cursor: null };
@@ -43,7 +43,7 @@ export async function paymentRoutes(app: App, { payments }: { payments: PaymentS
     },
     schema: {
       tags,
-      summary: 'Refund (reverse) a payment, in full or in part; a paid invoice whose balance reopens is open again.',
+      operationId: 'refundPayment', summary: 'Refund (reverse) a payment, in full or in part; a paid invoice whose balance reopens is open again.',
       params: PaymentParams,
       headers: IfMatchHeaders,
       body: RefundSchema,

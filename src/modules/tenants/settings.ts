@@ -7,7 +7,7 @@ import { SellerPatchSchema, SellerSchema } from '../documents/schemas.js';
 import type { DocumentService } from '../documents/service.js';
 import { createTenantAdminService, type TenantSettings } from './admin-service.js';
 
-const SettingsSchema = Type.Object({
+export const SettingsSchema = Type.Object({
   tenant_id: Type.String(),
   name: Type.String(),
   base_currency: Type.String(),
@@ -16,7 +16,7 @@ const SettingsSchema = Type.Object({
   document_seller: SellerSchema,
 });
 
-const SettingsPatchSchema = Type.Object(
+export const SettingsPatchSchema = Type.Object(
   {
     edit_policy: Type.Optional(Type.Union(editPolicies.map((policy) => Type.Literal(policy)))),
     invoice_number_prefix: Type.Optional(Type.String({ minLength: 0, maxLength: 20, pattern: '^[A-Za-z0-9/_.-]*$' })),
@@ -32,7 +32,7 @@ export async function tenantSettingsRoutes(app: App, { db, documents }: { db: Db
 
   app.get('/tenant/settings', {
     config: { scope: 'admin' },
-    schema: { tags: ['tenant'], summary: "The tenant's settings (admin scope)", response: { 200: SettingsSchema } },
+    schema: { tags: ['tenant'], operationId: 'getTenantSettings', summary: "The tenant's settings (admin scope)", response: { 200: SettingsSchema } },
   }, async (request) => {
     const ctx = requestContext(request);
     return withSeller(ctx, await admin.settings(ctx));
@@ -40,7 +40,7 @@ export async function tenantSettingsRoutes(app: App, { db, documents }: { db: Db
 
   app.patch('/tenant/settings', {
     config: { scope: 'admin' },
-    schema: { tags: ['tenant'], summary: 'Change the edit policy (until_paid, draft_only), the invoice number prefix or the seller printed on documents (admin scope)', body: SettingsPatchSchema, response: { 200: SettingsSchema } },
+    schema: { tags: ['tenant'], operationId: 'updateTenantSettings', summary: 'Change the edit policy (until_paid, draft_only), the invoice number prefix or the seller printed on documents (admin scope)', body: SettingsPatchSchema, response: { 200: SettingsSchema } },
   }, async (request) => {
     const ctx = requestContext(request);
     const { document_seller: seller, ...settings } = request.body as Static<typeof SettingsPatchSchema>;

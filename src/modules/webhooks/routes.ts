@@ -6,7 +6,7 @@ import type { WebhookService } from './service.js';
 
 const tags = ['webhooks'];
 
-const EndpointSchema = Type.Object({
+export const EndpointSchema = Type.Object({
   id: Type.String(),
   object: Type.Literal('webhook_endpoint'),
   url: Type.String(),
@@ -23,7 +23,7 @@ const EventPatterns = Type.Array(Type.String({ maxLength: 100 }), {
   description: 'Event types to receive: exact ("invoice.paid"), a prefix wildcard ("invoice.*") or "*" (default).',
 });
 
-const EndpointCreate = Type.Object({
+export const EndpointCreate = Type.Object({
   url: Type.String({ maxLength: 2000, description: 'http(s) URL; private/loopback addresses are refused unless the operator allows them.' }),
   events: Type.Optional(EventPatterns),
   description: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
@@ -42,7 +42,7 @@ export async function webhookRoutes(app: App, { webhooks }: { webhooks: WebhookS
 
   app.post('/webhook-endpoints', {
     config: { scope: 'admin' },
-    schema: { tags, summary: 'Register a webhook endpoint; the response holds its signing secret (shown once)', body: EndpointCreate, response: { 201: EndpointSchema } },
+    schema: { tags, operationId: 'createWebhookEndpoint', summary: 'Register a webhook endpoint; the response holds its signing secret (shown once)', body: EndpointCreate, response: { 201: EndpointSchema } },
   }, async (request, reply) => {
     const endpoint = await webhooks.create(requestContext(request), request.body);
     reply.header('location', `/v1/webhook-endpoints/${endpoint.id}`);
@@ -51,22 +51,22 @@ export async function webhookRoutes(app: App, { webhooks }: { webhooks: WebhookS
 
   app.get('/webhook-endpoints', {
     config: { scope: 'admin' },
-    schema: { tags, summary: 'List webhook endpoints' },
+    schema: { tags, operationId: 'listWebhookEndpoints', summary: 'List webhook endpoints' },
   }, async (request) => webhooks.list(requestContext(request)));
 
   app.get('/webhook-endpoints/:id', {
     config: { scope: 'admin' },
-    schema: { tags, summary: 'Get a webhook endpoint', params: EndpointParams, response: { 200: EndpointSchema } },
+    schema: { tags, operationId: 'getWebhookEndpoint', summary: 'Get a webhook endpoint', params: EndpointParams, response: { 200: EndpointSchema } },
   }, async (request) => webhooks.get(requestContext(request), request.params.id));
 
   app.patch('/webhook-endpoints/:id', {
     config: { scope: 'admin' },
-    schema: { tags, summary: 'Change the URL, event filter, description or enabled flag', params: EndpointParams, body: EndpointUpdate, response: { 200: EndpointSchema } },
+    schema: { tags, operationId: 'updateWebhookEndpoint', summary: 'Change the URL, event filter, description or enabled flag', params: EndpointParams, body: EndpointUpdate, response: { 200: EndpointSchema } },
   }, async (request) => webhooks.update(requestContext(request), request.params.id, request.body));
 
   app.delete('/webhook-endpoints/:id', {
     config: { scope: 'admin' },
-    schema: { tags, summary: 'Remove a webhook endpoint, its queue and its delivery log', params: EndpointParams },
+    schema: { tags, operationId: 'deleteWebhookEndpoint', summary: 'Remove a webhook endpoint, its queue and its delivery log', params: EndpointParams },
   }, async (request, reply) => {
     await webhooks.remove(requestContext(request), request.params.id);
     return reply.status(204).send();
@@ -74,6 +74,6 @@ export async function webhookRoutes(app: App, { webhooks }: { webhooks: WebhookS
 
   app.get('/webhook-endpoints/:id/deliveries', {
     config: { scope: 'admin' },
-    schema: { tags, summary: 'The delivery log of an endpoint, newest first, with every attempt', params: EndpointParams, querystring: DeliveryQuery },
+    schema: { tags, operationId: 'listWebhookDeliveries', summary: 'The delivery log of an endpoint, newest first, with every attempt', params: EndpointParams, querystring: DeliveryQuery },
   }, async (request) => webhooks.deliveries(requestContext(request), request.params.id, request.query));
 }
