@@ -33,8 +33,19 @@ export const contentSecurityPolicy = [
 ].join('; ');
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** Templates and assets live beside this file in src/; the build (dist/) reads them from src/. */
-const webSourceDir = fs.existsSync(path.join(here, 'views')) ? here : path.resolve(here, '../../src/web');
+/**
+ * Templates and assets live beside this file in src/; the build (dist/web/) and bundles (e.g. the
+ * tests' esbuild bundle under node_modules/.cache/) read them from the nearest src/web/ above them.
+ */
+function findWebSourceDir(): string {
+  if (fs.existsSync(path.join(here, 'views'))) return here;
+  for (let dir = here; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'src', 'web');
+    if (fs.existsSync(path.join(candidate, 'views'))) return candidate;
+    if (path.dirname(dir) === dir) return path.resolve(process.cwd(), 'src/web');
+  }
+}
+const webSourceDir = findWebSourceDir();
 
 function readAsset(file: string): Buffer {
   return fs.readFileSync(file);
