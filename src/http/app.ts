@@ -35,6 +35,10 @@ import { webhookRoutes } from '../modules/webhooks/routes.js';
 import { createWebhookService } from '../modules/webhooks/service.js';
 import { enqueueWebhookDeliveries } from '../modules/webhooks/store.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
+import { createJobService, type JobService } from '../modules/jobs/service.js';
+import { matchesFromInvoiceList } from '../modules/jobs/matches.js';
+import { jobRoutes } from '../modules/jobs/routes.js';
+import { startJobWorker } from '../modules/jobs/worker.js';
 import { sendProblem } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { registerProblemPages } from './problem-pages.js';
@@ -52,6 +56,7 @@ export interface AppServices {
   payments: PaymentService;
   creditNotes: CreditNoteService;
   history: HistoryService;
+  jobs: JobService;
 }
 
 /** What the composition needs: the config, the database handle and (tests may pass their own) the services. */
@@ -77,13 +82,16 @@ function buildValidators() {
 
 export function buildServices(config: Config, database: DatabaseHandle): AppServices {
   const invoices = createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice });
+  const history = createHistoryService(database.db);
+  const jobs = createJobService({ db: database.db, engine: database.engine, invoices, history, listMatches: matchesFromInvoiceList(invoices) });
   return {
     customers: createCustomerService(database.db),
     invoices,
     lifecycle: createLifecycleService(invoices),
     payments: createPaymentService(invoices),
     creditNotes: createCreditNoteService(invoices),
-    history: createHistoryService(database.db),
+    history,
+    jobs,
   };
 }
 
@@ -184,6 +192,8 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   const idempotency = registerIdempotency(app, { db, engine, ttlHours: config.idempotencyTtlHours });
   idempotency.registerReplayRenderer('invoice', invoiceReplayRenderer(services.invoices, services.history));
   idempotency.registerReplayRenderer('customer', customerReplayRenderer(services.customers));
+  idempotency.registerReplayRenderer('invoice_job', async (ctx, id, _version, reply) => reply.status(202).send(await services.jobs.get(ctx, id)));
+  startJobWorker(app, services.jobs, config.jobs);
   startWebhookDispatcher(app, { db, engine, config: config.webhooks, onAttempt: metrics.onWebhookAttempt });
   await app.register(async (v1) => {
     await customerRoutes(v1, { customers: services.customers });
@@ -196,6 +206,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await v1.register(async (scope) => attachmentRoutes(scope, { attachments: attachmentServiceFromConfig(config, db, services.invoices), maxAttachmentBytes: config.maxAttachmentBytes }));
     await historyRoutes(v1, { invoices: services.invoices, history: services.history });
     await eventRoutes(v1, { db });
+    await jobRoutes(v1, { jobs: services.jobs });
     await webhookRoutes(v1, { webhooks: createWebhookService({ db, allowPrivateTargets: config.webhooks.allowPrivateTargets }) });
   }, { prefix: '/v1' });
 
