@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
+import { Decimal } from 'decimal.js';
 import {
   Kysely,
   PostgresDialect,
@@ -138,6 +139,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Exact comparison of TEXT amounts (-1, 0, 1); the invoice list uses it where a double could round.
+  sqlite.function('decimal_cmp', { deterministic: true }, (a, b) => (a === null || b === null ? null : new Decimal(String(a)).comparedTo(String(b))));
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
   await migrateToLatest(db, 'sqlite');
   return { db, engine: 'sqlite', close: () => db.destroy() };

@@ -36,7 +36,7 @@ import { createWebhookService } from '../modules/webhooks/service.js';
 import { enqueueWebhookDeliveries } from '../modules/webhooks/store.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { createJobService, type JobService } from '../modules/jobs/service.js';
-import { matchesFromInvoiceList } from '../modules/jobs/matches.js';
+import { jobListFilter, matchesFromInvoiceList } from '../modules/jobs/matches.js';
 import { jobRoutes } from '../modules/jobs/routes.js';
 import { startJobWorker } from '../modules/jobs/worker.js';
 import { sendProblem } from './errors.js';
@@ -83,7 +83,7 @@ function buildValidators() {
 export function buildServices(config: Config, database: DatabaseHandle): AppServices {
   const invoices = createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice });
   const history = createHistoryService(database.db);
-  const jobs = createJobService({ db: database.db, engine: database.engine, invoices, history, listMatches: matchesFromInvoiceList(invoices) });
+  const jobs = createJobService({ db: database.db, engine: database.engine, invoices, history, listMatches: matchesFromInvoiceList(invoices), checkFilter: (filter) => void jobListFilter(filter) });
   return {
     customers: createCustomerService(database.db),
     invoices,

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import Decimal from 'decimal.js';
+import { Dec } from '../../src/shared/money.js';
 import { buildServices } from '../../src/http/app.js';
 import { createJobWorker } from '../../src/modules/jobs/worker.js';
 import { expectProblem, expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
@@ -84,7 +84,7 @@ describe('a VAT change over invoices in mixed states', () => {
     assert.deepEqual(job.counts, { matched: perState * 4 + 1, changed: editable, unchanged: 0, refused: perState * 2, failed: 0, cancelled: 0 });
     assert.equal(job.progress.percent, 100);
     // 1.5% more tax on a net of 100 per changed invoice.
-    assert.equal(job.amount_difference, new Decimal('1.50').times(editable).toFixed());
+    assert.equal(job.amount_difference, new Dec('1.50').times(editable).toFixed());
     assert.ok(job.refusals_by_rule.length >= 1);
     assert.equal(job.refusals_by_rule.reduce((sum: number, entry: any) => sum + entry.count, 0), perState * 2);
     for (const id of [...byState.keys()].slice(0, 8)) {
@@ -144,12 +144,21 @@ describe('a VAT change over invoices in mixed states', () => {
 describe('job filters and targets', () => {
   test('a filter matches through the list filters (here: status)', async () => {
     const open = await invoiceIn('open', 'filter');
-    const created = expectStatus(await api.post('/v1/invoice-jobs', { filter: { status: 'open' }, change: { memo: 'Prices updated' }, reason: 'memo' }), 202);
+    const created = expectStatus(await api.post('/v1/invoice-jobs', { filter: { status: 'open,draft', currency: 'EUR', total_min: '100' }, change: { memo: 'Prices updated' }, reason: 'memo' }), 202);
     await runWorker();
     const job = expectStatus(await api.get(`/v1/invoice-jobs/${created.id}`), 200);
     const items = await allItems(created.id);
     assert.ok(items.some((item) => item.invoice_id === open.id));
-    for (const item of items) assert.equal(expectStatus(await api.get(`/v1/invoices/${item.invoice_id}`), 200).status, 'open');
+    for (const item of items) assert.ok(['open', 'draft'].includes(expectStatus(await api.get(`/v1/invoices/${item.invoice_id}`), 200).status));
+    // The same filter on the list endpoint gives the same invoices.
+    const listed: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = expectStatus(await api.get(`/v1/invoices?status=open,draft&currency=EUR&total_min=100&limit=100${cursor ? `&cursor=${cursor}` : ''}`), 200);
+      listed.push(...page.data.map((invoice: any) => invoice.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    assert.deepEqual(items.map((item) => item.invoice_id).sort(), listed.sort());
     assert.equal(job.counts.matched, items.length);
   });
 
@@ -174,6 +183,9 @@ describe('job filters and targets', () => {
     expectProblem(await api.post('/v1/invoice-jobs', { filter: {}, change: { memo: 'x' } }), 400, 'validation-error');
     expectProblem(await api.post('/v1/invoice-jobs', { filter: {}, change: { line_operations: [{ op: 'update', match: {}, set: { tax_rate: '1' } }] }, reason: 'r' }), 400, 'validation-error');
     expectProblem(await api.post('/v1/invoice-jobs', { filter: {}, change: { number: 'X-1' }, reason: 'r' }), 400, 'validation-error');
+    const badFilter = expectProblem(await api.post('/v1/invoice-jobs', { filter: { total_min: '10', total_max: '5' }, change: { memo: 'x' }, reason: 'r' }), 400, 'validation-error');
+    assert.equal(badFilter.errors[0].pointer, '/filter/total_max');
+    expectProblem(await api.post('/v1/invoice-jobs', { filter: { colour: 'red' }, change: { memo: 'x' }, reason: 'r' }), 400, 'validation-error');
     expectProblem(await api.get('/v1/invoice-jobs/job_nope'), 404, 'not-found');
   });
 

@@ -7,6 +7,7 @@ import { IfMatchHeaders } from '../../core/schema-helpers.js';
 import type { HistoryService } from '../history/service.js';
 import { invoiceListRepresentation, invoiceRepresentation } from './representation.js';
 import { InvoiceIdParams, InvoiceListQuery, InvoiceSchema, InvoiceWriteSchema } from './schemas.js';
+import { invoiceListFilterFromQuery } from './list-filter.js';
 import type { InvoiceService } from './service.js';
 import { InvoiceWriteHeaders, MinimalReturnResponse, presentInvoice, sendWriteResult, writeOptions } from './write-answer.js';
 
@@ -44,9 +45,9 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
 
   app.get('/invoices', {
     config: { scope: 'invoices:read', representation: invoiceListRepresentation },
-    schema: { tags, summary: 'List invoices, newest first; filter by status, customer, number, reference, updated_since', querystring: InvoiceListQuery, produces: xmlContentTypes.produces },
+    schema: { tags, summary: 'List invoices (newest first unless sorted), filtered, cursor-paginated', querystring: InvoiceListQuery, produces: xmlContentTypes.produces },
   }, async (request) => {
-    const page = await invoices.list(requestContext(request), request.query);
+    const page = await invoices.list(requestContext(request), invoiceListFilterFromQuery(request.query));
     return { ...page, data: page.data.map(presentInvoice) };
   });
 

@@ -212,14 +212,45 @@ export const InvoiceSchema = Type.Object(
   { additionalProperties: true },
 );
 
+const statusNames = 'draft|open|paid|void';
+const paymentStatusNames = 'unpaid|partially_paid|paid|overdue';
+const sortNames = 'created|number|issue_date|due_date|total|updated_at';
+const commaSeparated = (names: string, description: string, example: string) =>
+  Type.String({ pattern: `^(${names})(,(${names}))*$`, maxLength: 100, description, examples: [example] });
+const DateQuery = (description: string) => Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description, examples: ['2026-01-31'] });
+const DecimalQuery = (description: string) =>
+  Type.String({ pattern: '^[+-]?\\d{1,30}(\\.\\d{1,30})?$', description, examples: ['1000.00'] });
+
+/** GET /v1/invoices: the query names of the public filter (list-filter.ts turns them into an InvoiceListFilter). */
 export const InvoiceListQuery = Type.Object(
   {
     ...ListQuery,
-    status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('open'), Type.Literal('paid'), Type.Literal('void')])),
+    status: Type.Optional(commaSeparated(statusNames, 'Lifecycle status; several comma-separated match any.', 'open,paid')),
+    payment_status: Type.Optional(
+      commaSeparated(paymentStatusNames, 'Derived payment status; overdue = open, unpaid balance, due date before today. Several comma-separated match any.', 'overdue'),
+    ),
     customer_id: Type.Optional(IdString),
-    number: Type.Optional(Type.String({ maxLength: 64 })),
+    number: Type.Optional(Type.String({ maxLength: 64, description: 'Exact invoice number.' })),
+    number_prefix: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Invoice numbers starting with this text (case-sensitive).', examples: ['INV-2026'] })),
     reference: Type.Optional(Type.String({ maxLength: 140 })),
-    updated_since: Type.Optional(Type.String({ format: 'date-time' })),
+    currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code.' })),
+    issue_date_from: Type.Optional(DateQuery('Issue date on or after (inclusive).')),
+    issue_date_to: Type.Optional(DateQuery('Issue date on or before (inclusive).')),
+    due_date_from: Type.Optional(DateQuery('Due date on or after (inclusive).')),
+    due_date_to: Type.Optional(DateQuery('Due date on or before (inclusive).')),
+    updated_since: Type.Optional(Type.String({ format: 'date-time', description: 'Changed at or after this RFC 3339 time.' })),
+    total_min: Type.Optional(DecimalQuery('Total at least (inclusive; exact decimal).')),
+    total_max: Type.Optional(DecimalQuery('Total at most (inclusive; exact decimal).')),
+    q: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'Case-insensitive text in the memo, a line description or the bill-to (customer) name; 3 to 100 characters.' }),
+    ),
+    sort: Type.Optional(
+      Type.String({
+        pattern: `^-?(${sortNames})$`,
+        description: 'Order: number, issue_date, due_date, total, updated_at (or created, the default); a leading "-" sorts descending. Default: -created (newest first). Invoices without the sort value come last.',
+        examples: ['-total'],
+      }),
+    ),
     ...FieldsQuery,
   },
   { additionalProperties: false },

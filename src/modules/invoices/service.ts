@@ -1,9 +1,9 @@
 import type { Db, Engine, Tx } from '../../db/database.js';
 import { assertIfMatch, type RequestContext, type WriteOptions } from '../../core/request-context.js';
-import { decodeCursor, toPage } from '../../core/paging.js';
+import type { Page } from '../../core/paging.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
-import { nowIso } from '../../shared/time.js';
+import { nowIso, todayDate } from '../../shared/time.js';
 import { auditStore } from '../audit/store.js';
 import { billToSnapshot } from '../customers/service.js';
 import { customerStore } from '../customers/store.js';
@@ -14,13 +14,17 @@ import { applyInvoiceWrite, type WriteMode } from './domain/apply-write.js';
 import { diffInvoices, toDocument, type Change } from './domain/diff.js';
 import { assertEditAllowed, type EditPolicy } from './domain/edit-rules.js';
 import type { BillTo, Invoice } from './domain/model.js';
-import type { InvoiceListQuery, InvoiceWrite } from './schemas.js';
+import { decodeListCursor, defaultInvoiceSort, encodeListCursor, maxListLimit, type InvoiceListFilter } from './list-filter.js';
+import { sortValueOf } from './list-store.js';
+import type { InvoiceWrite } from './schemas.js';
 import { invoiceStore } from './store.js';
 
 export interface InvoiceServiceDeps {
   db: Db;
   engine: Engine;
   maxLinesPerInvoice: number;
+  /** Today's business date (for the overdue payment status); the system clock when absent. */
+  today?: () => string;
 }
 
 export interface WriteResult {
@@ -42,6 +46,7 @@ export interface VersionRecord {
 
 export function createInvoiceService(deps: InvoiceServiceDeps) {
   const { db, engine } = deps;
+  const today = deps.today ?? todayDate;
 
   function blankInvoice(id: string, currency: string, now: string): Invoice {
     return {
@@ -212,18 +217,25 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
       return invoice;
     },
 
-    async list(ctx: RequestContext, query: InvoiceListQuery) {
-      const limit = query.limit ?? 20;
-      const rows = await invoiceStore.list(db, ctx.auth.tenantId, {
-        status: query.status,
-        customerId: query.customer_id,
-        number: query.number,
-        reference: query.reference,
-        updatedSince: query.updated_since === undefined ? undefined : new Date(query.updated_since).toISOString(),
-        beforeId: decodeCursor(query.cursor),
+    /** A page of invoices matching the filter, in its sort (newest first by default), cursor-paginated. */
+    async list(ctx: RequestContext, filter: InvoiceListFilter): Promise<Page<Invoice>> {
+      const limit = Math.min(Math.max(filter.limit ?? 20, 1), maxListLimit);
+      const sort = filter.sort ?? defaultInvoiceSort;
+      const found = await invoiceStore.list(db, engine, ctx.auth.tenantId, filter, {
+        sort,
+        after: decodeListCursor(filter.cursor, sort),
         limit: limit + 1,
+        today: today(),
       });
-      return toPage(rows, limit);
+      const hasMore = found.length > limit;
+      const page = hasMore ? found.slice(0, limit) : found;
+      const last = page[page.length - 1];
+      return {
+        object: 'list',
+        data: page.map(({ invoice }) => invoice),
+        has_more: hasMore,
+        next_cursor: hasMore ? encodeListCursor(sort, sortValueOf(last.row, sort.field), last.row.id) : null,
+      };
     },
 
     /** PATCH (mode "patch") and PUT (mode "put"): lock, apply, check the rules, write one version. */

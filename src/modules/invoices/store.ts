@@ -3,6 +3,8 @@ import type { DbOrTx, Engine } from '../../db/database.js';
 import { lockForUpdate } from '../../db/database.js';
 import type { InvoiceAttachmentsTable, InvoiceLinesTable, InvoicesTable } from '../../db/schema.js';
 import type { AttachmentMeta, Invoice, InvoiceLine, InvoiceStatus } from './domain/model.js';
+import type { InvoiceListFilter } from './list-filter.js';
+import { listInvoiceRows, type ListRowsOptions } from './list-store.js';
 import type { TaxMode } from './domain/totals.js';
 import type { RoundingMode } from '../../shared/money.js';
 
@@ -205,17 +207,6 @@ function lineToRow(tenantId: string, invoiceId: string, line: InvoiceLine): Invo
   };
 }
 
-export interface InvoiceListFilter {
-  status?: string;
-  customerId?: string;
-  number?: string;
-  reference?: string;
-  updatedSince?: string;
-  /** Exclusive: return ids strictly before this one (newest first). */
-  beforeId?: string;
-  limit: number;
-}
-
 export const invoiceStore = {
   async find(db: DbOrTx, engine: Engine, tenantId: string, id: string, options: { lock?: boolean } = {}): Promise<Invoice | undefined> {
     // The attachments come with the invoice row (a JSON array from a subquery): one round trip fewer.
@@ -240,21 +231,16 @@ export const invoiceStore = {
     return rowToInvoice(row, lines, attachments);
   },
 
-  async list(db: DbOrTx, tenantId: string, filter: InvoiceListFilter): Promise<Invoice[]> {
-    let query = db.selectFrom('invoices').selectAll().where('tenant_id', '=', tenantId);
-    if (filter.status) query = query.where('status', '=', filter.status);
-    if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
-    if (filter.number) query = query.where('number', '=', filter.number);
-    if (filter.reference) query = query.where('reference', '=', filter.reference);
-    if (filter.updatedSince) query = query.where('updated_at', '>=', filter.updatedSince);
-    if (filter.beforeId) query = query.where('id', '<', filter.beforeId);
-    const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
+  /** A page of invoices, whole (lines and attachments), in the filter's order. */
+  async list(db: DbOrTx, engine: Engine, tenantId: string, filter: InvoiceListFilter, options: ListRowsOptions): Promise<{ invoice: Invoice; row: InvoicesTable }[]> {
+    const rows = await listInvoiceRows(db, engine, tenantId, filter, options);
     if (rows.length === 0) return [];
+    const ids = rows.map((row) => row.id);
     const lines = await db
       .selectFrom('invoice_lines')
       .selectAll()
       .where('tenant_id', '=', tenantId)
-      .where('invoice_id', 'in', rows.map((row) => row.id))
+      .where('invoice_id', 'in', ids)
       .orderBy('invoice_id')
       .orderBy('position')
       .execute();
@@ -264,8 +250,8 @@ export const invoiceStore = {
       list.push(line);
       byInvoice.set(line.invoice_id, list);
     }
-    const attachments = await attachmentsByInvoice(db, tenantId, rows.map((row) => row.id));
-    return rows.map((row) => rowToInvoice(row, byInvoice.get(row.id) ?? [], attachments.get(row.id)));
+    const attachments = await attachmentsByInvoice(db, tenantId, ids);
+    return rows.map((row) => ({ row, invoice: rowToInvoice(row, byInvoice.get(row.id) ?? [], attachments.get(row.id)) }));
   },
 
   async insert(db: DbOrTx, tenantId: string, invoice: Invoice): Promise<void> {

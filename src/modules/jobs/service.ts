@@ -42,6 +42,8 @@ export interface JobServiceDeps {
   history: HistoryService;
   /** One page of invoices matching the filter, and the cursor of the next page (null: done). */
   listMatches: (ctx: RequestContext, filter: JobFilter, cursor: string | undefined) => Promise<{ invoices: Invoice[]; nextCursor: string | null }>;
+  /** Throws a 400 naming the field when a filter is not one the list accepts. */
+  checkFilter: (filter: JobFilter) => void;
   now?: () => string;
   /** How long a claimed item or matching page is reserved for its worker. */
   leaseMs?: number;
@@ -198,6 +200,7 @@ export function createJobService(deps: JobServiceDeps) {
 
   return {
     async create(ctx: RequestContext, input: CreateJobInput) {
+      if (input.filter) deps.checkFilter(input.filter);
       const explicitIds = input.invoice_ids ?? (input.references ? await resolveReferences(ctx, input.references) : undefined);
       const uniqueIds = explicitIds ? [...new Set(explicitIds)] : undefined;
       const at = now();
