@@ -48,7 +48,7 @@ CREATE TABLE invoice_job_items (
   FOREIGN KEY (tenant_id, job_id) REFERENCES invoice_jobs (tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX invoice_job_items_due ON invoice_job_items (state, lease_until);
-CREATE INDEX invoice_job_items_by_outcome ON invoice_job_items (tenant_id, job_id, outcome, invoice_id);
+CREATE INDEX invoice_job_items_by_outcome ON invoice_job_items (tenant_id, job_id, state, outcome, invoice_id);
 `,
   postgres: `
 CREATE TABLE invoice_jobs (
@@ -91,6 +91,6 @@ CREATE TABLE invoice_job_items (
   FOREIGN KEY (tenant_id, job_id) REFERENCES invoice_jobs (tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX invoice_job_items_due ON invoice_job_items (state, lease_until);
-CREATE INDEX invoice_job_items_by_outcome ON invoice_job_items (tenant_id, job_id, outcome, invoice_id);
+CREATE INDEX invoice_job_items_by_outcome ON invoice_job_items (tenant_id, job_id, state, outcome, invoice_id);
 `,
 } satisfies SqlMigration;

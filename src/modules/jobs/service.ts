@@ -294,6 +294,8 @@ export function createJobService(deps: JobServiceDeps) {
           void error;
         }
         await recordResult(job, item, result);
+        // Let requests in between items (SQLite answers synchronously; see worker.ts).
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       for (const key of jobIds) {
         const [tenantId, jobId] = key.split('\u0000');

@@ -165,7 +165,7 @@ export const jobStore = {
   async listItems(db: DbOrTx, tenantId: string, jobId: string, options: { outcome?: string; afterInvoiceId?: string; limit: number }): Promise<InvoiceJobItemsTable[]> {
     let query = db.selectFrom('invoice_job_items').selectAll().where('tenant_id', '=', tenantId).where('job_id', '=', jobId);
     if (options.outcome === 'pending') query = query.where('state', '=', 'pending');
-    else if (options.outcome !== undefined) query = query.where('outcome', '=', options.outcome);
+    else if (options.outcome !== undefined) query = query.where('state', '=', 'done').where('outcome', '=', options.outcome);
     if (options.afterInvoiceId !== undefined) query = query.where('invoice_id', '>', options.afterInvoiceId);
     return query.orderBy('invoice_id').limit(options.limit).execute();
   },
@@ -177,6 +177,7 @@ export const jobStore = {
       .select(['rule', sql<number>`count(*)`.as('count')])
       .where('tenant_id', '=', tenantId)
       .where('job_id', '=', jobId)
+      .where('state', '=', 'done')
       .where('outcome', 'in', ['refused', 'failed'])
       .groupBy('rule')
       .orderBy('rule')

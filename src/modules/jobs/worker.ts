@@ -7,6 +7,8 @@ import type { JobService } from './service.js';
  * one invoice per transaction. State lives in the database, so a restart resumes where the last
  * process stopped, and on PostgreSQL several processes share the work (SKIP LOCKED claims).
  */
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export function createJobWorker(deps: { jobs: JobService; config: JobWorkerConfig; log: (error: unknown, msg: string) => void }) {
   const { jobs, config } = deps;
   let running = false;
@@ -19,6 +21,9 @@ export function createJobWorker(deps: { jobs: JobService; config: JobWorkerConfi
       const matched = await jobs.matchNextPage();
       const processed = await jobs.processDueItems(config.batchSize);
       if (!matched && processed === 0) return;
+      // better-sqlite3 answers synchronously, so this loop alone would never let the event loop
+      // serve requests (GET of the job's progress, PATCHes): yield between batches.
+      await yieldToEventLoop();
     }
   }
 
