@@ -14,6 +14,7 @@ const scripts: { name: string; env?: Record<string, string> }[] = [
   { name: 'read', env: { BENCH_ENGINE: 'sqlite' } },
   { name: 'embedded' },
   { name: 'profile' },
+  { name: 'web' },
   { name: 'jobs' },
 ];
 

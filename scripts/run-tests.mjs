@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Runs the test suite on each engine named in FOLIO_TEST_ENGINES (default: sqlite,postgres),
 // one node:test run per engine, and ends with one summary line.
-// Usage: node scripts/run-tests.mjs [dir-or-file ...]   (default: test/unit test/api test/reliability test/security)
+// Usage: node scripts/run-tests.mjs [dir-or-file ...]   (default: test/unit test/api test/reliability test/security test/web)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['test/unit', 'test/api', 'test/reliability', 'test/security'];
+const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['test/unit', 'test/api', 'test/reliability', 'test/security', 'test/web'];
 const engines = (process.env.FOLIO_TEST_ENGINES ?? 'sqlite,postgres').split(',').filter(Boolean);
 
 function findTests(entry) {

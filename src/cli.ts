@@ -1,3 +1,5 @@
+import readline from 'node:readline';
+import { Writable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeDatabase, loadConfig, loadEnvFile, type Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
@@ -5,6 +7,7 @@ import { buildServices } from './http/app.js';
 import { createApiKey } from './modules/tenants/service.js';
 import { tenantStore } from './modules/tenants/store.js';
 import { allScopes } from './core/auth.js';
+import { createUserService } from './modules/users/service.js';
 import { attachmentServiceFromConfig } from './modules/attachments/service.js';
 import type { RequestContext } from './core/request-context.js';
 import { AppError } from './shared/errors.js';
@@ -80,6 +83,25 @@ const commands: Record<string, Command> = {
           return 1;
         }
         console.log(`revoked ${positionals[0]}`);
+      } finally {
+        await database.close();
+      }
+      return 0;
+    },
+  },
+  'users create': {
+    summary: 'Create a person who signs in to the web app (viewer, editor or admin of a tenant); the password comes from stdin or a prompt.',
+    usage: 'users create --tenant NAME --email EMAIL --role viewer|editor|admin',
+    options: { ...tenantOption, email: { type: 'string' }, role: { type: 'string' } },
+    async run({ values, open }) {
+      if (typeof values.tenant !== 'string' || typeof values.email !== 'string' || typeof values.role !== 'string') {
+        return usageError('users create', '--tenant, --email and --role are required');
+      }
+      const password = await readPassword();
+      const database = await open();
+      try {
+        const user = await createUserService(database.db).create({ tenantName: values.tenant, email: values.email, role: values.role, password });
+        console.log(`user ${user.userId} ${user.email} role ${user.role} tenant ${user.tenantId}`);
       } finally {
         await database.close();
       }
@@ -244,7 +266,7 @@ const commands: Record<string, Command> = {
       const database = await open();
       try {
         const services = buildServices(config, database);
-        const swept = await attachmentServiceFromConfig(config, database.db, services.invoices).sweep(graceMinutes * 60_000);
+        const swept = await attachmentServiceFromConfig(config, database.db, services.kernel, services.invoices).sweep(graceMinutes * 60_000);
         console.log(`swept ${swept.blobsDeleted} unreferenced blobs (${swept.bytesFreed} bytes) and ${swept.stagingDeleted} staging files`);
       } finally {
         await database.close();
@@ -253,6 +275,21 @@ const commands: Record<string, Command> = {
     },
   },
 };
+
+/** The password: the first line of stdin when piped, else a prompt that does not echo. */
+async function readPassword(): Promise<string> {
+  if (!process.stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0];
+  }
+  process.stderr.write('Password: ');
+  const rl = readline.createInterface({ input: process.stdin, output: new Writable({ write: (_chunk, _encoding, done) => done() }), terminal: true });
+  const answer = await new Promise<string>((resolve) => rl.question('', resolve));
+  rl.close();
+  process.stderr.write('\n');
+  return answer;
+}
 
 /** The CLI acts for a tenant as an operator: full scopes, actor "cli" in history. */
 async function operatorContext(database: DatabaseHandle, tenantName: string): Promise<RequestContext> {

@@ -29,6 +29,17 @@ export interface Config {
   rateLimitPerMinute: number;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`; otherwise it is open (scrape on a private network). */
   metricsToken: string | undefined;
+  web: WebConfig;
+}
+
+/** The web app for finance staff (docs/web.md). */
+export interface WebConfig {
+  /** Mark the session cookie Secure (set when the app is served over https). */
+  secureCookies: boolean;
+  sessionHours: number;
+  /** Wrong passwords within `lockoutMinutes` before sign-in is refused for the rest of that window. */
+  maxFailedSignIns: number;
+  lockoutMinutes: number;
 }
 
 export interface JobWorkerConfig {
@@ -89,6 +100,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchSize: Math.max(1, intFromEnv(env, 'FOLIO_JOB_BATCH_SIZE', 50)),
     },
     rateLimitPerMinute: intFromEnv(env, 'FOLIO_RATE_LIMIT_PER_MINUTE', 6000),
+    web: {
+      secureCookies: env.FOLIO_WEB_SECURE_COOKIES === 'true' || (env.FOLIO_PUBLIC_URL ?? '').startsWith('https://'),
+      sessionHours: Math.max(1, intFromEnv(env, 'FOLIO_WEB_SESSION_HOURS', 12)),
+      maxFailedSignIns: Math.max(1, intFromEnv(env, 'FOLIO_WEB_MAX_FAILED_SIGN_INS', 5)),
+      lockoutMinutes: Math.max(1, intFromEnv(env, 'FOLIO_WEB_LOCKOUT_MINUTES', 15)),
+    },
     metricsToken: env.FOLIO_METRICS_TOKEN || undefined,
   };
 }

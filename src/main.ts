@@ -29,5 +29,6 @@ console.log(
     `Folio is listening on ${address}  (API docs: ${address}/docs)`,
     `Database: ${describeDatabase(config)}${envFile ? `  (settings from ${envFile})` : ''}`,
     'Create an API key (the CLI reads the same settings): npm run folio -- keys create --tenant acme',
+    `Web app: ${address}/  (sign-in for people: npm run folio -- users create --tenant acme --email you@example.com --role admin)`,
   ].join('\n'),
 );

@@ -279,6 +279,31 @@ export interface InvoiceJobItemsTable {
   finished_at: string | null;
 }
 
+export interface UsersTable {
+  tenant_id: string;
+  id: string;
+  email: string;
+  role: string;
+  password_hash: string;
+  created_at: string;
+  disabled_at: string | null;
+}
+
+export interface WebSessionsTable {
+  tenant_id: string;
+  token_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface LoginFailuresTable {
+  tenant_id: string;
+  email: string;
+  failed_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -297,4 +322,7 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   invoice_jobs: InvoiceJobsTable;
   invoice_job_items: InvoiceJobItemsTable;
+  users: UsersTable;
+  web_sessions: WebSessionsTable;
+  login_failures: LoginFailuresTable;
 }

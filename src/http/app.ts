@@ -15,6 +15,8 @@ import { createAuthenticator } from '../modules/tenants/service.js';
 import { createCustomerService, type CustomerService } from '../modules/customers/service.js';
 import { customerReplayRenderer, customerRoutes } from '../modules/customers/routes.js';
 import { createInvoiceService, type InvoiceService } from '../modules/invoices/service.js';
+import { createWriteKernel, type WriteKernel } from '../modules/invoices/versioning.js';
+import { systemClock, type Clock } from '../shared/time.js';
 import { invoiceRoutes } from '../modules/invoices/routes.js';
 import { invoiceReplayRenderer } from '../modules/invoices/write-answer.js';
 import { createLifecycleService, type LifecycleService } from '../modules/invoices/lifecycle-service.js';
@@ -39,6 +41,7 @@ import { createJobService, type JobService } from '../modules/jobs/service.js';
 import { jobListFilter, matchesFromInvoiceList } from '../modules/jobs/matches.js';
 import { jobRoutes } from '../modules/jobs/routes.js';
 import { startJobWorker } from '../modules/jobs/worker.js';
+import { webApp } from '../web/plugin.js';
 import { sendProblem } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { registerProblemPages } from './problem-pages.js';
@@ -50,6 +53,7 @@ import { refuseNulInUrl } from './request-guards.js';
 export type { App };
 
 export interface AppServices {
+  kernel: WriteKernel;
   customers: CustomerService;
   invoices: InvoiceService;
   lifecycle: LifecycleService;
@@ -64,6 +68,8 @@ export interface AppDeps {
   config: Config;
   database: DatabaseHandle;
   services: AppServices;
+  /** Where use cases read the time; the system clock unless a test fixes it. */
+  clock?: Clock;
 }
 
 // ajv-formats is CommonJS: under NodeNext its default import is the module object, whose `default` is the plugin.
@@ -80,16 +86,20 @@ function buildValidators() {
   return { bodyAjv, paramAjv };
 }
 
-export function buildServices(config: Config, database: DatabaseHandle): AppServices {
-  const invoices = createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice });
-  const history = createHistoryService(database.db);
-  const jobs = createJobService({ db: database.db, engine: database.engine, invoices, history, listMatches: matchesFromInvoiceList(invoices), checkFilter: (filter) => void jobListFilter(filter) });
+/** The one write kernel every invoice change goes through, and the services built on it. */
+export function buildServices(config: Config, database: DatabaseHandle, clock: Clock = systemClock): AppServices {
+  const { db, engine } = database;
+  const kernel = createWriteKernel({ db, engine, clock });
+  const invoices = createInvoiceService({ db, engine, kernel, maxLinesPerInvoice: config.maxLinesPerInvoice });
+  const history = createHistoryService(db);
+  const jobs = createJobService({ db, engine, invoices, history, now: () => clock.nowIso(), listMatches: matchesFromInvoiceList(invoices), checkFilter: (filter) => void jobListFilter(filter) });
   return {
-    customers: createCustomerService(database.db),
+    kernel,
+    customers: createCustomerService(db, clock),
     invoices,
-    lifecycle: createLifecycleService(invoices),
-    payments: createPaymentService(invoices),
-    creditNotes: createCreditNoteService(invoices),
+    lifecycle: createLifecycleService({ kernel, invoices }),
+    payments: createPaymentService({ db, kernel, invoices }),
+    creditNotes: createCreditNoteService({ db, kernel }),
     history,
     jobs,
   };
@@ -111,7 +121,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   const { bodyAjv, paramAjv } = buildValidators();
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
 
-  const services: AppServices = deps.services ?? buildServices(config, database);
+  const services: AppServices = deps.services ?? buildServices(config, database, deps.clock ?? systemClock);
 
   app.decorateRequest('auth', null);
 
@@ -200,15 +210,19 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await invoiceRoutes(v1, { invoices: services.invoices, history: services.history });
     await lifecycleRoutes(v1, { lifecycle: services.lifecycle });
     await paymentRoutes(v1, { payments: services.payments });
-    await creditNoteRoutes(v1, { creditNotes: services.creditNotes, db });
+    await creditNoteRoutes(v1, { creditNotes: services.creditNotes });
     await tenantSettingsRoutes(v1, { db });
     // Own scope: the multipart parser must not reach the JSON routes (multipart there is a 415).
-    await v1.register(async (scope) => attachmentRoutes(scope, { attachments: attachmentServiceFromConfig(config, db, services.invoices), maxAttachmentBytes: config.maxAttachmentBytes }));
+    await v1.register(async (scope) => attachmentRoutes(scope, { attachments: attachmentServiceFromConfig(config, db, services.kernel, services.invoices), maxAttachmentBytes: config.maxAttachmentBytes }));
     await historyRoutes(v1, { invoices: services.invoices, history: services.history });
     await eventRoutes(v1, { db });
     await jobRoutes(v1, { jobs: services.jobs });
     await webhookRoutes(v1, { webhooks: createWebhookService({ db, allowPrivateTargets: config.webhooks.allowPrivateTargets }) });
   }, { prefix: '/v1' });
+
+  // The web app for finance staff (src/web/): its own scope, so its form, cookie and
+  // multipart parsers and its HTML error pages never reach the JSON API.
+  await app.register(async (web) => webApp(web, { config, database, services }));
 
   return app;
 }

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { auditStore } from '../../src/modules/audit/store.js';
 import { createIdempotencyService, requestHash } from '../../src/modules/idempotency/service.js';
+import { systemClock } from '../../src/shared/time.js';
 import { expectProblem, expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
 
 let t: TestApp;
@@ -20,6 +21,15 @@ const service = () => createIdempotencyService({ db: t.database.db, engine: t.da
 
 async function createInvoice() {
   return expectStatus(await api.post('/v1/invoices', { currency: 'EUR', lines: [{ description: 'A', quantity: 1, unit_price: '10' }] }), 201);
+}
+
+/** The invoice service as the app builds it, called directly (no HTTP request, no response stored). */
+async function invoiceServiceOver(app: TestApp) {
+  const { createInvoiceService } = await import('../../src/modules/invoices/service.js');
+  const { createWriteKernel } = await import('../../src/modules/invoices/versioning.js');
+  const { db, engine } = app.database;
+  const kernel = createWriteKernel({ db, engine, clock: systemClock });
+  return createInvoiceService({ db, engine, kernel, maxLinesPerInvoice: 1000 });
 }
 
 const auditCount = async (id: string) => (await auditStore.listForInvoice(t.database.db, tenantId, id)).length;
@@ -145,8 +155,7 @@ describe('Idempotency-Key', () => {
     const auth = { tenantId, keyId: 'key_test', scopes: new Set(['invoices:write'] as const) };
     // The request's change commits (it marks the key in its transaction); the response is never stored.
     await t.app.ready();
-    const { createInvoiceService } = await import('../../src/modules/invoices/service.js');
-    const invoices = createInvoiceService({ db: t.database.db, engine: t.database.engine, maxLinesPerInvoice: 1000 });
+    const invoices = await invoiceServiceOver(t);
     await invoices.update({ auth, requestId: 'req_crash', idempotency: { key, claimToken: claim.kind === 'claimed' ? claim.claimToken : '' } }, invoice.id, body, 'patch');
     const row = await t.database.db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
     assert.equal(row.state, 'committed');
@@ -184,8 +193,7 @@ describe('Idempotency-Key', () => {
     const invoice = await createInvoice();
     const key = newKey();
     const auth = { tenantId, keyId: 'key_test', scopes: new Set(['invoices:write'] as const) };
-    const { createInvoiceService } = await import('../../src/modules/invoices/service.js');
-    const invoices = createInvoiceService({ db: t.database.db, engine: t.database.engine, maxLinesPerInvoice: 1000 });
+    const invoices = await invoiceServiceOver(t);
     await assert.rejects(
       invoices.update({ auth, requestId: 'req_x', idempotency: { key, claimToken: 'not-the-owner' } }, invoice.id, { memo: 'z' }, 'patch'),
       /outlived its Idempotency-Key lease/,

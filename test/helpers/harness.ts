@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type DatabaseHandle, type Engine } from '../../src/db/database.js';
 import { buildApp, type App } from '../../src/http/app.js';
 import { createApiKey } from '../../src/modules/tenants/service.js';
+import type { Clock } from '../../src/shared/time.js';
 
 /**
  * Test harness: a real database per test file (a fresh SQLite file, or a fresh database on
@@ -57,7 +58,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** `clock` fixes the time the app's use cases see (default: the system clock). */
+export async function startTestApp(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestApp> {
   const testDb = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -69,7 +71,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...env,
   });
   const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
-  const app = await buildApp({ config, database });
+  const app = await buildApp({ config, database, clock: options.clock });
   await app.ready();
   return {
     app,

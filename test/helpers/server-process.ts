@@ -51,7 +51,7 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<string>;
 }
 
-export async function startServerProcess(env: Record<string, string>, readyTimeoutMs = 30_000): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, readyTimeoutMs = 90_000): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, await serverEntry(), {
     cwd: repoRoot,

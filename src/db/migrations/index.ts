@@ -4,6 +4,7 @@ import core from './0001_core.js';
 import lifecycle from './0002_lifecycle.js';
 import historyWebhooks from './0003_history_webhooks.js';
 import attachments from './0004_attachments.js';
+import webUsers from './0007_web_users.js';
 import invoiceJobs from './0009_invoice_jobs.js';
 
 /**
@@ -23,6 +24,7 @@ export const migrations: Record<string, SqlMigration> = {
   '0002_lifecycle': lifecycle,
   '0003_history_webhooks': historyWebhooks,
   '0004_attachments': attachments,
+  '0007_web_users': webUsers,
   '0009_invoice_jobs': invoiceJobs,
 };
 

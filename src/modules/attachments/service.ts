@@ -5,10 +5,9 @@ import type { Db } from '../../db/database.js';
 import { assertIfMatch, type RequestContext, type WriteOptions } from '../../core/request-context.js';
 import { AppError, editNotAllowed, notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
-import { nowIso } from '../../shared/time.js';
-import { diffInvoices } from '../invoices/domain/diff.js';
 import type { AttachmentMeta, Invoice } from '../invoices/domain/model.js';
 import type { InvoiceService } from '../invoices/service.js';
+import type { WriteKernel } from '../invoices/versioning.js';
 import { createFilesystemBlobStore, type BlobStore } from './blob-store.js';
 import { sanitizeFilename } from './domain/filename.js';
 import { allowedContentTypes, SniffInspector } from './domain/sniff.js';
@@ -16,6 +15,7 @@ import { attachmentStore } from './store.js';
 
 export interface AttachmentServiceDeps {
   db: Db;
+  kernel: WriteKernel;
   invoices: InvoiceService;
   blobs: BlobStore;
   maxAttachmentBytes: number;
@@ -53,7 +53,8 @@ async function* inspected(source: Readable, inspector: SniffInspector, maxBytes:
 }
 
 export function createAttachmentService(deps: AttachmentServiceDeps) {
-  const { invoices, blobs } = deps;
+  const { kernel, invoices, blobs } = deps;
+  const { clock } = kernel;
 
   function assertAttachable(invoice: Invoice) {
     if (invoice.status === 'void') {
@@ -61,32 +62,27 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
     }
   }
 
-  /** Runs one attachment change as a new invoice version through the invoices' version-writing path. */
+  /** Runs one attachment change as a new invoice version through the write kernel. */
   async function writeVersion(
     ctx: RequestContext,
     invoiceId: string,
     options: WriteOptions,
     change: (before: Invoice) => { attachments: AttachmentMeta[]; attachment: AttachmentMeta; action: string; eventType: string },
   ): Promise<AttachmentWriteResult> {
-    let attachment: AttachmentMeta | undefined;
-    const result = await invoices.inTransaction({ ...options, dryRun: false }, async (tx) => {
-      const before = await invoices.loadForWrite(tx, ctx, invoiceId, options);
+    // Attachment changes take no ?dry_run: an upload's bytes are committed to the blob store first.
+    return kernel.withLockedInvoice(ctx, invoiceId, { ...options, dryRun: false }, async (tx, before) => {
       assertAttachable(before);
       const planned = change(before);
-      attachment = planned.attachment;
-      const after: Invoice = { ...before, attachments: planned.attachments, version: before.version + 1, updated_at: nowIso() };
-      const changes = diffInvoices(before, after);
-      await invoices.recordVersion(
+      const result = await kernel.recordChange(
         tx,
         ctx,
         before,
-        after,
-        { action: planned.action, eventType: planned.eventType, changes, eventData: { attachment_id: planned.attachment.id } },
+        { ...before, attachments: planned.attachments },
+        { action: planned.action, eventType: planned.eventType, eventData: { attachment_id: planned.attachment.id } },
         options.reason ?? null,
       );
-      return { invoice: after, changes, written: true };
+      return { invoice: result.invoice, attachment: planned.attachment };
     });
-    return { invoice: result.invoice, attachment: attachment as AttachmentMeta };
   }
 
   return {
@@ -117,7 +113,7 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
           content_type: contentType,
           size_bytes: staged.sizeBytes,
           sha256: staged.sha256,
-          created_at: nowIso(),
+          created_at: clock.nowIso(),
         };
         return await writeVersion(ctx, invoiceId, options, (before) => {
           if (before.attachments.length >= deps.maxAttachmentsPerInvoice) throw tooMany(deps.maxAttachmentsPerInvoice);
@@ -159,7 +155,7 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
      * store and its metadata transaction is never swept away.
      */
     async sweep(graceMs: number): Promise<{ blobsDeleted: number; bytesFreed: number; stagingDeleted: number }> {
-      const cutoff = new Date(Date.now() - graceMs);
+      const cutoff = new Date(clock.now().getTime() - graceMs);
       const referenced = await attachmentStore.referencedSha256s(deps.db);
       let blobsDeleted = 0;
       let bytesFreed = 0;
@@ -178,9 +174,10 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
 }
 
 /** The service as the app and the CLI build it: filesystem blobs under FOLIO_DATA_DIR/blobs. */
-export function attachmentServiceFromConfig(config: Config, db: Db, invoices: InvoiceService) {
+export function attachmentServiceFromConfig(config: Config, db: Db, kernel: WriteKernel, invoices: InvoiceService) {
   return createAttachmentService({
     db,
+    kernel,
     invoices,
     blobs: createFilesystemBlobStore(path.join(config.dataDir, 'blobs')),
     maxAttachmentBytes: config.maxAttachmentBytes,

@@ -1,7 +1,5 @@
 import type { Static } from '@sinclair/typebox';
 import type { App } from '../../core/app.js';
-import type { Db } from '../../db/database.js';
-import { decodeCursor, toPage } from '../../core/paging.js';
 import { IfMatchHeaders } from '../../core/schema-helpers.js';
 import { etagFor, requestContext } from '../../core/request-context.js';
 import { InvoiceSchema } from '../invoices/schemas.js';
@@ -9,12 +7,11 @@ import { presentInvoice, writeOptions } from '../invoices/write-answer.js';
 import { Type } from '@sinclair/typebox';
 import { CreditNoteCreateSchema, CreditNoteListQuery, CreditNoteParams, CreditNoteSchema } from './schemas.js';
 import type { CreditNoteService } from './service.js';
-import { creditNoteStore } from './store.js';
 
 const tags = ['credit-notes'];
 
 /** Credit notes: issued here (partial credits) or by POST /v1/invoices/{id}/revise (full credit). */
-export async function creditNoteRoutes(app: App, { creditNotes, db }: { creditNotes: CreditNoteService; db: Db }) {
+export async function creditNoteRoutes(app: App, { creditNotes }: { creditNotes: CreditNoteService }) {
   app.post('/credit-notes', {
     config: { scope: 'invoices:write' },
     schema: {
@@ -36,13 +33,7 @@ export async function creditNoteRoutes(app: App, { creditNotes, db }: { creditNo
     schema: { tags, summary: 'List credit notes, newest first; filter by invoice_id', querystring: CreditNoteListQuery },
   }, async (request) => {
     const query = request.query as Static<typeof CreditNoteListQuery>;
-    const limit = query.limit ?? 20;
-    const rows = await creditNoteStore.list(db, requestContext(request).auth.tenantId, {
-      invoiceId: query.invoice_id,
-      beforeId: decodeCursor(query.cursor),
-      limit: limit + 1,
-    });
-    return toPage(rows, limit);
+    return creditNotes.list(requestContext(request), { invoiceId: query.invoice_id, cursor: query.cursor, limit: query.limit });
   });
 
   app.get('/credit-notes/:id', {

@@ -4,7 +4,7 @@ import { assertIfMatch, type RequestContext, type WriteOptions } from '../../cor
 import { decodeCursor, toPage } from '../../core/paging.js';
 import { AppError, notFound, validationError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
-import { nowIso } from '../../shared/time.js';
+import { systemClock, type Clock } from '../../shared/time.js';
 import type { BillTo } from '../invoices/domain/model.js';
 import type { CustomerCreate, CustomerListQuery, CustomerPatch } from './schemas.js';
 import { customerStore, type Customer } from './store.js';
@@ -48,10 +48,10 @@ export function billToSnapshot(customer: Customer): BillTo {
   };
 }
 
-export function createCustomerService(db: Db) {
+export function createCustomerService(db: Db, clock: Clock = systemClock) {
   return {
     async create(ctx: RequestContext, input: CustomerCreate): Promise<Customer> {
-      const now = nowIso();
+      const now = clock.nowIso();
       const blank: Customer = {
         id: newId('cus'),
         object: 'customer',
@@ -94,7 +94,7 @@ export function createCustomerService(db: Db) {
         assertIfMatch(options.ifMatch, current.version);
         const next = applyCustomerFields(current, input);
         next.version = current.version + 1;
-        next.updated_at = nowIso();
+        next.updated_at = clock.nowIso();
         if (!(await customerStore.update(tx, ctx.auth.tenantId, next, current.version))) {
           throw new AppError('conflict', 'The customer changed while this update ran; retry.');
         }

@@ -2,7 +2,7 @@ import type { Tx } from '../../db/database.js';
 import type { RequestContext, WriteOptions } from '../../core/request-context.js';
 import { newId } from '../../shared/ids.js';
 import { Dec } from '../../shared/money.js';
-import { addDays, nowIso, todayDate } from '../../shared/time.js';
+import { addDays } from '../../shared/time.js';
 import { fullCreditFor, type CreditNote } from '../credit-notes/domain.js';
 import { creditNoteStore } from '../credit-notes/store.js';
 import { formatSequenceNumber, nextInSequence } from '../tenants/sequences.js';
@@ -11,19 +11,21 @@ import { toDocument } from './domain/diff.js';
 import { editabilityOf, type Editability } from './domain/editability.js';
 import { assertAllowed, finalized, settled, voided } from './domain/lifecycle.js';
 import type { Invoice } from './domain/model.js';
-import type { InvoiceService, VersionRecord, WriteResult } from './service.js';
+import type { InvoiceService } from './service.js';
 import { invoiceStore } from './store.js';
+import type { VersionRecord, WriteKernel, WriteResult } from './versioning.js';
 
 /**
  * The use cases that change an invoice's status: finalize, void, delete, revise. Each asks
- * the lifecycle table (domain/lifecycle.ts) first and writes through the invoice service's
- * recordVersion, so every transition is one version with its audit and outbox events.
+ * the lifecycle table (domain/lifecycle.ts) first and writes through the write kernel
+ * (versioning.ts), so every transition is one version with its audit and outbox events.
  */
-export function createLifecycleService(invoices: InvoiceService) {
-  const { recordVersion, loadForWrite, inTransaction, editPolicyOf } = invoices;
+export function createLifecycleService(deps: { kernel: WriteKernel; invoices: InvoiceService }) {
+  const { kernel, invoices } = deps;
+  const { clock, withLockedInvoice, recordVersion, recordChange, editPolicyOf } = kernel;
 
   const commit = (tx: Tx, ctx: RequestContext, before: Invoice, next: Invoice, record: Omit<VersionRecord, 'changes'>, options: WriteOptions) =>
-    invoices.recordChange(tx, ctx, before, next, record, options.reason ?? null);
+    recordChange(tx, ctx, before, next, record, options.reason ?? null);
 
   async function takeInvoiceNumber(tx: Tx, ctx: RequestContext, invoiceId: string): Promise<string> {
     const tenant = await tenantStore.findById(tx, ctx.auth.tenantId);
@@ -37,18 +39,15 @@ export function createLifecycleService(invoices: InvoiceService) {
 
   return {
     async finalize(ctx: RequestContext, id: string, options: WriteOptions = {}): Promise<WriteResult> {
-      return inTransaction(options, async (tx) => {
-        const before = await loadForWrite(tx, ctx, id, options);
-        assertAllowed(before, 'finalize', await editPolicyOf(tx, ctx.auth.tenantId));
-        const issueDate = before.issue_date ?? todayDate();
+      return withLockedInvoice(ctx, id, options, async (tx, before) => {
+        assertAllowed(before, 'finalize', await editPolicyOf(ctx.auth.tenantId, tx));
+        // Lock the original this revision supersedes before anything else: invoice rows first,
+        // then the number counter, the tenant's outbox lock last (versioning.ts), so no deadlock.
+        const original = before.revision_of ? await kernel.lockInvoice(tx, ctx, before.revision_of) : undefined;
+        const issueDate = before.issue_date ?? clock.today();
         const dueDate = before.due_date ?? (before.payment_terms ? addDays(issueDate, before.payment_terms.net_days) : null);
         const number = before.number ?? (await takeInvoiceNumber(tx, ctx, before.id));
-        const now = nowIso();
-        // Lock the original this revision supersedes before writing anything: every writer takes
-        // invoice row locks first and the tenant's outbox lock last (events/store.ts), so no deadlock.
-        const original = before.revision_of
-          ? await invoiceStore.find(tx, invoices.engine, ctx.auth.tenantId, before.revision_of, { lock: true })
-          : undefined;
+        const now = clock.nowIso();
         const result = await commit(tx, ctx, before, finalized(before, { number, issueDate, dueDate, now }), { action: 'finalize', eventType: 'invoice.finalized', eventData: { number } }, options);
 
         // Finalizing a revision completes the correction: the credited original is superseded.
@@ -60,23 +59,20 @@ export function createLifecycleService(invoices: InvoiceService) {
     },
 
     async void(ctx: RequestContext, id: string, options: WriteOptions = {}): Promise<WriteResult> {
-      return inTransaction(options, async (tx) => {
-        const before = await loadForWrite(tx, ctx, id, options);
-        assertAllowed(before, 'void', await editPolicyOf(tx, ctx.auth.tenantId));
-        return commit(tx, ctx, before, voided(before, nowIso()), { action: 'void', eventType: 'invoice.voided' }, options);
+      return withLockedInvoice(ctx, id, options, async (tx, before) => {
+        assertAllowed(before, 'void', await editPolicyOf(ctx.auth.tenantId, tx));
+        return commit(tx, ctx, before, voided(before, clock.nowIso()), { action: 'void', eventType: 'invoice.voided' }, options);
       });
     },
 
     /** Deletes a draft. Its audit trail stays: the deletion is its last version. */
     async delete(ctx: RequestContext, id: string, options: WriteOptions = {}): Promise<void> {
-      await inTransaction(options, async (tx) => {
-        const before = await loadForWrite(tx, ctx, id, options);
-        assertAllowed(before, 'delete', await editPolicyOf(tx, ctx.auth.tenantId));
-        const after: Invoice = { ...before, version: before.version + 1, updated_at: nowIso() };
+      await withLockedInvoice(ctx, id, options, async (tx, before) => {
+        assertAllowed(before, 'delete', await editPolicyOf(ctx.auth.tenantId, tx));
+        const after: Invoice = { ...before, version: before.version + 1, updated_at: clock.nowIso() };
         const changes = [{ path: '', from: toDocument(before), to: null }];
         await recordVersion(tx, ctx, before, after, { action: 'delete', eventType: 'invoice.deleted', changes }, options.reason ?? null);
         await invoiceStore.delete(tx, ctx.auth.tenantId, id);
-        return { invoice: after, changes, written: true };
       });
     },
 
@@ -85,11 +81,9 @@ export function createLifecycleService(invoices: InvoiceService) {
      * marked as being revised), and a new draft copying it with `revision_of`.
      */
     async revise(ctx: RequestContext, id: string, options: WriteOptions = {}): Promise<{ creditNote: CreditNote; original: Invoice; revision: Invoice }> {
-      let outcome: { creditNote: CreditNote; original: Invoice; revision: Invoice } | undefined;
-      await inTransaction(options, async (tx) => {
-        const before = await loadForWrite(tx, ctx, id, options);
-        assertAllowed(before, 'revise', await editPolicyOf(tx, ctx.auth.tenantId));
-        const now = nowIso();
+      return withLockedInvoice(ctx, id, options, async (tx, before) => {
+        assertAllowed(before, 'revise', await editPolicyOf(ctx.auth.tenantId, tx));
+        const now = clock.nowIso();
         const revisionId = newId('inv');
         const creditNumber = formatSequenceNumber('CN-', await nextInSequence(tx, ctx.auth.tenantId, 'credit_note'));
         const creditNote = fullCreditFor(before, {
@@ -97,7 +91,7 @@ export function createLifecycleService(invoices: InvoiceService) {
           number: creditNumber,
           reason: options.reason ?? `revised by ${revisionId}`,
           revisionId,
-          issueDate: todayDate(),
+          issueDate: clock.today(),
           now,
         });
         await creditNoteStore.insert(tx, ctx.auth.tenantId, creditNote);
@@ -129,16 +123,13 @@ export function createLifecycleService(invoices: InvoiceService) {
         };
         const changes = [{ path: '', from: null, to: toDocument(revision) }];
         await recordVersion(tx, ctx, null, revision, { action: 'create', eventType: 'invoice.created', changes, eventData: { revision_of: before.id } }, options.reason ?? null);
-        outcome = { creditNote, original: originalResult.invoice, revision };
-        return originalResult;
+        return { creditNote, original: originalResult.invoice, revision };
       });
-      if (!outcome) throw new Error('revise finished without a result');
-      return outcome;
     },
 
     async editability(ctx: RequestContext, id: string): Promise<Editability> {
       const invoice = await invoices.get(ctx, id);
-      return editabilityOf(invoice, await editPolicyOf(invoices.db, ctx.auth.tenantId));
+      return editabilityOf(invoice, await editPolicyOf(ctx.auth.tenantId));
     },
   };
 }

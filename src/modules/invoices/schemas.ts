@@ -12,6 +12,7 @@ import {
   Timestamp,
 } from '../../core/schema-helpers.js';
 import type { BillTo } from './domain/model.js';
+import type { Assert, Fits, InvoiceWriteCommand, LineOperationCommand, LineWriteCommand } from './domain/write-command.js';
 import { FieldsQuery } from '../../core/representation.js';
 
 /** Hard ceiling for one request's lines; the tenant-independent limit FOLIO_MAX_LINES may be lower. */
@@ -137,6 +138,12 @@ const invoiceWriteFields = {
 
 export const InvoiceWriteSchema = Type.Object(invoiceWriteFields, { additionalProperties: false});
 export type InvoiceWrite = Static<typeof InvoiceWriteSchema>;
+
+// The request body is the domain's write command, field for field: a field added to one and not
+// the other, or a type that no longer fits, is a compile error here (domain/write-command.ts).
+export type InvoiceWriteFitsCommand = Assert<Fits<InvoiceWrite, InvoiceWriteCommand>>;
+export type LineInputFitsCommand = Assert<Fits<LineInput, LineWriteCommand>>;
+export type LineOperationFitsCommand = Assert<Fits<LineOperation, LineOperationCommand>>;
 
 const LineOutput = Type.Object({
   id: Type.String(),

@@ -1,52 +1,38 @@
 import type { Db, Engine, Tx } from '../../db/database.js';
-import { assertIfMatch, type RequestContext, type WriteOptions } from '../../core/request-context.js';
+import type { RequestContext, WriteOptions } from '../../core/request-context.js';
 import type { Page } from '../../core/paging.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
-import { nowIso, todayDate } from '../../shared/time.js';
-import { auditStore } from '../audit/store.js';
 import { billToSnapshot } from '../customers/service.js';
 import { customerStore } from '../customers/store.js';
-import { eventStore } from '../events/store.js';
-import { markIdempotentChange } from '../idempotency/service.js';
 import { tenantStore } from '../tenants/store.js';
 import { applyInvoiceWrite, type WriteMode } from './domain/apply-write.js';
 import { diffInvoices, toDocument, type Change } from './domain/diff.js';
-import { assertEditAllowed, type EditPolicy } from './domain/edit-rules.js';
+import { assertEditAllowed } from './domain/edit-rules.js';
 import type { BillTo, Invoice } from './domain/model.js';
 import { decodeListCursor, defaultInvoiceSort, encodeListCursor, maxListLimit, type InvoiceListFilter } from './list-filter.js';
 import { sortValueOf } from './list-store.js';
-import type { InvoiceWrite } from './schemas.js';
+import type { InvoiceWriteCommand } from './domain/write-command.js';
 import { invoiceStore } from './store.js';
+import type { WriteKernel, WriteResult } from './versioning.js';
+
+export type { WriteResult } from './versioning.js';
 
 export interface InvoiceServiceDeps {
+  /** For reads; every write goes through the kernel. */
   db: Db;
   engine: Engine;
+  kernel: WriteKernel;
   maxLinesPerInvoice: number;
   /** Today's business date (for the overdue payment status); the system clock when absent. */
   today?: () => string;
 }
 
-export interface WriteResult {
-  invoice: Invoice;
-  changes: Change[];
-  /** False for a dry run or an update that changed nothing (no new version). */
-  written: boolean;
-}
-
-/** A version written by any use case: the audit event and the outbox event go with it. */
-export interface VersionRecord {
-  action: string;
-  eventType: string;
-  changes: Change[];
-  eventData?: Record<string, unknown>;
-  /** Further outbox event types for the same version (e.g. a payment that also makes the invoice paid). */
-  alsoEmit?: string[];
-}
-
+/** Create, read, list and update (PATCH/PUT) invoices: the native API's use cases. */
 export function createInvoiceService(deps: InvoiceServiceDeps) {
-  const { db, engine } = deps;
-  const today = deps.today ?? todayDate;
+  const { db, engine, kernel } = deps;
+  const { clock, inTransaction, withLockedInvoice, recordVersion, editPolicyOf } = kernel;
+  const today = deps.today ?? (() => clock.today());
 
   function blankInvoice(id: string, currency: string, now: string): Invoice {
     return {
@@ -91,7 +77,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
   }
 
   /** Loads the customer a write links, so the domain can copy its bill-to snapshot. */
-  async function linkedCustomer(tx: Tx, ctx: RequestContext, current: Invoice, input: InvoiceWrite): Promise<BillTo | undefined> {
+  async function linkedCustomer(tx: Tx, ctx: RequestContext, current: Invoice, input: InvoiceWriteCommand): Promise<BillTo | undefined> {
     if (!input.customer_id || input.customer_id === current.customer_id) return undefined;
     const customer = await customerStore.find(tx, ctx.auth.tenantId, input.customer_id);
     if (!customer) {
@@ -111,90 +97,11 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     }
   }
 
-  /**
-   * Persists a new version: invoice row and changed lines, one audit event, one outbox
-   * event, all inside the caller's transaction. Every use case that changes an invoice
-   * (update, finalize, payment, …) ends here, so none can skip the audit or the event.
-   */
-  async function recordVersion(tx: Tx, ctx: RequestContext, before: Invoice | null, after: Invoice, record: VersionRecord, reason: string | null) {
-    if (before) await invoiceStore.update(tx, ctx.auth.tenantId, before, after);
-    else await invoiceStore.insert(tx, ctx.auth.tenantId, after);
-    await auditStore.append(tx, ctx.auth.tenantId, {
-      invoiceId: after.id,
-      version: after.version,
-      action: record.action,
-      actorKeyId: ctx.auth.keyId,
-      requestId: ctx.requestId,
-      reason,
-      changes: record.changes,
-      createdAt: after.updated_at,
-    });
-    for (const type of [record.eventType, ...(record.alsoEmit ?? [])]) {
-      await eventStore.append(tx, ctx.auth.tenantId, {
-        type,
-        resourceType: 'invoice',
-        resourceId: after.id,
-        resourceVersion: after.version,
-        data: { invoice_id: after.id, version: after.version, changes: record.changes, ...record.eventData },
-      });
-    }
-    // Ties this change to the request's Idempotency-Key in the same transaction.
-    await markIdempotentChange(tx, ctx, `invoice/${after.id}/${after.version}`);
-  }
-
-  /** The tail of a use case that derives the next state itself: version + 1, timestamp, diff, recordVersion. */
-  async function recordChange(tx: Tx, ctx: RequestContext, before: Invoice, next: Invoice, record: Omit<VersionRecord, 'changes'>, reason: string | null): Promise<WriteResult> {
-    const after: Invoice = { ...next, version: before.version + 1, updated_at: nowIso() };
-    const changes = diffInvoices(before, after);
-    await recordVersion(tx, ctx, before, after, { ...record, changes }, reason);
-    return { invoice: after, changes, written: true };
-  }
-
-  async function loadForWrite(tx: Tx, ctx: RequestContext, id: string, options: WriteOptions): Promise<Invoice> {
-    const current = await invoiceStore.find(tx, engine, ctx.auth.tenantId, id, { lock: true });
-    if (!current) throw notFound('invoice', id);
-    assertIfMatch(options.ifMatch, current.version);
-    return current;
-  }
-
-  async function editPolicyOf(tx: Tx | Db, tenantId: string): Promise<EditPolicy> {
-    const tenant = await tenantStore.findById(tx, tenantId);
-    return (tenant?.edit_policy ?? 'until_paid') as EditPolicy;
-  }
-
-  /** Rolls back after computing, for dry runs. */
-  class DryRunRollback extends Error {
-    constructor(readonly result: WriteResult) {
-      super('dry run');
-    }
-  }
-
-  async function inTransaction(options: WriteOptions, work: (tx: Tx) => Promise<WriteResult>): Promise<WriteResult> {
-    try {
-      return await db.transaction().execute(async (tx) => {
-        const result = await work(tx);
-        if (options.dryRun) throw new DryRunRollback({ ...result, written: false });
-        return result;
-      });
-    } catch (error) {
-      if (error instanceof DryRunRollback) return error.result;
-      throw translateConstraintError(error);
-    }
-  }
-
   return {
-    db,
-    engine,
-    recordVersion,
-    recordChange,
-    loadForWrite,
-    inTransaction,
-    editPolicyOf,
-
-    async create(ctx: RequestContext, input: InvoiceWrite, options: WriteOptions = {}): Promise<WriteResult> {
-      return inTransaction(options, async (tx) => {
+    async create(ctx: RequestContext, input: InvoiceWriteCommand, options: WriteOptions = {}): Promise<WriteResult> {
+      return inTransaction(options, async (tx): Promise<WriteResult> => {
         const tenant = await tenantStore.findById(tx, ctx.auth.tenantId);
-        const now = nowIso();
+        const now = clock.nowIso();
         const blank = blankInvoice(newId('inv'), tenant?.base_currency ?? 'EUR', now);
         const customer = await linkedCustomer(tx, ctx, blank, input);
         const created = applyInvoiceWrite(blank, input, {
@@ -239,9 +146,8 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     },
 
     /** PATCH (mode "patch") and PUT (mode "put"): lock, apply, check the rules, write one version. */
-    async update(ctx: RequestContext, id: string, input: InvoiceWrite, mode: Exclude<WriteMode, 'create'>, options: WriteOptions = {}): Promise<WriteResult> {
-      return inTransaction(options, async (tx) => {
-        const before = await loadForWrite(tx, ctx, id, options);
+    async update(ctx: RequestContext, id: string, input: InvoiceWriteCommand, mode: Exclude<WriteMode, 'create'>, options: WriteOptions = {}): Promise<WriteResult> {
+      return withLockedInvoice(ctx, id, options, async (tx, before): Promise<WriteResult> => {
         const customer = await linkedCustomer(tx, ctx, before, input);
         const after = applyInvoiceWrite(before, input, {
           mode,
@@ -251,10 +157,10 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
         });
         const changes = diffInvoices(before, after);
         if (changes.length === 0) return { invoice: before, changes, written: false };
-        assertEditAllowed(before, after, changes, await editPolicyOf(tx, ctx.auth.tenantId));
+        assertEditAllowed(before, after, changes, await editPolicyOf(ctx.auth.tenantId, tx));
         await assertNumberFree(tx, ctx, before, after);
         after.version = before.version + 1;
-        after.updated_at = nowIso();
+        after.updated_at = clock.nowIso();
         // A dry run writes too, then inTransaction rolls everything back.
         await recordVersion(tx, ctx, before, after, { action: 'update', eventType: 'invoice.updated', changes }, options.reason ?? input.reason ?? null);
         return { invoice: after, changes, written: true };
@@ -264,12 +170,3 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
 }
 
 export type InvoiceService = ReturnType<typeof createInvoiceService>;
-
-/** Unique-index races (two writers taking one invoice number) become a 409, not a 500. */
-export function translateConstraintError(error: unknown): unknown {
-  const code = (error as { code?: string })?.code;
-  if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-    return new AppError('conflict', 'The change conflicts with another record (a unique value is already taken).');
-  }
-  return error;
-}

@@ -1,15 +1,31 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../db/database.js';
+import type { ApiKeysTable } from '../../db/schema.js';
 import { newId, randomToken } from '../../shared/ids.js';
 import { isCurrencyCode } from '../../shared/money.js';
 import { nowIso } from '../../shared/time.js';
 import { isScope, type AuthContext, type Scope } from '../../core/auth.js';
 import { tenantStore } from './store.js';
 
-const keyPrefix = 'folio_sk_';
+export const apiKeyPrefix = 'folio_sk_';
 
 /** Keys carry 200 random bits, so a fast hash is enough to store them safely (no brute force). */
 export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+/** A new key and the row that stores it (the key itself is never stored, only its hash). */
+export function mintApiKey(tenantId: string, scopes: string[]): { row: ApiKeysTable; key: string } {
+  const key = apiKeyPrefix + randomToken(40);
+  const row: ApiKeysTable = {
+    tenant_id: tenantId,
+    id: newId('key'),
+    key_hash: hashApiKey(key),
+    key_prefix: key.slice(0, apiKeyPrefix.length + 4),
+    scopes: scopes.join(','),
+    created_at: nowIso(),
+    revoked_at: null,
+  };
+  return { row, key };
+}
 
 export interface CreatedKey {
   tenantId: string;
@@ -35,17 +51,9 @@ export async function createApiKey(
       tenant = { id: newId('ten'), name: input.tenantName, base_currency: baseCurrency, edit_policy: 'until_paid', invoice_number_prefix: 'INV-', created_at: nowIso() };
       await tenantStore.insert(tx, tenant);
     }
-    const key = keyPrefix + randomToken(40);
-    const keyId = newId('key');
-    await tenantStore.insertKey(tx, {
-      tenant_id: tenant.id,
-      id: keyId,
-      key_hash: hashApiKey(key),
-      key_prefix: key.slice(0, keyPrefix.length + 4),
-      scopes: scopes.join(','),
-      created_at: nowIso(),
-      revoked_at: null,
-    });
+    const { row, key } = mintApiKey(tenant.id, scopes);
+    await tenantStore.insertKey(tx, row);
+    const keyId = row.id;
     return { tenantId: tenant.id, keyId, key, scopes: scopes as Scope[] };
   });
 }
@@ -57,7 +65,7 @@ export async function createApiKey(
 export function createAuthenticator(db: Db, cacheTtlMs = 5_000) {
   const cache = new Map<string, { context: AuthContext | null; expiresAtMs: number }>();
   return async function authenticate(key: string): Promise<AuthContext | null> {
-    if (!key.startsWith(keyPrefix) || key.length > 100) return null;
+    if (!key.startsWith(apiKeyPrefix) || key.length > 100) return null;
     const keyHash = hashApiKey(key);
     const cached = cache.get(keyHash);
     if (cached && cached.expiresAtMs > Date.now()) return cached.context;

@@ -1,9 +1,6 @@
 import { Dec } from '../../../shared/money.js';
 import type { Invoice, InvoiceLine } from '../../invoices/domain/model.js';
-// TODO(house-kernel): the domain's InvoiceWriteCommand (domain/write-command.ts) once it lands on main.
-import type { InvoiceWrite as InvoiceWriteCommand, LineOperation as LineOperationCommand } from '../../invoices/schemas.js';
-
-type LineFields = Omit<LineOperationCommand, 'op' | 'id' | 'position'>;
+import type { InvoiceWriteCommand, LineFields, LineOperationCommand } from '../../invoices/domain/write-command.js';
 
 /**
  * A job's one change, as the domain reads it: the PATCH write body (header fields and line

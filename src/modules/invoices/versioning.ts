@@ -1,0 +1,176 @@
+/**
+ * The write kernel: THE one door for every change to an invoice.
+ *
+ * Native routes (create, PATCH/PUT), lifecycle actions (finalize, void, delete, revise), payments,
+ * refunds, credit notes and attachments all go through it, and so must seed dialects
+ * (src/dialects/), the web app (src/web/) and bulk jobs: they call a service's use case, and the
+ * use case calls this kernel. Nothing else writes an invoice row, an audit event or an invoice's
+ * outbox event.
+ *
+ * What a change made through the kernel is guaranteed:
+ * - **One transaction** (`inTransaction`): the change, its audit event, its outbox event(s) (which
+ *   queue webhook deliveries) and the Idempotency-Key's commit mark commit together or not at all.
+ *   A work function that throws leaves nothing behind. A dry run runs every step, including the
+ *   writes, then rolls back; unique-index races come out as a 409 `conflict`, never a 500.
+ * - **A locked, current invoice** (`withLockedInvoice`): the row is locked for the rest of the
+ *   transaction (`FOR UPDATE` on PostgreSQL; SQLite transactions begin IMMEDIATE, one writer),
+ *   and a stale `If-Match` is a 412 before the work runs, so nothing is written.
+ * - **Version + 1** (`recordChange`): the next version number, `updated_at` from the injected clock,
+ *   the diff against the version before; the row update is guarded by `WHERE version = old`.
+ * - **Audit + outbox + idempotency** (`recordVersion`): one audit event (actor key, request id,
+ *   reason, diff), one outbox event per type, and the request's Idempotency-Key marked with
+ *   `invoice/<id>/<version>`, so a retry after a lost response is answered, never redone.
+ *
+ * Lock order (so concurrent writers queue instead of deadlocking): inside one transaction, lock
+ * every invoice row first (the invoice being changed, then any other invoice the change touches,
+ * e.g. the original a revision supersedes: revision before original), then per-tenant number
+ * counters (src/modules/tenants/sequences.ts), and the tenant's outbox lock last — recordVersion
+ * takes that one (src/modules/events/store.ts), so do not lock anything after writing a version.
+ */
+import type { Db, Engine, Tx } from '../../db/database.js';
+import { assertIfMatch, type RequestContext, type WriteOptions } from '../../core/request-context.js';
+import { AppError, notFound } from '../../shared/errors.js';
+import type { Clock } from '../../shared/time.js';
+import { auditStore } from '../audit/store.js';
+import { eventStore } from '../events/store.js';
+import { markIdempotentChange } from '../idempotency/service.js';
+import { tenantStore } from '../tenants/store.js';
+import { diffInvoices, type Change } from './domain/diff.js';
+import type { EditPolicy } from './domain/edit-rules.js';
+import type { Invoice } from './domain/model.js';
+import { invoiceStore } from './store.js';
+
+export interface WriteResult {
+  invoice: Invoice;
+  changes: Change[];
+  /** False for a dry run or an update that changed nothing (no new version). */
+  written: boolean;
+}
+
+/** A version written by any use case: the audit event and the outbox event go with it. */
+export interface VersionRecord {
+  action: string;
+  eventType: string;
+  changes: Change[];
+  eventData?: Record<string, unknown>;
+  /** Further outbox event types for the same version (e.g. a payment that also makes the invoice paid). */
+  alsoEmit?: string[];
+}
+
+export interface WriteKernelDeps {
+  db: Db;
+  engine: Engine;
+  clock: Clock;
+}
+
+/** Rolls the transaction back after the work computed its result, for dry runs. */
+class DryRunRollback<T> extends Error {
+  constructor(readonly result: T) {
+    super('dry run');
+  }
+}
+
+/** A dry run's WriteResult (or any result carrying `written`) says nothing was written. */
+function asDryRun<T>(result: T): T {
+  if (typeof result === 'object' && result !== null && 'written' in result) return { ...result, written: false };
+  return result;
+}
+
+export function createWriteKernel(deps: WriteKernelDeps) {
+  const { db, engine, clock } = deps;
+
+  /**
+   * Runs `work` in one transaction and returns what it returns. With `options.dryRun` the
+   * transaction is rolled back after `work` finished; a constraint error becomes a 409.
+   */
+  async function inTransaction<T>(options: WriteOptions, work: (tx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await db.transaction().execute(async (tx) => {
+        const result = await work(tx);
+        if (options.dryRun) throw new DryRunRollback(asDryRun(result));
+        return result;
+      });
+    } catch (error) {
+      if (error instanceof DryRunRollback) return error.result as T;
+      throw translateConstraintError(error);
+    }
+  }
+
+  /** Locks another invoice the change touches (no If-Match: the request named only the first). */
+  async function lockInvoice(tx: Tx, ctx: RequestContext, id: string): Promise<Invoice | undefined> {
+    return invoiceStore.find(tx, engine, ctx.auth.tenantId, id, { lock: true });
+  }
+
+  /** Transaction + lock + If-Match check, then `work` with the current invoice. 404 for an unknown id. */
+  async function withLockedInvoice<T>(
+    ctx: RequestContext,
+    id: string,
+    options: WriteOptions,
+    work: (tx: Tx, invoice: Invoice) => Promise<T>,
+  ): Promise<T> {
+    return inTransaction(options, async (tx) => {
+      const current = await lockInvoice(tx, ctx, id);
+      if (!current) throw notFound('invoice', id);
+      assertIfMatch(options.ifMatch, current.version);
+      return work(tx, current);
+    });
+  }
+
+  /**
+   * Persists a new version: invoice row and changed lines, one audit event, the outbox
+   * event(s) and the Idempotency-Key mark, all inside the caller's transaction. `before` is
+   * null for an invoice that did not exist. Every use case that changes an invoice ends here.
+   */
+  async function recordVersion(tx: Tx, ctx: RequestContext, before: Invoice | null, after: Invoice, record: VersionRecord, reason: string | null) {
+    if (before) await invoiceStore.update(tx, ctx.auth.tenantId, before, after);
+    else await invoiceStore.insert(tx, ctx.auth.tenantId, after);
+    await auditStore.append(tx, ctx.auth.tenantId, {
+      invoiceId: after.id,
+      version: after.version,
+      action: record.action,
+      actorKeyId: ctx.auth.keyId,
+      requestId: ctx.requestId,
+      reason,
+      changes: record.changes,
+      createdAt: after.updated_at,
+    });
+    for (const type of [record.eventType, ...(record.alsoEmit ?? [])]) {
+      await eventStore.append(tx, ctx.auth.tenantId, {
+        type,
+        resourceType: 'invoice',
+        resourceId: after.id,
+        resourceVersion: after.version,
+        data: { invoice_id: after.id, version: after.version, changes: record.changes, ...record.eventData },
+      });
+    }
+    // Ties this change to the request's Idempotency-Key in the same transaction.
+    await markIdempotentChange(tx, ctx, `invoice/${after.id}/${after.version}`);
+  }
+
+  /** The tail of a use case that derives the next state itself: version + 1, timestamp, diff, recordVersion. */
+  async function recordChange(tx: Tx, ctx: RequestContext, before: Invoice, next: Invoice, record: Omit<VersionRecord, 'changes'>, reason: string | null): Promise<WriteResult> {
+    const after: Invoice = { ...next, version: before.version + 1, updated_at: clock.nowIso() };
+    const changes = diffInvoices(before, after);
+    await recordVersion(tx, ctx, before, after, { ...record, changes }, reason);
+    return { invoice: after, changes, written: true };
+  }
+
+  /** The tenant's edit policy (lifecycle.ts and edit-rules.ts decide with it); read in `tx` when given. */
+  async function editPolicyOf(tenantId: string, tx?: Tx): Promise<EditPolicy> {
+    const tenant = await tenantStore.findById(tx ?? db, tenantId);
+    return (tenant?.edit_policy ?? 'until_paid') as EditPolicy;
+  }
+
+  return { clock, inTransaction, withLockedInvoice, lockInvoice, recordVersion, recordChange, editPolicyOf };
+}
+
+export type WriteKernel = ReturnType<typeof createWriteKernel>;
+
+/** Unique-index races (two writers taking one invoice number) become a 409, not a 500. */
+export function translateConstraintError(error: unknown): unknown {
+  const code = (error as { code?: string })?.code;
+  if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    return new AppError('conflict', 'The change conflicts with another record (a unique value is already taken).');
+  }
+  return error;
+}

@@ -1,0 +1,135 @@
+import type { HistoryEntry } from '../modules/history/service.js';
+
+/**
+ * The history timeline in words: each audit change `{path, from, to}` becomes a sentence such
+ * as "quantity of 'Consulting' 3 → 2.5". Lines are named by their description as it was when
+ * the change was made (the ids in the paths mean nothing to a person).
+ */
+export interface TimelineEntry {
+  version: number;
+  action: string;
+  actor: string;
+  reason: string | null;
+  created_at: string;
+  sentences: string[];
+}
+
+/** Figures the totals engine derives from the lines: their changes follow from the line changes. */
+const derivedInvoiceFields = new Set(['subtotal', 'discount_total', 'tax_total', 'tax_breakdown', 'balance', 'finalized_at', 'voided_at']);
+const derivedLineFields = new Set(['amount_before_discount', 'discount_amount', 'net_amount', 'tax_amount', 'gross_amount']);
+const actionWords: Record<string, string> = {
+  create: 'Created',
+  update: 'Edited',
+  finalize: 'Finalized',
+  void: 'Voided',
+  supersede: 'Superseded by its revision',
+  delete: 'Deleted',
+  revise: 'Revised (credit note + new draft)',
+  payment: 'Payment recorded',
+  refund: 'Refund recorded',
+  credit: 'Credit note issued',
+  attachment_add: 'Attachment added',
+  attachment_remove: 'Attachment removed',
+};
+
+const label = (segments: string[]) => segments.map((segment) => segment.replace(/_/g, ' ')).join(' ');
+const unescapeSegment = (segment: string) => segment.replace(/~1/g, '/').replace(/~0/g, '~');
+
+export function valueInWords(value: unknown): string {
+  if (value === null || value === undefined) return '(empty)';
+  if (typeof value === 'string') return value.length > 80 ? `'${value.slice(0, 77)}…'` : `'${value}'`;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if ('type' in record && 'value' in record && Object.keys(record).length === 2) {
+      return record.type === 'percent' ? `${String(record.value)} %` : String(record.value);
+    }
+    if ('net_days' in record) return `net ${String(record.net_days)} days`;
+    const parts = Object.entries(record).slice(0, 6).map(([key, item]) => `${key.replace(/_/g, ' ')} ${valueInWords(item)}`);
+    return parts.join(', ');
+  }
+  return String(value);
+}
+
+/** Decimal strings read better without quotes: 3 → 2.5, not '3' → '2.5'. */
+function plain(value: unknown): string {
+  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)) return value;
+  return valueInWords(value);
+}
+
+function lineSummary(line: Record<string, unknown>): string {
+  const quantity = line.quantity === undefined ? '' : ` (${plain(line.quantity)} × ${plain(line.unit_price)})`;
+  return `'${String(line.description ?? 'line')}'${quantity}`;
+}
+
+export function describeChanges(changes: HistoryEntry['changes'], lineNames: Map<string, string>): string[] {
+  const sentences: string[] = [];
+  for (const change of changes) {
+    if (change.path === '') {
+      if (change.to !== null) {
+        const lines = Object.values(((change.to as Record<string, unknown>).lines ?? {}) as Record<string, Record<string, unknown>>);
+        sentences.push(`created with ${lines.length} line${lines.length === 1 ? '' : 's'}`);
+      } else sentences.push('deleted the draft');
+      continue;
+    }
+    const segments = change.path.split('/').slice(1).map(unescapeSegment);
+    const [field, id, ...rest] = segments;
+    if (field === 'lines' && id !== undefined) {
+      const name = `'${lineNames.get(id) ?? 'line'}'`;
+      if (rest.length === 0) {
+        if (change.from === null) sentences.push(`added line ${lineSummary(change.to as Record<string, unknown>)}`);
+        else if (change.to === null) sentences.push(`removed line ${lineSummary(change.from as Record<string, unknown>)}`);
+        continue;
+      }
+      if (derivedLineFields.has(rest[0])) continue;
+      if (rest[0] === 'position') sentences.push(`moved ${name} from place ${plain(change.from)} to ${plain(change.to)}`);
+      else sentences.push(`${label(rest)} of ${name} ${plain(change.from)} → ${plain(change.to)}`);
+      continue;
+    }
+    if (field === 'attachments' && id !== undefined && rest.length === 0) {
+      const file = (change.to ?? change.from) as { filename?: string } | null;
+      sentences.push(change.from === null ? `attached '${file?.filename ?? 'a file'}'` : `removed attachment '${file?.filename ?? 'a file'}'`);
+      continue;
+    }
+    if (derivedInvoiceFields.has(field)) continue;
+    const what = label(segments);
+    if (change.from === null) sentences.push(`${what} set to ${plain(change.to)}`);
+    else if (change.to === null) sentences.push(`${what} cleared (was ${plain(change.from)})`);
+    else sentences.push(`${what} ${plain(change.from)} → ${plain(change.to)}`);
+  }
+  return sentences;
+}
+
+/** Keeps `names` (line id → description) current through one version's changes. */
+function learnLineNames(changes: HistoryEntry['changes'], names: Map<string, string>): void {
+  for (const change of changes) {
+    if (change.path === '' && change.to) {
+      const lines = ((change.to as Record<string, unknown>).lines ?? {}) as Record<string, { description?: string }>;
+      for (const [id, line] of Object.entries(lines)) names.set(id, line.description ?? 'line');
+      continue;
+    }
+    const match = /^\/lines\/([^/]+)(\/description)?$/.exec(change.path);
+    if (!match) continue;
+    if (match[2] && typeof change.to === 'string') names.set(match[1], change.to);
+    else if (!match[2] && change.to) names.set(match[1], (change.to as { description?: string }).description ?? 'line');
+  }
+}
+
+/** Oldest first in, newest first out. `actorName` turns an actor id into a person or key name. */
+export function timelineOf(entries: HistoryEntry[], actorName: (actorId: string | null) => string): TimelineEntry[] {
+  const names = new Map<string, string>();
+  const timeline: TimelineEntry[] = [];
+  for (const entry of entries) {
+    const sentences = describeChanges(entry.changes, names);
+    learnLineNames(entry.changes, names);
+    timeline.push({
+      version: entry.version,
+      action: actionWords[entry.action] ?? entry.action,
+      actor: actorName(entry.actor_key_id),
+      reason: entry.reason,
+      created_at: entry.created_at,
+      sentences,
+    });
+  }
+  return timeline.reverse();
+}

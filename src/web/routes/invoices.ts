@@ -1,0 +1,136 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { invoiceListFilterFromQuery } from '../../modules/invoices/list-filter.js';
+import type { App } from '../../core/app.js';
+import type { RequestContext } from '../../core/request-context.js';
+import type { Invoice, InvoiceLine } from '../../modules/invoices/domain/model.js';
+import { derivePaymentStatus } from '../../modules/invoices/domain/payment-status.js';
+import type { InvoiceListQuery } from '../../modules/invoices/schemas.js';
+import { AppError } from '../../shared/errors.js';
+import { Dec, formatAmount } from '../../shared/money.js';
+import { todayDate } from '../../shared/time.js';
+import { timelineOf } from '../history-words.js';
+import { contextOf, renderPage, type WebDeps } from '../context.js';
+
+const statuses = ['draft', 'open', 'paid', 'void'] as const;
+const idPattern = /^[a-z]{2,4}_[0-9a-z]{1,40}$/;
+const pageSizes = [20, 50, 100];
+
+/** Lines in reading order: each parent followed by its grouped lines (one level). */
+export function groupedLines(lines: InvoiceLine[]): { line: InvoiceLine; depth: number }[] {
+  const children = new Map<string, InvoiceLine[]>();
+  for (const line of lines) if (line.parent_line_id) children.set(line.parent_line_id, [...(children.get(line.parent_line_id) ?? []), line]);
+  const ids = new Set(lines.map((line) => line.id));
+  const ordered: { line: InvoiceLine; depth: number }[] = [];
+  for (const line of lines) {
+    if (line.parent_line_id && ids.has(line.parent_line_id)) continue;
+    ordered.push({ line, depth: 0 });
+    for (const child of children.get(line.id) ?? []) ordered.push({ line: child, depth: 1 });
+  }
+  return ordered;
+}
+
+/** Sums of the page's invoices per currency (totals of already-rounded amounts, exact decimals). */
+function pageTotals(invoices: Invoice[]) {
+  const sums = new Map<string, { total: Dec; balance: Dec; count: number }>();
+  for (const invoice of invoices) {
+    const sum = sums.get(invoice.currency) ?? { total: new Dec(0), balance: new Dec(0), count: 0 };
+    sums.set(invoice.currency, { total: sum.total.plus(invoice.total), balance: sum.balance.plus(invoice.balance), count: sum.count + 1 });
+  }
+  return [...sums].map(([currency, sum]) => ({ currency, count: sum.count, total: formatAmount(sum.total, currency), balance: formatAmount(sum.balance, currency) }));
+}
+
+/** Reads the list filters from the query string, keeping only well-formed values. */
+function listFilters(query: Record<string, string | undefined>) {
+  const pick = (value: string | undefined, ok: (v: string) => boolean) => (value && ok(value) ? value : undefined);
+  return {
+    status: pick(query.status, (v) => (statuses as readonly string[]).includes(v)) as InvoiceListQuery['status'],
+    customer_id: pick(query.customer_id, (v) => idPattern.test(v)),
+    number: pick(query.number?.trim(), (v) => v.length <= 64),
+    cursor: pick(query.cursor, (v) => v.length <= 200),
+    limit: pageSizes.includes(Number(query.limit)) ? Number(query.limit) : 20,
+  };
+}
+
+export async function invoicePageData(ctx: RequestContext, deps: WebDeps, invoice: Invoice) {
+  const { services, web } = deps;
+  const [editability, payments, creditNotes, history] = await Promise.all([
+    services.lifecycle.editability(ctx, invoice.id),
+    services.payments.list(ctx, invoice.id),
+    services.creditNotes.list(ctx, { invoiceId: invoice.id, limit: 100 }),
+    services.history.history(ctx, invoice, { limit: 1000 }),
+  ]);
+  const emails = await web.users.emailsOf(ctx.auth.tenantId, history.data.map((entry) => entry.actor_key_id ?? ''));
+  const actorName = (id: string | null) => (id === null ? 'system' : emails.get(id) ?? (id.startsWith('key_') ? `API key ${id}` : id));
+  return {
+    invoice,
+    paymentStatus: derivePaymentStatus(invoice, todayDate()),
+    lines: groupedLines(invoice.lines),
+    editability,
+    payments,
+    creditNotes: creditNotes.data,
+    timeline: timelineOf(history.data, actorName),
+  };
+}
+
+/** The invoice page, optionally with an error or notice at the top (used after a refused action). */
+export async function showInvoice(request: FastifyRequest, reply: FastifyReply, deps: WebDeps, id: string, extra: { error?: string; notice?: string; status?: number } = {}) {
+  const ctx = contextOf(request);
+  const invoice = await deps.services.invoices.get(ctx, id);
+  const data = await invoicePageData(ctx, deps, invoice);
+  return renderPage(request, reply, 'invoice', { title: `Invoice ${invoice.number ?? '(draft)'}`, ...data, error: extra.error, notice: extra.notice }, extra.status ?? 200);
+}
+
+const notices: Record<string, string> = {
+  created: 'Invoice created.',
+  saved: 'Saved: a new version is in the history.',
+  unchanged: 'Nothing changed, so no new version was written.',
+  finalized: 'Invoice finalized: it has its number and is open for payment.',
+  voided: 'Invoice voided.',
+  revised: 'A credit note was issued and this new draft corrects the original.',
+  payment: 'Payment recorded.',
+  refund: 'Refund recorded.',
+  credited: 'Credit note issued.',
+  attached: 'File attached.',
+  detached: 'Attachment removed.',
+};
+
+export async function invoicePages(app: App, deps: WebDeps) {
+  const { services } = deps;
+
+  app.get('/invoices', { config: { webScope: 'invoices:read' } }, async (request, reply) => {
+    const ctx = contextOf(request);
+    const filters = listFilters(request.query as Record<string, string | undefined>);
+    const page = await services.invoices.list(ctx, invoiceListFilterFromQuery(filters as InvoiceListQuery));
+    const customers = await services.customers.list(ctx, { limit: 100 });
+    const baseQuery = new URLSearchParams(Object.entries({ ...filters, cursor: undefined }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    const nextUrl = page.next_cursor ? `/invoices?${new URLSearchParams({ ...Object.fromEntries(baseQuery), cursor: page.next_cursor })}` : null;
+    return renderPage(request, reply, 'invoices', {
+      title: 'Invoices',
+      filters,
+      statuses,
+      pageSizes,
+      customers: customers.data,
+      invoices: page.data.map((invoice) => ({ invoice, paymentStatus: derivePaymentStatus(invoice, todayDate()) })),
+      totals: pageTotals(page.data),
+      nextUrl,
+      firstUrl: filters.cursor ? `/invoices?${baseQuery}` : null,
+    });
+  });
+
+  app.get('/invoices/:id', { config: { webScope: 'invoices:read' } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    if (!idPattern.test(id)) throw new AppError('not-found', 'No such invoice.');
+    const notice = notices[(request.query as { notice?: string }).notice ?? ''];
+    return showInvoice(request, reply, deps, id, { notice });
+  });
+
+  app.get('/invoices/:id/attachments/:attachmentId', { config: { webScope: 'invoices:read' } }, async (request, reply) => {
+    const { id, attachmentId } = request.params as { id: string; attachmentId: string };
+    const opened = await deps.web.attachments.open(contextOf(request), id, attachmentId);
+    const safeName = opened.attachment.filename.replace(/[^\w.\- ]/g, '_');
+    return reply
+      .type(opened.attachment.content_type)
+      .header('content-disposition', `attachment; filename="${safeName}"; filename*=UTF-8''${encodeURIComponent(opened.attachment.filename)}`)
+      .send(opened.stream);
+  });
+}

@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createUserService } from '../../src/modules/users/service.js';
+import { startTestApp, type TestApp } from '../helpers/harness.js';
+
+/**
+ * The web app's sessions and forms over HTTP (no browser needed): CSRF, tenant sealing, roles,
+ * cookie flags, session rotation and sign-out, lock-out after wrong passwords, safe redirects.
+ */
+let t: TestApp;
+const password = 'correct horse battery staple';
+
+before(async () => {
+  t = await startTestApp({ FOLIO_WEB_MAX_FAILED_SIGN_INS: '3', FOLIO_WEB_SECURE_COOKIES: 'true', FOLIO_WEBHOOK_DISPATCHER: 'off', FOLIO_WEBHOOKS_ALLOW_PRIVATE: 'true' });
+  const users = createUserService(t.database.db);
+  for (const [tenant, email, role] of [['acme', 'ann@acme.test', 'editor'], ['acme', 'vic@acme.test', 'viewer'], ['globex', 'gil@globex.test', 'admin'], ['acme', 'lou@acme.test', 'editor']]) {
+    await t.key(tenant);
+    await users.create({ tenantName: tenant, email, role, password });
+  }
+});
+
+after(async () => {
+  await t?.close();
+});
+
+const cookiesOf = (setCookie: string | string[] | undefined) => (Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []);
+const cookieValue = (setCookie: string | string[] | undefined, name: string) =>
+  cookiesOf(setCookie).find((cookie) => cookie.startsWith(`${name}=`))?.split(';')[0].slice(name.length + 1);
+
+async function signIn(tenant: string, email: string, secret = password, next = '/invoices') {
+  const form = await t.app.inject({ method: 'GET', url: '/sign-in' });
+  const token = cookieValue(form.headers['set-cookie'], 'folio_signin_csrf')!;
+  assert.ok(form.body.includes(`value="${token}"`));
+  return t.app.inject({
+    method: 'POST',
+    url: '/sign-in',
+    headers: { cookie: `folio_signin_csrf=${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ _csrf: token, tenant, email, password: secret, next }).toString(),
+  });
+}
+
+async function session(tenant: string, email: string) {
+  const reply = await signIn(tenant, email);
+  assert.equal(reply.statusCode, 303, reply.body.slice(0, 300));
+  const cookie = `folio_session=${cookieValue(reply.headers['set-cookie'], 'folio_session')}`;
+  const page = await t.app.inject({ method: 'GET', url: '/invoices', headers: { cookie } });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1];
+  const post = (url: string, fields: Record<string, string>) =>
+    t.app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() });
+  return { cookie, csrf, post, get: (url: string) => t.app.inject({ method: 'GET', url, headers: { cookie } }) };
+}
+
+test('the session cookie is HttpOnly, SameSite=Lax and Secure (setting), and a new one is issued at every sign-in', async () => {
+  const first = await signIn('acme', 'ann@acme.test');
+  const second = await signIn('acme', 'ann@acme.test');
+  const raw = cookiesOf(first.headers['set-cookie']).find((cookie) => cookie.startsWith('folio_session='))!;
+  assert.match(raw, /HttpOnly/);
+  assert.match(raw, /SameSite=Lax/);
+  assert.match(raw, /Secure/);
+  assert.notEqual(cookieValue(first.headers['set-cookie'], 'folio_session'), cookieValue(second.headers['set-cookie'], 'folio_session'));
+});
+
+test('a form post without the CSRF token, or with another session\'s token, is refused and changes nothing', async () => {
+  const ann = await session('acme', 'ann@acme.test');
+  const lou = await session('acme', 'lou@acme.test');
+  const without = await ann.post('/customers/new', { name: 'No token Ltd' });
+  assert.equal(without.statusCode, 403);
+  assert.match(without.body, /security token/);
+  const foreign = await ann.post('/customers/new', { name: 'Wrong token Ltd', _csrf: lou.csrf });
+  assert.equal(foreign.statusCode, 403);
+  const customers = await t.database.db.selectFrom('customers').select('name').execute();
+  assert.deepEqual(customers, []);
+  const ok = await ann.post('/customers/new', { name: 'Token Ltd', _csrf: ann.csrf });
+  assert.equal(ok.statusCode, 303);
+});
+
+test('another tenant\'s invoice is a 404 page, for reading and for actions', async () => {
+  const key = await t.key('acme');
+  const created = await t.client(key).post('/v1/invoices', { lines: [{ description: 'Acme work', quantity: '1', unit_price: '10' }] });
+  const gil = await session('globex', 'gil@globex.test');
+  for (const url of [`/invoices/${created.body.id}`, `/invoices/${created.body.id}/edit`]) {
+    const reply = await gil.get(url);
+    assert.equal(reply.statusCode, 404, url);
+    assert.doesNotMatch(reply.body, /Acme work/);
+  }
+  const finalize = await gil.post(`/invoices/${created.body.id}/finalize`, { _csrf: gil.csrf });
+  assert.equal(finalize.statusCode, 404);
+  assert.equal((await t.client(key).get(`/v1/invoices/${created.body.id}`)).body.status, 'draft');
+});
+
+test('a viewer reads but cannot change; an editor cannot open the settings', async () => {
+  const key = await t.key('acme');
+  const created = await t.client(key).post('/v1/invoices', { lines: [{ description: 'Viewer sees', quantity: '1', unit_price: '10' }] });
+  const vic = await session('acme', 'vic@acme.test');
+  const page = await vic.get(`/invoices/${created.body.id}`);
+  assert.equal(page.statusCode, 200);
+  assert.doesNotMatch(page.body, /Finalize/);
+  assert.equal((await vic.post(`/invoices/${created.body.id}/finalize`, { _csrf: vic.csrf })).statusCode, 403);
+  const ann = await session('acme', 'ann@acme.test');
+  assert.equal((await ann.get('/settings')).statusCode, 403);
+});
+
+test('every change made in the browser is audited with the user as actor', async () => {
+  const ann = await session('acme', 'ann@acme.test');
+  const reply = await ann.post('/invoices/new', { _csrf: ann.csrf, currency: 'EUR', line_id: '', line_parent_line_id: '', line_description: 'Audited', line_quantity: '2', line_unit: '', line_unit_price: '5', line_discount_type: '', line_discount_value: '', line_tax_rate: '', reason: 'first draft' });
+  assert.equal(reply.statusCode, 303);
+  const id = /\/invoices\/(inv_\w+)/.exec(reply.headers.location as string)![1];
+  const user = await t.database.db.selectFrom('users').select('id').where('email', '=', 'ann@acme.test').executeTakeFirstOrThrow();
+  const audit = await t.database.db.selectFrom('audit_events').selectAll().where('invoice_id', '=', id).execute();
+  assert.equal(audit.length, 1);
+  assert.equal(audit[0].actor_key_id, user.id);
+  assert.match(user.id, /^usr_/);
+  assert.equal(audit[0].reason, 'first draft');
+});
+
+test('security headers on every page: CSP without inline scripts, no framing', async () => {
+  const reply = await t.app.inject({ method: 'GET', url: '/sign-in' });
+  const csp = String(reply.headers['content-security-policy']);
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.equal(reply.headers['x-frame-options'], 'DENY');
+  assert.doesNotMatch(reply.body, /<script>|<script [^>]*>[^<]/, 'no inline script in the page');
+});
+
+test('sign-out ends the session on the server', async () => {
+  const ann = await session('acme', 'ann@acme.test');
+  const out = await ann.post('/sign-out', { _csrf: ann.csrf });
+  assert.equal(out.statusCode, 303);
+  const after = await ann.get('/invoices');
+  assert.equal(after.statusCode, 302);
+  assert.match(String(after.headers.location), /^\/sign-in/);
+});
+
+test('after repeated wrong passwords sign-in is locked, even with the right password', async () => {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const wrong = await signIn('acme', 'lou@acme.test', 'not the password');
+    assert.equal(wrong.statusCode, 401);
+    assert.match(wrong.body, /not right/);
+  }
+  const locked = await signIn('acme', 'lou@acme.test');
+  assert.equal(locked.statusCode, 429);
+  assert.match(locked.body, /paused/);
+  assert.equal(cookieValue(locked.headers['set-cookie'], 'folio_session'), undefined);
+});
+
+test('sign-in only returns to a path on this site', async () => {
+  const reply = await signIn('acme', 'ann@acme.test', password, '//evil.example/steal');
+  assert.equal(reply.statusCode, 303);
+  assert.equal(reply.headers.location, '/invoices');
+  const inside = await signIn('acme', 'ann@acme.test', password, '/customers');
+  assert.equal(inside.headers.location, '/customers');
+});
+
+test('an admin creates an API key (shown once), revokes it, and adds and removes a webhook endpoint', async () => {
+  const gil = await session('globex', 'gil@globex.test');
+  const created = await gil.post('/settings/keys', { _csrf: gil.csrf, scopes: 'invoices:read' });
+  assert.equal(created.statusCode, 200);
+  const key = /<code>(folio_sk_\w+)<\/code>/.exec(created.body)![1];
+  const keyId = /API key (key_\w+) created/.exec(created.body)![1];
+  assert.equal((await t.client(key).get('/v1/invoices')).status, 200);
+  const revoked = await gil.post(`/settings/keys/${keyId}/revoke`, { _csrf: gil.csrf });
+  assert.match(revoked.body, /revoked/);
+  const otherTenantsKey = await t.database.db.selectFrom('api_keys').innerJoin('tenants', 'tenants.id', 'api_keys.tenant_id').select('api_keys.id').where('tenants.name', '=', 'acme').executeTakeFirstOrThrow();
+  const refused = await gil.post(`/settings/keys/${otherTenantsKey.id}/revoke`, { _csrf: gil.csrf });
+  assert.equal(refused.statusCode, 404);
+
+  const hook = await gil.post('/settings/webhooks', { _csrf: gil.csrf, url: 'http://127.0.0.1:9/folio', events: 'invoice.*' });
+  assert.match(hook.body, /whsec_/);
+  const endpointId = /Webhook endpoint (whe_\w+) added/.exec(hook.body)![1];
+  const removed = await gil.post(`/settings/webhooks/${endpointId}/remove`, { _csrf: gil.csrf });
+  assert.match(removed.body, /removed/);
+});
+
+test('actions from the invoice page: finalize, pay, refund, credit note, revise; a stale page is refused', async () => {
+  const key = await t.key('acme');
+  const api = t.client(key);
+  const created = await api.post('/v1/invoices', { lines: [{ description: 'Work', quantity: '1', unit_price: '100' }] });
+  const id = created.body.id as string;
+  const ann = await session('acme', 'ann@acme.test');
+  const expectNotice = async (reply: Awaited<ReturnType<typeof ann.post>>, notice: string) => {
+    assert.equal(reply.statusCode, 303, /role="alert">([^<]*)/.exec(reply.body)?.[1]);
+    assert.match(String(reply.headers.location), new RegExp(`notice=${notice}$`));
+  };
+  await expectNotice(await ann.post(`/invoices/${id}/finalize`, { _csrf: ann.csrf, version: '1', reason: 'sent to customer' }), 'finalized');
+  const stale = await ann.post(`/invoices/${id}/void`, { _csrf: ann.csrf, version: '1' });
+  assert.equal(stale.statusCode, 412);
+  assert.match(stale.body, /changed since this page was loaded/);
+  await expectNotice(await ann.post(`/invoices/${id}/payments`, { _csrf: ann.csrf, version: '2', amount: '40', date: '2026-11-30', method: 'card' }), 'payment');
+  const paymentId = (await api.get(`/v1/invoices/${id}/payments`)).body.data[0].id;
+  await expectNotice(await ann.post(`/invoices/${id}/payments/${paymentId}/refund`, { _csrf: ann.csrf, version: '3', amount: '10', reason: 'goodwill' }), 'refund');
+  await expectNotice(await ann.post(`/invoices/${id}/credit-notes`, { _csrf: ann.csrf, version: '4', amount: '5', reason: 'late delivery' }), 'credited');
+  const refused = await ann.post(`/invoices/${id}/void`, { _csrf: ann.csrf, version: '5' });
+  assert.equal(refused.statusCode, 422);
+  assert.match(refused.body, /refund them before voiding/);
+  const invoice = (await api.get(`/v1/invoices/${id}`)).body;
+  assert.equal(invoice.amount_paid, '30.00');
+  const history = (await api.get(`/v1/invoices/${id}/history`)).body.data.map((entry: { action: string; reason: string | null }) => `${entry.action}:${entry.reason ?? ''}`);
+  assert.deepEqual(history, ['create:', 'finalize:sent to customer', 'payment:', 'refund:goodwill', 'credit:late delivery']);
+
+  // Revise: a credit note for the original and a new draft, where the page goes next.
+  const other = (await api.post('/v1/invoices', { lines: [{ description: 'Other', quantity: '1', unit_price: '50' }] })).body.id as string;
+  await api.post(`/v1/invoices/${other}/finalize`, {});
+  const revised = await ann.post(`/invoices/${other}/revise`, { _csrf: ann.csrf, version: '2', reason: 'wrong price' });
+  assert.equal(revised.statusCode, 303, /role="alert">([^<]*)/.exec(revised.body)?.[1]);
+  assert.match(String(revised.headers.location), /^\/invoices\/inv_\w+\?notice=revised$/);
+  assert.doesNotMatch(String(revised.headers.location), new RegExp(other));
+  assert.ok((await api.get(`/v1/invoices/${other}`)).body.revised_by);
+});
