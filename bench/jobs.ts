@@ -14,7 +14,7 @@ import { createBenchTenant, invoiceIdFor, lineIdFor, seedInvoices, type BenchTen
 
 const vatChange = { line_operations: [{ op: 'update', match: { tax_rate: '20' }, set: { tax_rate: '25.5' } }] };
 
-async function call(url: string, key: string, method: string, path: string, body?: unknown) {
+async function call(url: string, key: string, method: string, path: string, body?: unknown): Promise<JobView & { id: string }> {
   const response = await fetch(url + path, {
     method,
     headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -25,8 +25,14 @@ async function call(url: string, key: string, method: string, path: string, body
   return JSON.parse(text);
 }
 
+interface JobView {
+  state: string;
+  matching_complete: boolean;
+  counts: { matched: number; changed: number };
+}
+
 /** Polls a job until `done(view)`; returns the last view. */
-async function waitForJob(url: string, key: string, jobId: string, done: (view: any) => boolean, timeoutMs = 6 * 3600_000) {
+async function waitForJob(url: string, key: string, jobId: string, done: (view: JobView) => boolean, timeoutMs = 6 * 3600_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const view = await call(url, key, 'GET', `/v1/invoice-jobs/${jobId}`);

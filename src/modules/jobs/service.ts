@@ -171,7 +171,7 @@ export function createJobService(deps: JobServiceDeps) {
     return { outcome: 'changed', rule: null, detail: null, version: entry.version, amountDifference: difference };
   }
 
-  async function recordResult(job: InvoiceJobsTable, item: ClaimedItem, result: ItemResult): Promise<void> {
+  async function recordResult(item: ClaimedItem, result: ItemResult): Promise<void> {
     await db.transaction().execute(async (tx) => {
       const locked = await jobStore.lockJob(tx, engine, item.tenant_id, item.job_id);
       if (!locked) return;
@@ -186,7 +186,7 @@ export function createJobService(deps: JobServiceDeps) {
     if (await jobStore.hasPendingItems(db, tenantId, jobId)) return;
     await db.transaction().execute(async (tx) => {
       const job = await jobStore.lockJob(tx, engine, tenantId, jobId);
-      if (!job || job.state !== 'running') return;
+      if (job?.state !== 'running') return;
       if (!(await jobStore.complete(tx, tenantId, jobId, now()))) return;
       await eventStore.append(tx, tenantId, {
         type: 'invoice_job.completed',
@@ -293,7 +293,7 @@ export function createJobService(deps: JobServiceDeps) {
           result = { outcome: 'failed', rule: 'internal-error', detail: 'The change could not be made (an internal error); try again later.', version: null, amountDifference: null };
           void error;
         }
-        await recordResult(job, item, result);
+        await recordResult(item, result);
         // Let requests in between items (SQLite answers synchronously; see worker.ts).
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
