@@ -15,6 +15,7 @@ const scripts: { name: string; env?: Record<string, string> }[] = [
   { name: 'embedded' },
   { name: 'profile' },
   { name: 'web' },
+  { name: 'documents' },
   { name: 'jobs' },
 ];
 

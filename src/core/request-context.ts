@@ -46,28 +46,45 @@ export function requestContext(request: FastifyRequest): RequestContext {
 
 export const etagFor = (version: number) => `"${version}"`;
 
-/** Parses If-Match: `"3"`, `W/"3"`, `"2", "3"` or `*`. Anything else is a 400. */
+/**
+ * Parses If-Match: `"3"`, `"2", "3"` or `*`. Anything else is a 400. If-Match uses the strong
+ * comparison (RFC 9110 §13.1.1): a weak tag such as `W/"3"` is read but never matches, so a
+ * precondition made only of weak tags fails (412).
+ */
 export function parseIfMatch(header: string | undefined): WriteOptions['ifMatch'] {
   if (header === undefined) return undefined;
   const trimmed = header.trim();
   if (trimmed === '*') return '*';
   const versions: number[] = [];
   for (const part of trimmed.split(',')) {
-    const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(part);
+    const match = entityTagPattern.exec(part);
     if (!match) {
       throw new AppError('validation-error', 'If-Match must be an ETag from a previous response, e.g. "3".', {
         errors: [{ pointer: '/headers/if-match', detail: `unreadable entity tag: ${part.trim().slice(0, 40)}` }],
       });
     }
-    versions.push(Number(match[1]));
+    if (!match[1]) versions.push(Number(match[2]));
   }
   return versions;
+}
+
+const entityTagPattern = /^\s*(W\/)?"(\d{1,9})"\s*$/;
+
+/**
+ * If-None-Match on a read (RFC 9110 §13.1.2, weak comparison): `*`, or a list of tags of which
+ * one names the current version, weak or strong. True = answer 304 Not Modified.
+ */
+export function ifNoneMatchHits(header: string | string[] | undefined, currentEtag: string): boolean {
+  if (typeof header !== 'string') return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((part) => part.trim().replace(/^W\//, '') === currentEtag);
 }
 
 export function assertIfMatch(ifMatch: WriteOptions['ifMatch'], currentVersion: number): void {
   if (ifMatch === undefined || ifMatch === '*') return;
   if (!ifMatch.includes(currentVersion)) {
-    throw new AppError('precondition-failed', `If-Match ${ifMatch.map(etagFor).join(', ')} does not match the current version ${etagFor(currentVersion)}; nothing was changed.`, {
+    const given = ifMatch.length === 0 ? 'with only weak entity tags (which never match a write)' : ifMatch.map(etagFor).join(', ');
+    throw new AppError('precondition-failed', `If-Match ${given} does not match the current version ${etagFor(currentVersion)}; nothing was changed.`, {
       extensions: { current_version: currentVersion },
       headers: { etag: etagFor(currentVersion) },
     });

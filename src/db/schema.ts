@@ -14,6 +14,22 @@ export interface TenantsTable {
   created_at: string;
 }
 
+/** One row per tenant: the seller as printed on documents (JSON text), and its logo blob. */
+export interface DocumentSellersTable {
+  tenant_id: string;
+  seller: string;
+  logo_sha256: string | null;
+  updated_at: string;
+}
+
+/** Rendered documents in the blob store, by invoice/credit note, version, format and seller settings. */
+export interface DocumentCacheTable {
+  tenant_id: string;
+  document_key: string;
+  sha256: string;
+  created_at: string;
+}
+
 export interface ApiKeysTable {
   tenant_id: string;
   id: string;
@@ -233,6 +249,16 @@ export interface WebhookAttemptsTable {
   created_at: string;
 }
 
+/** One request-rate token bucket per API key (0006_hardening; used on PostgreSQL, see src/http/rate-limit.ts). */
+export interface RateLimitBucketsTable {
+  key: string;
+  /** Tokens left × 1000. */
+  token_thousandths: number;
+  updated_at_ms: number;
+  /** 1 when the last take found a token. */
+  allowed: number;
+}
+
 /** A bulk change (docs/bulk-jobs.md): state, request and running counts. */
 export interface InvoiceJobsTable {
   tenant_id: string;
@@ -316,10 +342,13 @@ export interface Database {
   payments: PaymentsTable;
   credit_notes: CreditNotesTable;
   invoice_attachments: InvoiceAttachmentsTable;
+  document_sellers: DocumentSellersTable;
+  document_cache: DocumentCacheTable;
   idempotency_keys: IdempotencyKeysTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  rate_limit_buckets: RateLimitBucketsTable;
   invoice_jobs: InvoiceJobsTable;
   invoice_job_items: InvoiceJobItemsTable;
   users: UsersTable;

@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { App } from '../core/app.js';
 import { hasScope } from '../core/auth.js';
@@ -36,6 +36,8 @@ import { eventRoutes } from '../modules/events/routes.js';
 import { webhookRoutes } from '../modules/webhooks/routes.js';
 import { createWebhookService } from '../modules/webhooks/service.js';
 import { enqueueWebhookDeliveries } from '../modules/webhooks/store.js';
+import { documentRoutes } from '../modules/documents/routes.js';
+import { documentServiceFromConfig } from '../modules/documents/service.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { createJobService, type JobService } from '../modules/jobs/service.js';
 import { jobListFilter, matchesFromInvoiceList } from '../modules/jobs/matches.js';
@@ -46,7 +48,7 @@ import { sendProblem } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { registerProblemPages } from './problem-pages.js';
 import { decodeUtf8Body, parseJsonBody } from './json-body.js';
-import { createRateLimiter, rateLimitKey } from './rate-limit.js';
+import { createRateLimiter, createSharedRateLimiter, rateLimitKey } from './rate-limit.js';
 import { installRepresentations } from './representation.js';
 import { refuseNulInUrl } from './request-guards.js';
 
@@ -78,13 +80,56 @@ const addFormats = addFormatsModule.default;
 // A committed event always has its webhook deliveries queued, in its own transaction.
 onEventAppended(enqueueWebhookDeliveries);
 
-/** Request bodies are validated strictly (no coercion, unknown fields refused); query strings are coerced. */
+/**
+ * Request bodies are validated strictly (no coercion, unknown fields refused); query strings are coerced.
+ * Validation stops at the first error, so its cost is bounded by the schema, not by how many
+ * members a hostile body holds (issue 13). A small body that fails is validated once more,
+ * collecting every error, so a client still sees all its mistakes in one answer.
+ */
 function buildValidators() {
-  const common = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false } as const;
-  const bodyAjv = addFormats(new Ajv({ ...common, coerceTypes: false }));
-  const paramAjv = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
-  return { bodyAjv, paramAjv };
+  const common = { removeAdditional: false, useDefaults: true, strict: false } as const;
+  const ajvPair = (coerceTypes: false | 'array') => ({
+    firstError: addFormats(new Ajv({ ...common, allErrors: false, coerceTypes })),
+    allErrors: addFormats(new Ajv({ ...common, allErrors: true, coerceTypes })),
+  });
+  return { body: ajvPair(false), params: ajvPair('array') };
 }
+
+/** Bodies with fewer values than this get every error listed; larger ones get the first. */
+const maxValuesForAllErrors = 2_000;
+
+function countValuesUpTo(value: unknown, limit: number): number {
+  let count = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0 && count < limit) {
+    const next = pending.pop();
+    count++;
+    if (next !== null && typeof next === 'object') pending.push(...Object.values(next).slice(0, limit));
+  }
+  return count;
+}
+
+function compileBoundedValidator(ajvs: { firstError: Ajv; allErrors: Ajv }, schema: object) {
+  const firstError = ajvs.firstError.compile(schema);
+  let allErrors: ValidateFunction | undefined;
+  const validate = (data: unknown): boolean => {
+    if (firstError(data)) return true;
+    validate.errors = firstError.errors;
+    if (countValuesUpTo(data, maxValuesForAllErrors) < maxValuesForAllErrors) {
+      allErrors ??= ajvs.allErrors.compile(schema);
+      allErrors(data);
+      validate.errors = allErrors.errors ?? firstError.errors;
+    }
+    return false;
+  };
+  validate.errors = null as ErrorObject[] | null | undefined;
+  return validate;
+}
+
+/** Routes whose bodies may be whole invoices (up to FOLIO_MAX_LINES lines): the full body limit. */
+const largeBodyRoutes = new Set(['POST /v1/invoices', 'PATCH /v1/invoices/:id', 'PUT /v1/invoices/:id']);
+/** Every other route's body limit: a customer, payment, credit note (≤ 200 lines) or setting is far smaller. */
+const smallBodyLimitBytes = 256 * 1024;
 
 /** The one write kernel every invoice change goes through, and the services built on it. */
 export function buildServices(config: Config, database: DatabaseHandle, clock: Clock = systemClock): AppServices {
@@ -114,12 +159,19 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,100}$/.test(given) ? given : newId('req');
     },
-    ajv: { customOptions: { allErrors: true } },
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const { bodyAjv, paramAjv } = buildValidators();
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
+  const validators = buildValidators();
+  app.setValidatorCompiler(({ schema, httpPart }) => compileBoundedValidator(httpPart === 'body' ? validators.body : validators.params, schema));
+
+  // Per-route body limits: only whole-invoice writes get the full FOLIO_BODY_LIMIT_BYTES.
+  app.addHook('onRoute', (route) => {
+    if (route.bodyLimit !== undefined) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.some((method) => largeBodyRoutes.has(`${method} ${route.url}`))) return;
+    route.bodyLimit = Math.min(smallBodyLimitBytes, config.bodyLimitBytes);
+  });
 
   const services: AppServices = deps.services ?? buildServices(config, database, deps.clock ?? systemClock);
 
@@ -157,11 +209,15 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     request.auth = auth;
   });
 
-  // Request rate per API key (in-process token bucket; FOLIO_RATE_LIMIT_PER_MINUTE, 0 = off).
-  const rateLimiter = createRateLimiter({ perMinute: config.rateLimitPerMinute });
+  // Request rate per API key (token bucket; FOLIO_RATE_LIMIT_PER_MINUTE, 0 = off): in this process
+  // for the embedded engine, shared by every process through the database on PostgreSQL.
+  const rateLimiter =
+    database.engine === 'postgres'
+      ? createSharedRateLimiter({ db: database.db, perMinute: config.rateLimitPerMinute, onError: (error) => app.log.warn({ err: error }, 'shared rate limit unavailable; this process decides alone') })
+      : createRateLimiter({ perMinute: config.rateLimitPerMinute });
   app.addHook('onRequest', async (request) => {
     const key = rateLimitKey(request);
-    if (key) rateLimiter.take(key);
+    if (key) await rateLimiter.take(key);
   });
 
   app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
@@ -199,6 +255,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   });
 
   const { db, engine } = database;
+  const documents = documentServiceFromConfig(config, db, services);
   const idempotency = registerIdempotency(app, { db, engine, ttlHours: config.idempotencyTtlHours });
   idempotency.registerReplayRenderer('invoice', invoiceReplayRenderer(services.invoices, services.history));
   idempotency.registerReplayRenderer('customer', customerReplayRenderer(services.customers));
@@ -211,10 +268,11 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await lifecycleRoutes(v1, { lifecycle: services.lifecycle });
     await paymentRoutes(v1, { payments: services.payments });
     await creditNoteRoutes(v1, { creditNotes: services.creditNotes });
-    await tenantSettingsRoutes(v1, { db });
+    await tenantSettingsRoutes(v1, { db, documents });
     // Own scope: the multipart parser must not reach the JSON routes (multipart there is a 415).
     await v1.register(async (scope) => attachmentRoutes(scope, { attachments: attachmentServiceFromConfig(config, db, services.kernel, services.invoices), maxAttachmentBytes: config.maxAttachmentBytes }));
     await historyRoutes(v1, { invoices: services.invoices, history: services.history });
+    await documentRoutes(v1, { documents });
     await eventRoutes(v1, { db });
     await jobRoutes(v1, { jobs: services.jobs });
     await webhookRoutes(v1, { webhooks: createWebhookService({ db, allowPrivateTargets: config.webhooks.allowPrivateTargets }) });

@@ -1,5 +1,6 @@
 import { parse } from 'lossless-json';
 import { AppError } from '../shared/errors.js';
+import { assertJsonShape } from './body-shape.js';
 
 const maxDepth = 32;
 const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
@@ -23,6 +24,7 @@ export function decodeUtf8Body(body: Buffer): string {
  */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new AppError('malformed-request', 'The request body is empty; send a JSON object.');
+  assertJsonShape(text);
   let value: unknown;
   try {
     value = parse(text, undefined, {

@@ -1,5 +1,6 @@
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import { AppError } from '../shared/errors.js';
+import { assertXmlShape } from './body-shape.js';
 
 /**
  * XML bodies for resources whose JSON model is described by a TypeBox schema.
@@ -61,6 +62,7 @@ function decodeEntities(text: string): string {
 /** Parses an XML body into the JSON model the schema describes. Throws a 400 AppError for anything unreadable. */
 export function parseXmlBody(text: string, rootName: string, bodySchema: TSchema | undefined): unknown {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw malformed('XML with a DOCTYPE or ENTITY declaration is refused (no DTDs, no entity expansion).');
+  assertXmlShape(text);
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw malformed(`The XML is not well-formed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col}).`);
   let document: Record<string, unknown>;

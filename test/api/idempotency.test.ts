@@ -122,14 +122,18 @@ describe('Idempotency-Key', () => {
     }
   });
 
-  test('a request whose key is in flight (within its lease) is a 409', async () => {
+  test('a request whose key is in flight (within its lease) is a 409 whose Retry-After is the time the lease has left', async () => {
     const invoice = await createInvoice();
     const key = newKey();
     const url = `/v1/invoices/${invoice.id}`;
-    await service().claim({ tenantId, key, method: 'PATCH', path: url, hash: requestHash('PATCH', url, { memo: 'x' }) });
+    // Claimed 20 s ago by a request that then crashed: its 60 s lease has about 40 s left.
+    const claimedAt = new Date(Date.now() - 20_000).toISOString();
+    await service().claim({ tenantId, key, method: 'PATCH', path: url, hash: requestHash('PATCH', url, { memo: 'x' }), now: claimedAt });
     const reply = await api.patch(url, { memo: 'x' }, { 'idempotency-key': key });
-    expectProblem(reply, 409, 'conflict');
-    assert.equal(reply.headers['retry-after'], '1');
+    const problem = expectProblem(reply, 409, 'conflict');
+    const retryAfter = Number(reply.headers['retry-after']);
+    assert.ok(retryAfter >= 35 && retryAfter <= 40, `Retry-After ${reply.headers['retry-after']}`);
+    assert.equal(problem.lease_remaining_seconds, retryAfter);
     assert.equal(expectStatus(await api.get(url), 200).version, 1);
   });
 

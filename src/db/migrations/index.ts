@@ -4,7 +4,9 @@ import core from './0001_core.js';
 import lifecycle from './0002_lifecycle.js';
 import historyWebhooks from './0003_history_webhooks.js';
 import attachments from './0004_attachments.js';
+import hardening from './0006_hardening.js';
 import webUsers from './0007_web_users.js';
+import documentSeller from './0008_document_seller.js';
 import invoiceJobs from './0009_invoice_jobs.js';
 
 /**
@@ -24,7 +26,9 @@ export const migrations: Record<string, SqlMigration> = {
   '0002_lifecycle': lifecycle,
   '0003_history_webhooks': historyWebhooks,
   '0004_attachments': attachments,
+  '0006_hardening': hardening,
   '0007_web_users': webUsers,
+  '0008_document_seller': documentSeller,
   '0009_invoice_jobs': invoiceJobs,
 };
 

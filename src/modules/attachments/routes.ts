@@ -1,4 +1,4 @@
-import multipart from '@fastify/multipart';
+import multipart, { type MultipartFile } from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import type { App } from '../../core/app.js';
@@ -9,10 +9,18 @@ import { AttachmentOutput, InvoiceIdParams } from '../invoices/schemas.js';
 import { writeOptions } from '../invoices/write-answer.js';
 import { contentDisposition } from './domain/filename.js';
 import { servedContentType } from './domain/sniff.js';
-import type { AttachmentService } from './service.js';
+import type { AttachmentService, AttachmentWriteResult, StagedUpload } from './service.js';
 
 const tags = ['attachments'];
 const AttachmentParams = Type.Object({ id: IdString, aid: IdString });
+
+/** What identifies an upload for its Idempotency-Key: the file's bytes (sha256), its name and the form fields. */
+function uploadFingerprint(part: MultipartFile, staged: StagedUpload) {
+  const fields = Object.values(part.fields)
+    .flat()
+    .flatMap((field) => (field && field.type === 'field' ? [[field.fieldname, String(field.value)]] : []));
+  return { file: { field: part.fieldname, filename: part.filename, sha256: staged.blob.sha256, size_bytes: staged.blob.sizeBytes }, fields };
+}
 
 /** POST/GET/DELETE /invoices/:id/attachments[/:aid]. Thin: parsing and headers only. */
 export async function attachmentRoutes(app: App, { attachments, maxAttachmentBytes }: { attachments: AttachmentService; maxAttachmentBytes: number }) {
@@ -38,7 +46,20 @@ export async function attachmentRoutes(app: App, { attachments, maxAttachmentByt
     const part = await request.file();
     if (!part) throw new AppError('validation-error', 'The multipart body holds no file part.', { errors: [{ pointer: '/file', detail: 'missing' }] });
     const options = writeOptions(request);
-    const result = await attachments.add(requestContext(request), request.params.id, { filename: part.filename, stream: part.file }, options);
+    const upload = { filename: part.filename, stream: part.file };
+    let result: AttachmentWriteResult;
+    if (request.claimIdempotencyForUpload) {
+      // With an Idempotency-Key the upload is read first: its sha256 and fields fingerprint the request.
+      const staged = await attachments.stage(upload);
+      try {
+        if (await request.claimIdempotencyForUpload(uploadFingerprint(part, staged))) return reply;
+        result = await attachments.attachStaged(requestContext(request), request.params.id, staged, options);
+      } finally {
+        await attachments.discard(staged);
+      }
+    } else {
+      result = await attachments.add(requestContext(request), request.params.id, upload, options);
+    }
     reply.header('etag', etagFor(result.invoice.version));
     reply.header('location', `/v1/invoices/${result.invoice.id}/attachments/${result.attachment.id}`);
     return reply.status(201).send(result.attachment);

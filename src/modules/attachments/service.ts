@@ -8,7 +8,7 @@ import { newId } from '../../shared/ids.js';
 import type { AttachmentMeta, Invoice } from '../invoices/domain/model.js';
 import type { InvoiceService } from '../invoices/service.js';
 import type { WriteKernel } from '../invoices/versioning.js';
-import { createFilesystemBlobStore, type BlobStore } from './blob-store.js';
+import { createFilesystemBlobStore, type BlobStore, type StagedBlob } from './blob-store.js';
 import { sanitizeFilename } from './domain/filename.js';
 import { allowedContentTypes, SniffInspector } from './domain/sniff.js';
 import { attachmentStore } from './store.js';
@@ -26,6 +26,14 @@ export interface Upload {
   filename: string | undefined;
   /** The file's bytes as they arrive; consumed once. */
   stream: Readable;
+}
+
+/** An upload in the blob store's staging area, not yet an attachment. */
+export interface StagedUpload {
+  blob: StagedBlob;
+  filename: string | undefined;
+  /** Decided from the bytes; null when not an allowed type. */
+  contentType: string | null;
 }
 
 export interface AttachmentWriteResult {
@@ -85,6 +93,36 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
     });
   }
 
+  /** Streams the upload into the blob store's staging area, hashing it and deciding its type from the bytes. */
+  async function stage(upload: Upload): Promise<StagedUpload> {
+    const inspector = new SniffInspector();
+    let sizeBytes = 0;
+    const blob = await blobs.stage(inspected(upload.stream, inspector, deps.maxAttachmentBytes, (size) => (sizeBytes = size)));
+    return { blob, filename: upload.filename, contentType: inspector.result(sizeBytes) };
+  }
+
+  const discard = (staged: StagedUpload) => blobs.discard(staged.blob);
+
+  /** Records a staged upload as a new invoice version (the caller discards the staging object). */
+  async function attachStaged(ctx: RequestContext, invoiceId: string, staged: StagedUpload, options: WriteOptions): Promise<AttachmentWriteResult> {
+    if (staged.contentType === null) {
+      throw new AppError('unsupported-media-type', `The file's content is not an allowed type (${allowedContentTypes.join(', ')}); the type is decided from the bytes, not from the name or header.`);
+    }
+    await blobs.commit(staged.blob);
+    const attachment: AttachmentMeta = {
+      id: newId('att'),
+      filename: sanitizeFilename(staged.filename),
+      content_type: staged.contentType,
+      size_bytes: staged.blob.sizeBytes,
+      sha256: staged.blob.sha256,
+      created_at: clock.nowIso(),
+    };
+    return writeVersion(ctx, invoiceId, options, (before) => {
+      if (before.attachments.length >= deps.maxAttachmentsPerInvoice) throw tooMany(deps.maxAttachmentsPerInvoice);
+      return { attachments: [...before.attachments, attachment], attachment, action: 'attachment_add', eventType: 'invoice.attachment_added' };
+    });
+  }
+
   return {
     /**
      * Streams the upload into the blob store (hashing on the way, never holding the file in
@@ -97,32 +135,17 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
       assertAttachable(current);
       assertIfMatch(options.ifMatch, current.version);
       if (current.attachments.length >= deps.maxAttachmentsPerInvoice) throw tooMany(deps.maxAttachmentsPerInvoice);
-
-      const inspector = new SniffInspector();
-      let sizeBytes = 0;
-      const staged = await blobs.stage(inspected(upload.stream, inspector, deps.maxAttachmentBytes, (size) => (sizeBytes = size)));
+      const staged = await stage(upload);
       try {
-        const contentType = inspector.result(sizeBytes);
-        if (contentType === null) {
-          throw new AppError('unsupported-media-type', `The file's content is not an allowed type (${allowedContentTypes.join(', ')}); the type is decided from the bytes, not from the name or header.`);
-        }
-        await blobs.commit(staged);
-        const attachment: AttachmentMeta = {
-          id: newId('att'),
-          filename: sanitizeFilename(upload.filename),
-          content_type: contentType,
-          size_bytes: staged.sizeBytes,
-          sha256: staged.sha256,
-          created_at: clock.nowIso(),
-        };
-        return await writeVersion(ctx, invoiceId, options, (before) => {
-          if (before.attachments.length >= deps.maxAttachmentsPerInvoice) throw tooMany(deps.maxAttachmentsPerInvoice);
-          return { attachments: [...before.attachments, attachment], attachment, action: 'attachment_add', eventType: 'invoice.attachment_added' };
-        });
+        return await attachStaged(ctx, invoiceId, staged, options);
       } finally {
-        await blobs.discard(staged);
+        await discard(staged);
       }
     },
+
+    stage,
+    attachStaged,
+    discard,
 
     async remove(ctx: RequestContext, invoiceId: string, attachmentId: string, options: WriteOptions = {}): Promise<AttachmentWriteResult> {
       return writeVersion(ctx, invoiceId, options, (before) => {

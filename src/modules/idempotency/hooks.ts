@@ -5,6 +5,17 @@ import type { Db, Engine } from '../../db/database.js';
 import { AppError } from '../../shared/errors.js';
 import { createIdempotencyService, keyPattern, requestHash } from './service.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Set for a multipart request with an Idempotency-Key: the key is claimed only once the
+     * upload has been read, so its fingerprint (file sha256 and fields) is part of the request
+     * hash. The route calls it after staging the file; true = the answer was sent (a replay).
+     */
+    claimIdempotencyForUpload: ((fingerprint: unknown) => Promise<boolean>) | null;
+  }
+}
+
 /**
  * Answers a replay whose change committed but whose response was never stored, from the resource
  * as it was at `version` (its kind and id come from the `resource` the use case marked, e.g.
@@ -36,6 +47,7 @@ export function registerIdempotency(app: App, deps: IdempotencyDeps) {
   const replayRenderers = new Map<string, ReplayRenderer>();
 
   app.decorateRequest('idempotency', null);
+  app.decorateRequest('claimIdempotencyForUpload', null);
 
   app.addHook('preHandler', async (request, reply) => {
     const key = request.headers['idempotency-key'];
@@ -45,31 +57,43 @@ export function registerIdempotency(app: App, deps: IdempotencyDeps) {
         errors: [{ pointer: '/headers/idempotency-key', detail: 'invalid key' }],
       });
     }
-    const tenantId = request.auth.tenantId;
+    if (request.isMultipart?.()) {
+      // The body is a stream not read yet: the route claims once it knows the file's fingerprint.
+      request.claimIdempotencyForUpload = (fingerprint) => claimOrAnswer(request, reply, key, fingerprint);
+      return;
+    }
+    await claimOrAnswer(request, reply, key, request.body);
+  });
+
+  /** Claims the key for this request (false), or answers from what the key already did (true). */
+  async function claimOrAnswer(request: FastifyRequest, reply: FastifyReply, key: string, body: unknown): Promise<boolean> {
+    if (!request.auth) throw new AppError('unauthorized', 'Send an API key: Authorization: Bearer <key>.');
     const outcome = await idempotency.claim({
-      tenantId,
+      tenantId: request.auth.tenantId,
       key,
       method: request.method,
       path: request.url.slice(0, 500),
-      hash: requestHash(request.method, request.url, request.body),
+      hash: requestHash(request.method, request.url, body),
     });
     if (outcome.kind === 'claimed') {
       request.idempotency = { key, claimToken: outcome.claimToken };
-      return;
+      return false;
     }
     replayed.add(request);
     reply.header('idempotent-replayed', 'true');
     if (outcome.kind === 'replay') {
       for (const [name, value] of Object.entries(outcome.headers)) reply.header(name, value);
-      return reply.status(outcome.status).serializer((payload: unknown) => String(payload)).send(outcome.body);
+      await reply.status(outcome.status).serializer((payload: unknown) => String(payload)).send(outcome.body);
+      return true;
     }
     // The change committed but the process stopped before its response was stored:
     // answer with the resource as it was at the committed version.
     const [kind, id, version] = outcome.resource.split('/');
     const render = replayRenderers.get(kind);
     if (!render) throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
-    return render({ auth: request.auth, requestId: String(request.id) }, id, Number(version), reply);
-  });
+    await render({ auth: request.auth, requestId: String(request.id) }, id, Number(version), reply);
+    return true;
+  }
 
   app.addHook('onSend', async (request, reply, payload) => {
     const claim = request.idempotency;

@@ -87,8 +87,12 @@ export function createIdempotencyService(deps: { db: Db; engine: Engine; ttlHour
           const outcome = outcomeOf(row);
           if (outcome) return outcome;
           if (row.locked_until > now) {
-            throw new AppError('conflict', `A request with the Idempotency-Key "${input.key}" is still in progress; retry after it finishes.`, {
-              headers: { 'retry-after': '1' },
+            // Retry-After: the lease's remaining seconds. A running request usually ends well before
+            // (a retry then gets its answer); one that crashed is taken over only when the lease ends.
+            const leaseLeftSeconds = Math.max(1, Math.ceil((Date.parse(row.locked_until) - Date.parse(now)) / 1000));
+            throw new AppError('conflict', `A request with the Idempotency-Key "${input.key}" is still in progress; retry after it finishes (its lease ends in ${leaseLeftSeconds} s).`, {
+              headers: { 'retry-after': String(leaseLeftSeconds) },
+              extensions: { lease_remaining_seconds: leaseLeftSeconds },
             });
           }
           // The first claimant died before committing anything: this retry takes the key over.

@@ -9,7 +9,7 @@ import { formatSequenceNumber, nextInSequence } from '../tenants/sequences.js';
 import { tenantStore } from '../tenants/store.js';
 import { toDocument } from './domain/diff.js';
 import { editabilityOf, type Editability } from './domain/editability.js';
-import { assertAllowed, finalized, settled, voided } from './domain/lifecycle.js';
+import { assertAllowed, finalized, settled, settlementEvents, voided } from './domain/lifecycle.js';
 import type { Invoice } from './domain/model.js';
 import type { InvoiceService } from './service.js';
 import { invoiceStore } from './store.js';
@@ -48,7 +48,8 @@ export function createLifecycleService(deps: { kernel: WriteKernel; invoices: In
         const dueDate = before.due_date ?? (before.payment_terms ? addDays(issueDate, before.payment_terms.net_days) : null);
         const number = before.number ?? (await takeInvoiceNumber(tx, ctx, before.id));
         const now = clock.nowIso();
-        const result = await commit(tx, ctx, before, finalized(before, { number, issueDate, dueDate, now }), { action: 'finalize', eventType: 'invoice.finalized', eventData: { number } }, options);
+        const next = finalized(before, { number, issueDate, dueDate, now });
+        const result = await commit(tx, ctx, before, next, { action: 'finalize', eventType: 'invoice.finalized', alsoEmit: settlementEvents(before, next), eventData: { number } }, options);
 
         // Finalizing a revision completes the correction: the credited original is superseded.
         if (original && original.status !== 'void') {
@@ -96,7 +97,9 @@ export function createLifecycleService(deps: { kernel: WriteKernel; invoices: In
         });
         await creditNoteStore.insert(tx, ctx.auth.tenantId, creditNote);
 
-        const credited = settled(before, { amountPaid: new Dec(before.amount_paid), amountCredited: new Dec(before.amount_credited).plus(creditNote.total) });
+        // The full credit is not a settlement: the original keeps its status (revision-pending)
+        // until its revision is finalized, which voids it (docs/lifecycle.md).
+        const credited = { ...settled(before, { amountPaid: new Dec(before.amount_paid), amountCredited: new Dec(before.amount_credited).plus(creditNote.total) }), status: before.status };
         const originalResult = await commit(tx, ctx, before, { ...credited, revised_by: revisionId }, {
           action: 'revise',
           eventType: 'credit_note.created',

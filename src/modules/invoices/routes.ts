@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import type { App } from '../../core/app.js';
-import { etagFor, requestContext } from '../../core/request-context.js';
+import { etagFor, ifNoneMatchHits, requestContext } from '../../core/request-context.js';
 import { FieldsQuery, xmlContentTypes } from '../../core/representation.js';
 import { IfMatchHeaders } from '../../core/schema-helpers.js';
 import type { HistoryService } from '../history/service.js';
@@ -61,7 +61,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
     const invoice = version === undefined || version === current.version ? current : await history.atVersion(ctx, current, version);
     const etag = etagFor(invoice.version);
     reply.header('etag', etag);
-    if (request.headers['if-none-match'] === etag) return (reply as FastifyReply).status(304).send();
+    if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return (reply as FastifyReply).status(304).send();
     return presentInvoice(invoice);
   });
 

@@ -30,7 +30,7 @@ const Discount = Type.Object(
   { additionalProperties: false, description: 'percent: 0–100 of the line amount; amount: currency amount off the line.' },
 );
 
-const AddressSchema = Type.Object(
+export const AddressSchema = Type.Object(
   {
     line1: Type.Optional(NullableText(200)),
     line2: Type.Optional(NullableText(200)),

@@ -209,17 +209,25 @@ function lineToRow(tenantId: string, invoiceId: string, line: InvoiceLine): Invo
 
 export const invoiceStore = {
   async find(db: DbOrTx, engine: Engine, tenantId: string, id: string, options: { lock?: boolean } = {}): Promise<Invoice | undefined> {
-    // The attachments come with the invoice row (a JSON array from a subquery): one round trip fewer.
-    let query = db
-      .selectFrom('invoices')
-      .selectAll()
-      .select(attachmentsJson(engine).as('attachments_json'))
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id);
-    if (options.lock) query = lockForUpdate(engine, query);
-    const found = await query.executeTakeFirst();
-    if (!found) return undefined;
-    const { attachments_json: attachmentsText, ...row } = found;
+    const base = db.selectFrom('invoices').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
+    let row: InvoicesTable | undefined;
+    let attachments: InvoiceAttachmentsTable[];
+    if (options.lock) {
+      // Lock first, then read the dependent tables in statements that start after the lock is
+      // granted. In one `SELECT …, (subquery) … FOR UPDATE` PostgreSQL re-reads the locked row
+      // after waiting but the subquery keeps the snapshot from before the wait (READ COMMITTED):
+      // a queued writer would work from the attachment list the previous writer replaced.
+      row = await lockForUpdate(engine, base).executeTakeFirst();
+      if (!row) return undefined;
+      attachments = (await attachmentsByInvoice(db, tenantId, [id])).get(id) ?? [];
+    } else {
+      // Unlocked: the attachments come with the invoice row (a JSON array from a subquery), one round trip fewer.
+      const found = await base.select(attachmentsJson(engine).as('attachments_json')).executeTakeFirst();
+      if (!found) return undefined;
+      const { attachments_json: attachmentsText, ...invoiceRow } = found;
+      row = invoiceRow;
+      attachments = (parseJson<InvoiceAttachmentsTable[]>(attachmentsText) ?? []).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    }
     const lines = await db
       .selectFrom('invoice_lines')
       .selectAll()
@@ -227,7 +235,6 @@ export const invoiceStore = {
       .where('invoice_id', '=', id)
       .orderBy('position')
       .execute();
-    const attachments = (parseJson<InvoiceAttachmentsTable[]>(attachmentsText) ?? []).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return rowToInvoice(row, lines, attachments);
   },
 

@@ -1,4 +1,4 @@
-import net from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /** Event-type patterns: an exact type ("invoice.paid"), a prefix wildcard ("invoice.*") or "*". */
 export const eventPatternRegex = /^(\*|[a-z][a-z_]*(\.[a-z][a-z_]*)*(\.\*)?)$/;
@@ -13,29 +13,27 @@ export function matchesEventType(patterns: readonly string[], type: string): boo
 }
 
 /**
- * Addresses a webhook may not reach unless the operator allows it: loopback, private
- * (RFC 1918, unique-local), link-local (cloud metadata lives there), CGNAT, multicast,
- * unspecified and documentation ranges, for IPv4 and IPv6 (and IPv4-mapped IPv6).
+ * Whether a webhook may not reach this address unless the operator allows it. Only ordinary
+ * public unicast addresses pass (ranges from ipaddr.js, a maintained address library): loopback,
+ * private (RFC 1918), unique-local and deprecated site-local (fec0::/10), link-local (cloud
+ * metadata lives there), CGNAT, multicast, broadcast, unspecified, reserved and documentation
+ * ranges are refused. IPv4-mapped and IPv4-compatible IPv6 forms are judged by the IPv4 address
+ * they carry; the transition forms that embed another address (6to4 2002::/16, Teredo, NAT64)
+ * are refused outright. Anything that is not an IP address is refused too.
  */
-const blocked = new net.BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
-  ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) blocked.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [
-  ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['2001:db8::', 32], ['64:ff9b::', 96], ['100::', 64],
-] as const) blocked.addSubnet(network, prefix, 'ipv6');
+const ipv4Compatible = ipaddr.parseCIDR('::/96') as [ipaddr.IPv6, number];
 
 export function isPrivateAddress(address: string): boolean {
-  const family = net.isIP(address);
-  if (family === 4) return blocked.check(address, 'ipv4');
-  if (family === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return blocked.check(mapped[1], 'ipv4');
-    return blocked.check(address, 'ipv6');
+  const bare = address.replace(/%.*$/, ''); // an IPv6 zone id (fe80::1%eth0) says nothing about the range
+  if (!ipaddr.isValid(bare)) return true;
+  const parsed = ipaddr.parse(bare);
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6;
+    if (v6.range() === 'ipv4Mapped') return isPrivateAddress(v6.toIPv4Address().toString());
+    // IPv4-compatible (::a.b.c.d, deprecated by RFC 4291; a URL parser writes it ::7f00:1): never a target.
+    if (v6.match(ipv4Compatible)) return true;
   }
-  return true; // not an IP at all: refuse
+  return parsed.range() !== 'unicast';
 }
 
 /** Exponential backoff with "equal jitter": half the step fixed, half random. */

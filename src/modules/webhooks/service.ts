@@ -1,3 +1,4 @@
+import { markIdempotentChange } from '../idempotency/service.js';
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../db/database.js';
 import type { WebhookEndpointsTable } from '../../db/schema.js';
@@ -81,7 +82,11 @@ export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolea
         created_at: now,
         updated_at: now,
       };
-      await webhookStore.insertEndpoint(db, row);
+      await db.transaction().execute(async (tx) => {
+        await webhookStore.insertEndpoint(tx, row);
+        // Ties the change to the request's Idempotency-Key in the same transaction (see idempotency/).
+        await markIdempotentChange(tx, ctx, `webhook_endpoint/${row.id}/created`);
+      });
       return { ...presentEndpoint(row), secret: row.secret };
     },
 
@@ -99,13 +104,19 @@ export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolea
       if (input.events !== undefined) fields.event_types = JSON.stringify(checkEvents(input.events));
       if (input.description !== undefined) fields.description = input.description;
       if (input.enabled !== undefined) fields.enabled = input.enabled ? 1 : 0;
-      await webhookStore.updateEndpoint(db, ctx.auth.tenantId, id, fields);
+      await db.transaction().execute(async (tx) => {
+        await webhookStore.updateEndpoint(tx, ctx.auth.tenantId, id, fields);
+        await markIdempotentChange(tx, ctx, `webhook_endpoint/${id}/${fields.updated_at}`);
+      });
       return presentEndpoint(await load(ctx, id));
     },
 
     async remove(ctx: RequestContext, id: string) {
       await load(ctx, id);
-      await db.transaction().execute((tx) => webhookStore.deleteEndpoint(tx, ctx.auth.tenantId, id));
+      await db.transaction().execute(async (tx) => {
+        await webhookStore.deleteEndpoint(tx, ctx.auth.tenantId, id);
+        await markIdempotentChange(tx, ctx, `webhook_endpoint/${id}/deleted`);
+      });
     },
 
     async deliveries(ctx: RequestContext, id: string, query: { cursor?: string; status?: string; limit?: number }) {

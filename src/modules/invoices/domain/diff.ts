@@ -3,9 +3,12 @@ import type { AttachmentMeta, Invoice, InvoiceLine } from './model.js';
 /**
  * Audit diffs. An invoice is compared as a "document": its fields minus the bookkeeping
  * ones (version, timestamps), with lines keyed by id so a path like
- * `/lines/lin_…/quantity` stays meaningful when other lines move. Null and absent are the
- * same in a document, so a change `{path, from, to: null}` removes the member on replay.
- * Replaying the changes of versions 1..N from an empty document gives version N exactly.
+ * `/lines/lin_…/quantity` stays meaningful when other lines move. For the invoice's own fields
+ * and a line's fields null and absent are the same in a document (replay restores them from the
+ * field list), so a change `{path, from, to: null}` removes the member on replay. Deeper
+ * objects (`bill_to`, `bill_to.address`) keep their null members as they are: such an object
+ * is diffed member by member only while its null members stay the same, otherwise it is
+ * recorded whole. Replaying the changes of versions 1..N from an empty document gives version N exactly.
  */
 export interface Change {
   path: string;
@@ -25,11 +28,10 @@ export function toDocument(invoice: Invoice): JsonObject {
     if (key === 'lines' || key === 'attachments') {
       // Keyed by id, so `/lines/lin_…/quantity` and `/attachments/att_…` stay meaningful.
       const keyed: JsonObject = {};
-      for (const item of value as { id: string }[]) keyed[item.id] = withoutNulls(item as unknown as Json) as JsonObject;
+      for (const item of value as { id: string }[]) keyed[item.id] = withoutNullMembers(item as unknown as JsonObject);
       doc[key] = keyed;
-    } else {
-      const cleaned = withoutNulls(value as Json);
-      if (cleaned !== null) doc[key] = cleaned;
+    } else if (value !== null) {
+      doc[key] = value as Json;
     }
   }
   return doc;
@@ -73,15 +75,14 @@ function emptyValueFor(key: string, templateValue: unknown): unknown {
   return Array.isArray(templateValue) ? [] : null;
 }
 
-function withoutNulls(value: Json): Json {
-  if (Array.isArray(value) || value === null || typeof value !== 'object') return value;
+/** The object without its null members (one level: nested objects keep theirs). */
+function withoutNullMembers(value: JsonObject): JsonObject {
   const result: JsonObject = {};
-  for (const [key, item] of Object.entries(value)) {
-    const cleaned = withoutNulls(item);
-    if (cleaned !== null) result[key] = cleaned;
-  }
+  for (const [key, item] of Object.entries(value)) if (item !== null) result[key] = item;
   return result;
 }
+
+const nullMembers = (value: JsonObject) => Object.keys(value).filter((key) => value[key] === null).sort().join('/');
 
 const isObject = (value: unknown): value is JsonObject => value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -96,7 +97,8 @@ export function diffDocuments(before: JsonObject, after: JsonObject, prefix = ''
     const path = `${prefix}/${escapeSegment(key)}`;
     const from = before[key] ?? null;
     const to = after[key] ?? null;
-    if (isObject(from) && isObject(to)) changes.push(...diffDocuments(from, to, path));
+    // Member by member only when that replays exactly: a member change to null means "remove".
+    if (isObject(from) && isObject(to) && nullMembers(from) === nullMembers(to)) changes.push(...diffDocuments(from, to, path));
     else if (JSON.stringify(from) !== JSON.stringify(to)) changes.push({ path, from, to });
   }
   return changes;
@@ -123,7 +125,7 @@ function diffLines(before: InvoiceLine[], after: InvoiceLine[]): Change[] {
   const changes: Change[] = [];
   const afterById = new Map(after.map((line) => [line.id, line]));
   const beforeIds = new Set<string>();
-  const lineDoc = (line: InvoiceLine) => withoutNulls(line as unknown as Json) as JsonObject;
+  const lineDoc = (line: InvoiceLine) => withoutNullMembers(line as unknown as JsonObject);
   for (const from of before) {
     beforeIds.add(from.id);
     const to = afterById.get(from.id);

@@ -150,9 +150,13 @@ export function assertAllowed(invoice: Invoice, action: LifecycleAction, policy:
 
 // ---- The status changes themselves (pure: the caller assigns number and time) ----
 
+/** A finalized invoice is open, or paid at once when nothing is owed (a total of 0, like Stripe's $0 invoices). */
 export function finalized(invoice: Invoice, input: { number: string; issueDate: string; dueDate: string | null; now: string }): Invoice {
-  return { ...invoice, status: 'open', number: input.number, issue_date: input.issueDate, due_date: input.dueDate, finalized_at: input.now };
+  const status: InvoiceStatus = nothingOwed(invoice.balance) ? 'paid' : 'open';
+  return { ...invoice, status, number: input.number, issue_date: input.issueDate, due_date: input.dueDate, finalized_at: input.now };
 }
+
+const nothingOwed = (balance: Dec | string) => new Dec(balance).lte(0);
 
 export function voided(invoice: Invoice, now: string): Invoice {
   return { ...invoice, status: 'void', voided_at: now };
@@ -160,13 +164,15 @@ export function voided(invoice: Invoice, now: string): Invoice {
 
 /**
  * Applies new payment and credit figures and the status they imply: an open invoice whose
- * balance reaches zero becomes paid; a paid invoice whose balance reopens (a refund) is open again.
+ * balance reaches zero becomes paid, whether payments, credit notes or both brought it there
+ * (the same rule as a total of 0 at finalization); a paid invoice whose balance reopens (a
+ * refund) is open again.
  */
 export function settled(invoice: Invoice, figures: { amountPaid: Dec; amountCredited: Dec }): Invoice {
   const currency = invoice.currency;
   const balance = new Dec(invoice.total).minus(figures.amountPaid).minus(figures.amountCredited);
   let status = invoice.status;
-  const covered = balance.lte(0) && figures.amountPaid.gt(0);
+  const covered = nothingOwed(balance);
   if (status === 'open' && covered) status = 'paid';
   else if (status === 'paid' && !covered) status = 'open';
   return {

@@ -1,0 +1,47 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
+import { buildApp, type App } from '../../src/http/app.js';
+import { engine, expectProblem, startTestApp, Client, type TestApp } from '../helpers/harness.js';
+
+/**
+ * The request rate limit holds across API processes on PostgreSQL (issue 13, item 6): two app
+ * instances on one database share each key's bucket, so together they allow the limit once,
+ * not twice. (The embedded SQLite engine is one process: its buckets stay in memory.)
+ */
+const perMinute = 30;
+let t: TestApp;
+let second: { app: App; database: DatabaseHandle };
+
+before(async () => {
+  t = await startTestApp({ FOLIO_RATE_LIMIT_PER_MINUTE: String(perMinute) });
+  const database = await openDatabase({ dataDir: t.config.dataDir, databaseUrl: t.config.databaseUrl, poolSize: 5 });
+  second = { app: await buildApp({ config: t.config, database }), database };
+  await second.app.ready();
+});
+after(async () => {
+  await second.app.close();
+  await second.database.close();
+  await t.close();
+});
+
+describe('rate limit across processes', { skip: engine !== 'postgres' && 'PostgreSQL only: embedded is one process' }, () => {
+  test(`two app instances on one database allow ${perMinute} requests per minute per key together`, async () => {
+    const key = await t.key('shared-rate');
+    const clients = [t.client(key), new Client(second.app, key)];
+    const statuses: number[][] = [[], []];
+    for (let index = 0; index < perMinute * 2; index += 1) {
+      const which = index % 2;
+      statuses[which].push((await clients[which].get('/v1/invoices')).status);
+    }
+    const served = statuses.flat().filter((status) => status === 200).length;
+    // The bucket refills at perMinute/60 = 0.5 per second while the loop runs: a few more at most.
+    assert.ok(served >= perMinute && served <= perMinute + 5, `served ${served} of ${perMinute * 2}; statuses ${JSON.stringify(statuses)}`);
+    assert.ok(statuses[0].includes(429) && statuses[1].includes(429), 'both instances refuse once the shared bucket is empty');
+    const limited = await clients[1].get('/v1/invoices');
+    const problem = expectProblem(limited, 429, 'rate-limited');
+    assert.equal(problem.retry_after_seconds, Number(limited.headers['retry-after']));
+    assert.ok(problem.retry_after_seconds >= 1 && problem.retry_after_seconds <= 2);
+    assert.equal((await t.client(await t.key('shared-rate-other')).get('/v1/invoices')).status, 200, 'other keys are unaffected');
+  });
+});

@@ -1,0 +1,252 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { Dec, currencyMinorUnits } from '../../src/shared/money.js';
+import { renderUbl } from '../../src/modules/documents/ubl.js';
+import { renderFinvoice } from '../../src/modules/documents/finvoice.js';
+import { creditNoteSource, invoiceSource } from '../../src/modules/documents/source.js';
+import { fullCreditFor } from '../../src/modules/credit-notes/domain.js';
+import { finnishCheckDigit, isValidFinnishReference, isValidIban, isValidRfReference, paymentReferenceFor, rfReferenceFor } from '../../src/modules/documents/payment-reference.js';
+import { buildInvoice, sampleParty, type FixtureLine } from '../helpers/document-fixtures.js';
+
+const repeated = new Set(['TaxSubtotal', 'InvoiceLine', 'CreditNoteLine', 'AllowanceCharge', 'InvoiceRow', 'VatSpecificationDetails']);
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', removeNSPrefix: true, parseTagValue: false, isArray: (name) => repeated.has(name) });
+
+type Node = Record<string, any>;
+const amountOf = (node: any): Dec => new Dec(typeof node === 'object' ? node['#text'] : node);
+const optionalAmount = (node: any): Dec => (node === undefined ? new Dec(0) : amountOf(node));
+
+/** Every element carrying currencyID, with its path (for BR-DEC: at most 2 decimals on amounts). */
+function amounts(node: any, path: string, out: { path: string; text: string }[] = []) {
+  if (Array.isArray(node)) {
+    node.forEach((child, index) => {
+      amounts(child, `${path}[${index}]`, out);
+    });
+  } else if (node && typeof node === 'object') {
+    if ('@currencyID' in node) out.push({ path, text: node['#text'] });
+    for (const [key, child] of Object.entries(node)) if (!key.startsWith('@') && key !== '#text') amounts(child, `${path}/${key}`, out);
+  }
+  return out;
+}
+
+/**
+ * The EN 16931 arithmetic business rules, recomputed from the parsed document. Returns the
+ * broken rules (empty when the document is sound).
+ */
+/** Well-formed, and no character XML 1.0 forbids (fast-xml-parser's validator does not check those). */
+function assertWellFormed(xml: string) {
+  assert.equal(XMLValidator.validate(xml), true, 'well-formed');
+  assert.doesNotMatch(xml, /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u, 'only XML 1.0 characters');
+}
+
+function brokenRules(xml: string): string[] {
+  assertWellFormed(xml);
+  const parsed = parser.parse(xml);
+  const doc: Node = parsed.Invoice ?? parsed.CreditNote;
+  const lines: Node[] = doc.InvoiceLine ?? doc.CreditNoteLine ?? [];
+  const totals = doc.LegalMonetaryTotal;
+  const broken: string[] = [];
+  const check = (rule: string, ok: boolean, detail: string) => {
+    if (!ok) broken.push(`${rule}: ${detail}`);
+  };
+  const sum = (values: Dec[]) => values.reduce((acc, value) => acc.plus(value), new Dec(0));
+
+  const lineNet = sum(lines.map((line) => amountOf(line.LineExtensionAmount)));
+  check('BR-CO-10', amountOf(totals.LineExtensionAmount).eq(lineNet), `${totals.LineExtensionAmount['#text']} ≠ Σ lines ${lineNet}`);
+  const docAllowances = optionalAmount(totals.AllowanceTotalAmount);
+  const docCharges = optionalAmount(totals.ChargeTotalAmount);
+  check('BR-CO-13', amountOf(totals.TaxExclusiveAmount).eq(amountOf(totals.LineExtensionAmount).minus(docAllowances).plus(docCharges)), 'tax exclusive amount');
+  const taxTotal = doc.TaxTotal;
+  const subtotals: Node[] = taxTotal.TaxSubtotal ?? [];
+  check('BR-CO-14', amountOf(taxTotal.TaxAmount).eq(sum(subtotals.map((entry) => amountOf(entry.TaxAmount)))), 'VAT total ≠ Σ category VAT');
+  check('BR-CO-15', amountOf(totals.TaxInclusiveAmount).eq(amountOf(totals.TaxExclusiveAmount).plus(amountOf(taxTotal.TaxAmount))), 'total with VAT');
+  check(
+    'BR-CO-16',
+    amountOf(totals.PayableAmount).eq(amountOf(totals.TaxInclusiveAmount).minus(optionalAmount(totals.PrepaidAmount)).plus(optionalAmount(totals.PayableRoundingAmount))),
+    'amount due',
+  );
+  for (const entry of subtotals) {
+    const category = entry.TaxCategory.ID;
+    const rate = new Dec(entry.TaxCategory.Percent);
+    const inCategory = lines.filter((line) => line.Item.ClassifiedTaxCategory.ID === category && new Dec(line.Item.ClassifiedTaxCategory.Percent).eq(rate));
+    const taxable = sum(inCategory.map((line) => amountOf(line.LineExtensionAmount)));
+    check(`BR-${category}-08`, amountOf(entry.TaxableAmount).eq(taxable), `category ${category} ${rate}: ${entry.TaxableAmount['#text']} ≠ ${taxable}`);
+    // BR-CO-17 (VAT = taxable × rate, rounded; the CEN schematron allows 1 unit either way).
+    const expected = amountOf(entry.TaxableAmount).times(rate).div(100);
+    check('BR-CO-17', amountOf(entry.TaxAmount).minus(expected).abs().lte(1), `category VAT ${entry.TaxAmount['#text']} vs ${expected}`);
+    if (category === 'Z') check('BR-Z-09', amountOf(entry.TaxAmount).isZero(), 'zero-rated VAT');
+  }
+  for (const line of lines) {
+    const quantity = new Dec(line.InvoicedQuantity?.['#text'] ?? line.CreditedQuantity['#text']);
+    const price = amountOf(line.Price.PriceAmount);
+    check('BR-27', !price.isNegative(), `negative price ${price}`);
+    const allowances: Node[] = line.AllowanceCharge ?? [];
+    const adjustment = sum(allowances.map((entry) => (entry.ChargeIndicator === 'true' ? amountOf(entry.Amount) : amountOf(entry.Amount).neg())));
+    const base = quantity.times(price);
+    // PEPPOL-EN16931-R120 allows 0.02 of slack for the rounding of quantity × price.
+    check('R120', amountOf(line.LineExtensionAmount).minus(base.plus(adjustment)).abs().lte(0.02), `line ${line.ID}: ${line.LineExtensionAmount['#text']} vs ${base} + ${adjustment}`);
+  }
+  for (const { path, text } of amounts(doc, '')) {
+    if (path.endsWith('/PriceAmount')) continue; // BT-146 has no decimal limit
+    check('BR-DEC', new Dec(text).decimalPlaces() <= 2, `${path} = ${text} has more than 2 decimals`);
+  }
+  return broken;
+}
+
+const rates = ['0', '10', '14', '24', '25.5', '7.7'];
+const decimalText = (maxInteger: number, places: number) =>
+  fc.tuple(fc.integer({ min: 0, max: maxInteger }), fc.integer({ min: 0, max: 10 ** places - 1 })).map(([integer, fraction]) => (places === 0 ? String(integer) : `${integer}.${String(fraction).padStart(places, '0')}`));
+
+const lineArbitrary: fc.Arbitrary<FixtureLine> = fc.record({
+  description: fc.string({ maxLength: 30, unit: fc.oneof(fc.constantFrom('\u0001', '\u0008', '\uFFFE', '\uD800', '&', '<', ']]>', '"', 'ä', 'Ł', '€'), fc.string({ minLength: 1, maxLength: 1 })) }),
+  quantity: fc.oneof(decimalText(50, 0), decimalText(20, 3), decimalText(5, 0).map((text) => (text === '0' ? '-1' : `-${text}`))),
+  unitPrice: fc.oneof(decimalText(5000, 2), decimalText(200, 4), decimalText(100_000, 0)),
+  taxRate: fc.option(fc.constantFrom(...rates), { nil: null }),
+  discount: fc.option(
+    fc.oneof(
+      decimalText(100, 2).map((value) => ({ type: 'percent' as const, value })),
+      decimalText(3, 2).map((value) => ({ type: 'amount' as const, value })),
+    ),
+    { nil: null },
+  ),
+  unit: fc.constantFrom(null, 'h', 'pcs', 'kg', 'XYZ'),
+});
+
+const invoiceArbitrary = fc.record({
+  currency: fc.constantFrom('EUR', 'JPY', 'BHD', 'USD', 'KWD', 'SEK'),
+  taxMode: fc.constantFrom('exclusive' as const, 'inclusive' as const),
+  roundingMode: fc.constantFrom('half_up' as const, 'half_even' as const, 'half_down' as const, 'up' as const, 'down' as const),
+  lines: fc.array(lineArbitrary, { minLength: 1, maxLength: 15 }),
+  paidShare: fc.constantFrom(0, 0, 0.5),
+});
+
+describe('UBL 2.1 / Peppol BIS 3', () => {
+  test('every generated invoice and credit note satisfies EN 16931 BR-CO-10/13/14/15/16, BR-S-08 (BR-Z-08), BR-DEC and keeps Folio\'s amount due (and its Finvoice is well-formed and adds up)', () => {
+    fc.assert(
+      fc.property(invoiceArbitrary, (input) => {
+        const unpaid = buildInvoice(input);
+        const places = currencyMinorUnits(input.currency);
+        const paid = new Dec(unpaid.total).times(input.paidShare).toDecimalPlaces(places, Dec.ROUND_DOWN).toFixed(places);
+        const invoice = buildInvoice({ ...input, amountPaid: paid });
+        const xml = renderUbl(invoiceSource(invoice), sampleParty).toString('utf8');
+        assert.deepEqual(brokenRules(xml), []);
+        const parsed = parser.parse(xml).Invoice;
+        // The amount due is Folio's (to 2 decimals for 3-decimal currencies).
+        const due = new Dec(invoice.balance).toDecimalPlaces(2, Dec.ROUND_HALF_UP);
+        assert.ok(amountOf(parsed.LegalMonetaryTotal.PayableAmount).minus(due).abs().lte(places > 2 ? 0.01 : 0), `${parsed.LegalMonetaryTotal.PayableAmount['#text']} vs ${invoice.balance}`);
+
+        const finvoice = renderFinvoice(invoiceSource(invoice), sampleParty).toString('utf8');
+        assertWellFormed(finvoice);
+        const finvoiceDetails = parser.parse(finvoice).Finvoice;
+        const vatRows: Node[] = finvoiceDetails.InvoiceDetails.VatSpecificationDetails ?? [];
+        const comma = (node: any) => new Dec(String(node['#text']).replace(',', '.'));
+        assert.ok(vatRows.reduce((acc, row) => acc.plus(comma(row.VatRateAmount)), new Dec(0)).eq(comma(finvoiceDetails.InvoiceDetails.InvoiceTotalVatAmount)), 'Finvoice VAT rows add up');
+        const remittance = finvoiceDetails.EpiDetails.EpiPaymentInstructionDetails.EpiRemittanceInfoIdentifier;
+        assert.ok(remittance['@IdentificationSchemeName'] === 'SPY' ? isValidFinnishReference(remittance['#text']) : isValidRfReference(remittance['#text']));
+
+        if (new Dec(invoice.total).gt(0)) {
+          const note = fullCreditFor(invoice, { id: 'crn_1', number: 'CN-000001', reason: 'Returned', revisionId: null, issueDate: '2026-03-05', now: '2026-03-05T00:00:00Z' });
+          assert.deepEqual(brokenRules(renderUbl(creditNoteSource(note, invoice), sampleParty).toString('utf8')), []);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a 0.5-cent-per-line difference over many lines goes to the payable rounding amount, not to the lines', () => {
+    const lines = Array.from({ length: 10 }, () => ({ description: 'Widget', quantity: '1', unitPrice: '0.05', taxRate: '10' }));
+    const invoice = buildInvoice({ lines }); // per line: 0.005 tax → 0.01 each (half up) → 0.10 tax in Folio
+    assert.equal(invoice.tax_total, '0.10');
+    const parsed = parser.parse(renderUbl(invoiceSource(invoice), sampleParty).toString('utf8')).Invoice;
+    assert.equal(parsed.TaxTotal.TaxAmount['#text'], '0.05'); // per category: 0.50 × 10 %
+    assert.equal(parsed.LegalMonetaryTotal.PayableRoundingAmount['#text'], '0.05');
+    assert.equal(parsed.LegalMonetaryTotal.PayableAmount['#text'], invoice.total);
+  });
+
+  test('the document carries Peppol ids, parties, payment means and (for a credit note) the credited invoice (BG-3)', () => {
+    const invoice = buildInvoice({ lines: [{ description: 'Työ – ø', quantity: '2', unitPrice: '50', taxRate: '24', discount: { type: 'percent', value: '10' } }] });
+    const parsed = parser.parse(renderUbl(invoiceSource(invoice), sampleParty).toString('utf8')).Invoice;
+    assert.equal(parsed.CustomizationID, 'urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0');
+    assert.equal(parsed.ID, 'INV-000042');
+    assert.equal(parsed.InvoiceTypeCode, '380');
+    assert.equal(parsed.AccountingSupplierParty.Party.PartyTaxScheme.CompanyID, 'FI12345678');
+    assert.equal(parsed.AccountingCustomerParty.Party.PartyLegalEntity.RegistrationName, 'Järvinen & Søn Łódź Oy');
+    assert.equal(parsed.PaymentMeans.PayeeFinancialAccount.ID, 'FI2112345600000785');
+    assert.equal(parsed.InvoiceLine[0].AllowanceCharge[0].Amount['#text'], '10.00');
+    assert.equal(parsed.InvoiceLine[0].Item.Name, 'Työ – ø');
+
+    const note = fullCreditFor(invoice, { id: 'crn_1', number: 'CN-000007', reason: 'Cancelled', revisionId: null, issueDate: '2026-03-05', now: '2026-03-05T00:00:00Z' });
+    const credit = parser.parse(renderUbl(creditNoteSource(note, invoice), sampleParty).toString('utf8')).CreditNote;
+    assert.equal(credit.CreditNoteTypeCode, '381');
+    assert.equal(credit.BillingReference.InvoiceDocumentReference.ID, 'INV-000042');
+    assert.equal(credit.BillingReference.InvoiceDocumentReference.IssueDate, '2026-03-01');
+    assert.equal(credit.LegalMonetaryTotal.PayableAmount['#text'], invoice.total);
+  });
+
+  test('the same invoice renders to the same bytes', () => {
+    const invoice = buildInvoice({ lines: [{ description: 'A', quantity: '1', unitPrice: '10', taxRate: '24' }] });
+    assert.ok(renderUbl(invoiceSource(invoice), sampleParty).equals(renderUbl(invoiceSource(invoice), sampleParty)));
+  });
+});
+
+describe('payment references', () => {
+  test('Finnish reference check digits (7-3-1) and RF references (ISO 11649) match published examples', () => {
+    assert.equal(finnishCheckDigit('123'), 2);
+    assert.ok(isValidFinnishReference('1232'));
+    assert.ok(!isValidFinnishReference('1233'));
+    assert.ok(isValidRfReference('RF18539007547034'));
+    assert.ok(isValidRfReference('RF18 5390 0754 7034'));
+    assert.ok(!isValidRfReference('RF19539007547034'));
+    assert.equal(rfReferenceFor('539007547034'), 'RF18539007547034');
+    assert.ok(isValidIban('FI21 1234 5600 0007 85') && isValidIban('DE89370400440532013000'));
+    assert.ok(!isValidIban('FI22 1234 5600 0007 85') && !isValidIban('FI21'));
+  });
+
+  test('a reference derived from any reference, number and id is always valid', () => {
+    fc.assert(
+      fc.property(fc.option(fc.string({ maxLength: 40 }), { nil: null }), fc.option(fc.string({ maxLength: 30 }), { nil: null }), (reference, number) => {
+        const derived = paymentReferenceFor({ reference, number, id: 'inv_01HXYZ' });
+        assert.ok(derived.scheme === 'SPY' ? isValidFinnishReference(derived.value) : isValidRfReference(derived.value), JSON.stringify({ reference, number, derived }));
+      }),
+      { numRuns: 500 },
+    );
+    assert.deepEqual(paymentReferenceFor({ reference: null, number: 'INV-000042', id: 'x' }), { value: '1423', scheme: 'SPY' });
+    assert.deepEqual(paymentReferenceFor({ reference: '1232', number: 'INV-1', id: 'x' }), { value: '1232', scheme: 'SPY' });
+  });
+});
+
+describe('Finvoice 3.0', () => {
+  test('is well-formed, has the required elements, Folio\'s figures and a payment reference with a valid check digit', () => {
+    const invoice = buildInvoice({
+      lines: [
+        { description: 'Konsultointi', quantity: '3', unitPrice: '120.50', taxRate: '25.5', unit: 'h' },
+        { description: 'Kirja', quantity: '1', unitPrice: '20', taxRate: '10', discount: { type: 'amount', value: '2' } },
+      ],
+    });
+    const xml = renderFinvoice(invoiceSource(invoice), sampleParty).toString('utf8');
+    assert.equal(XMLValidator.validate(xml), true);
+    const finvoice = parser.parse(xml).Finvoice;
+    assert.equal(finvoice['@Version'], '3.0');
+    for (const element of ['SellerPartyDetails', 'BuyerPartyDetails', 'InvoiceDetails', 'InvoiceRow', 'EpiDetails']) assert.ok(finvoice[element], element);
+    assert.equal(finvoice.SellerPartyDetails.SellerPartyIdentifier, '1234567-8');
+    assert.equal(finvoice.SellerOrganisationUnitNumber, '003712345678');
+    assert.equal(finvoice.BuyerPartyDetails.BuyerOrganisationName, 'Järvinen & Søn Łódź Oy');
+    const details = finvoice.InvoiceDetails;
+    assert.equal(details.InvoiceTypeCode, 'INV01');
+    assert.equal(details.InvoiceNumber, 'INV-000042');
+    assert.equal(details.InvoiceDate['#text'], '20260301');
+    assert.equal(details.InvoiceTotalVatIncludedAmount['#text'], invoice.total.replace('.', ','));
+    assert.equal(details.VatSpecificationDetails.length, 2);
+    assert.equal(details.PaymentTermsDetails.InvoiceDueDate['#text'], '20260331');
+    assert.equal(finvoice.InvoiceRow.length, 2);
+    assert.equal(finvoice.InvoiceRow[0].DeliveredQuantity['@QuantityUnitCode'], 'HUR');
+    const epi = finvoice.EpiDetails;
+    assert.equal(epi.EpiPartyDetails.EpiBeneficiaryPartyDetails.EpiAccountID['#text'], 'FI2112345600000785');
+    assert.equal(epi.EpiPartyDetails.EpiBfiPartyDetails.EpiBfiIdentifier['#text'], 'NDEAFIHH');
+    const remittance = epi.EpiPaymentInstructionDetails.EpiRemittanceInfoIdentifier;
+    assert.equal(remittance['@IdentificationSchemeName'], 'SPY');
+    assert.ok(isValidFinnishReference(remittance['#text']));
+    assert.equal(epi.EpiPaymentInstructionDetails.EpiInstructedAmount['#text'], invoice.balance.replace('.', ','));
+  });
+});
