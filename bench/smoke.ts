@@ -16,6 +16,7 @@ const scripts: { name: string; env?: Record<string, string> }[] = [
   { name: 'profile' },
   { name: 'web' },
   { name: 'documents' },
+  { name: 'jobs' },
 ];
 
 buildOnce();

@@ -12,6 +12,10 @@ import { attachmentServiceFromConfig } from './modules/attachments/service.js';
 import { createConnectionService } from './modules/connections/service.js';
 import type { RequestContext } from './core/request-context.js';
 import { AppError } from './shared/errors.js';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { createInvoiceImporter, exportInvoices, type ImportReport } from './modules/jobs/import.js';
+import { progressLine } from './modules/jobs/domain/progress.js';
+import { createJobWorker } from './modules/jobs/worker.js';
 import { nowIso } from './shared/time.js';
 
 /**
@@ -166,6 +170,96 @@ const commands: Record<string, Command> = {
       try {
         const ctx = await operatorContext(database, values.tenant);
         console.log(JSON.stringify(await buildServices(config, database).customers.get(ctx, positionals[0]), null, 2));
+      } finally {
+        await database.close();
+      }
+      return 0;
+    },
+  },
+  'import invoices': {
+    summary: 'Create or update invoices (by number, else reference) from a CSV or JSONL file, streamed; problems reported by line (docs/bulk-jobs.md).',
+    usage: 'import invoices FILE.csv|FILE.jsonl --tenant NAME',
+    options: tenantOption,
+    positionals: ['FILE'],
+    async run({ values, positionals, config, open }) {
+      if (typeof values.tenant !== 'string') return usageError('import invoices', '--tenant is required');
+      const file = positionals[0];
+      const format = /\.jsonl$/i.test(file) ? 'jsonl' : /\.csv$/i.test(file) ? 'csv' : undefined;
+      if (!format) return usageError('import invoices', 'FILE must end in .csv or .jsonl');
+      const database = await open();
+      try {
+        const ctx = { ...(await operatorContext(database, values.tenant)), requestId: `import_${process.pid}` };
+        const startedAt = Date.now();
+        const progress = (report: ImportReport) =>
+          console.error(`folio: ${report.rows} rows, ${report.invoices} invoices (${report.created} created, ${report.updated} updated, ${report.refused} refused), ${Math.round(report.invoices / Math.max((Date.now() - startedAt) / 1000, 0.001))}/s`);
+        const importer = createInvoiceImporter({ invoices: buildServices(config, database).invoices, ctx, onProgress: progress });
+        const input = createReadStream(file);
+        const report = format === 'csv' ? await importer.importCsv(input) : await importer.importJsonl(input);
+        console.log(`imported ${file}: ${report.rows} rows, ${report.invoices} invoices — ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged, ${report.refused} refused`);
+        for (const problem of report.problems) console.log(`line ${problem.line} (${problem.key}): ${problem.problem}`);
+        if (report.refused > report.problems.length) console.log(`… and ${report.refused - report.problems.length} more`);
+        return report.refused > 0 ? 1 : 0;
+      } finally {
+        await database.close();
+      }
+    },
+  },
+  'export invoices': {
+    summary: "Stream every invoice of a tenant to stdout, oldest first: CSV (one row per line, the import's columns) or JSONL (the API's JSON).",
+    usage: 'export invoices --tenant NAME --format csv|jsonl [--output FILE]',
+    options: { ...tenantOption, format: { type: 'string' }, output: { type: 'string' } },
+    async run({ values, config, open }) {
+      if (typeof values.tenant !== 'string') return usageError('export invoices', '--tenant is required');
+      if (values.format !== 'csv' && values.format !== 'jsonl') return usageError('export invoices', '--format must be csv or jsonl');
+      const database = await open();
+      try {
+        const ctx = await operatorContext(database, values.tenant);
+        const output = typeof values.output === 'string' ? createWriteStream(values.output) : process.stdout;
+        const count = await exportInvoices({ invoices: buildServices(config, database).invoices, ctx, format: values.format, output });
+        if (output !== process.stdout) await new Promise<void>((resolve) => output.end(() => resolve()));
+        console.error(`folio: exported ${count} invoices`);
+      } finally {
+        await database.close();
+      }
+      return 0;
+    },
+  },
+  'jobs watch': {
+    summary: 'Follow a bulk job: a progress bar with rate and ETA (a line per 10% when not a terminal), then the summary and refusals. --run also works it here (no server running).',
+    usage: 'jobs watch JOB_ID --tenant NAME [--run]',
+    options: { ...tenantOption, run: { type: 'boolean' } },
+    positionals: ['JOB_ID'],
+    async run({ values, positionals, config, open }) {
+      if (typeof values.tenant !== 'string') return usageError('jobs watch', '--tenant is required');
+      const database = await open();
+      try {
+        const ctx = await operatorContext(database, values.tenant);
+        const { jobs } = buildServices(config, database);
+        const worker = values.run ? createJobWorker({ jobs, config: config.jobs, log: (error) => console.error(`folio: ${(error as Error).message}`) }) : undefined;
+        const working = worker?.runUntilIdle();
+        const tty = process.stderr.isTTY === true;
+        let lastDecile = -1;
+        let job = await jobs.get(ctx, positionals[0]);
+        for (;;) {
+          const line = `${job.id} ${job.state}${job.matching_complete ? '' : ' (matching…)'} ${progressLine(job.counts, job.progress)}`;
+          const decile = Math.floor(job.progress.percent / 10);
+          if (tty) process.stderr.write(`\r${line}`);
+          else if (decile !== lastDecile) console.error(line);
+          lastDecile = decile;
+          if (job.state === 'completed' || job.state === 'cancelled') break;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          job = await jobs.get(ctx, positionals[0]);
+        }
+        if (tty) process.stderr.write('\n');
+        await working;
+        const { counts } = job;
+        console.log(`${job.id} ${job.state}${job.dry_run ? ' (dry run: nothing was written)' : ''}: matched ${counts.matched}, changed ${counts.changed}, unchanged ${counts.unchanged}, refused ${counts.refused}, failed ${counts.failed}, cancelled ${counts.cancelled}; amount difference ${job.amount_difference}`);
+        for (const entry of job.refusals_by_rule) console.log(`  ${entry.rule}: ${entry.count}`);
+        for (const outcome of ['refused', 'failed'] as const) {
+          const page = await jobs.items(ctx, job.id, { outcome, limit: 50 });
+          for (const item of page.data) console.log(`${outcome} ${item.invoice_id}: ${item.rule} — ${item.detail}`);
+          if (page.has_more) console.log(`… more ${outcome}: GET /v1/invoice-jobs/${job.id}/items?outcome=${outcome}`);
+        }
       } finally {
         await database.close();
       }

@@ -23,6 +23,8 @@ export interface Config {
   /** History, idempotency and webhooks (docs/history-and-webhooks.md). */
   idempotencyTtlHours: number;
   webhooks: WebhookConfig;
+  /** Bulk-change jobs (docs/bulk-jobs.md). */
+  jobs: JobWorkerConfig;
   /** Requests per minute per API key, per process (token bucket); 0 turns the limit off. */
   rateLimitPerMinute: number;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`; otherwise it is open (scrape on a private network). */
@@ -38,6 +40,15 @@ export interface WebConfig {
   /** Wrong passwords within `lockoutMinutes` before sign-in is refused for the rest of that window. */
   maxFailedSignIns: number;
   lockoutMinutes: number;
+}
+
+export interface JobWorkerConfig {
+  /** Run the job worker in this process (FOLIO_JOB_WORKER, default on). */
+  workerEnabled: boolean;
+  /** How often an idle worker looks for work. */
+  pollMs: number;
+  /** Items claimed per round. */
+  batchSize: number;
 }
 
 export interface WebhookConfig {
@@ -82,6 +93,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryMaxMs: intFromEnv(env, 'FOLIO_WEBHOOK_RETRY_MAX_MS', 6 * 60 * 60 * 1000),
       concurrency: Math.max(1, intFromEnv(env, 'FOLIO_WEBHOOK_CONCURRENCY', 8)),
       allowPrivateTargets: env.FOLIO_WEBHOOKS_ALLOW_PRIVATE === 'true',
+    },
+    jobs: {
+      workerEnabled: (env.FOLIO_JOB_WORKER ?? 'on') !== 'off',
+      pollMs: Math.max(10, intFromEnv(env, 'FOLIO_JOB_POLL_MS', 500)),
+      batchSize: Math.max(1, intFromEnv(env, 'FOLIO_JOB_BATCH_SIZE', 50)),
     },
     rateLimitPerMinute: intFromEnv(env, 'FOLIO_RATE_LIMIT_PER_MINUTE', 6000),
     web: {

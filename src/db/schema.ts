@@ -281,6 +281,52 @@ export interface AccessTokensTable {
   expires_at: string;
 }
 
+/** A bulk change (docs/bulk-jobs.md): state, request and running counts. */
+export interface InvoiceJobsTable {
+  tenant_id: string;
+  id: string;
+  /** enumerating → running → completed | cancelled */
+  state: string;
+  dry_run: number;
+  /** The job's filter or ids and its change, as JSON. */
+  request: string;
+  reason: string;
+  actor_key_id: string | null;
+  /** Where matching resumes after a restart (an opaque list cursor); null before the first page. */
+  enumeration_cursor: string | null;
+  enumeration_lease_until: string;
+  matched: number;
+  changed: number;
+  unchanged: number;
+  refused: number;
+  failed: number;
+  cancelled: number;
+  /** Sum of (total after − total before) over changed invoices; NUMERIC on PostgreSQL. */
+  amount_difference: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** One matched invoice of a job and, once done, its outcome. */
+export interface InvoiceJobItemsTable {
+  tenant_id: string;
+  job_id: string;
+  invoice_id: string;
+  /** pending | done */
+  state: string;
+  /** A pending item is due when lease_until <= now ('' = never claimed). */
+  lease_until: string;
+  attempts: number;
+  /** changed | unchanged | refused | failed | cancelled (null while pending) */
+  outcome: string | null;
+  rule: string | null;
+  detail: string | null;
+  version: number | null;
+  amount_difference: string | null;
+  finished_at: string | null;
+}
+
 export interface UsersTable {
   tenant_id: string;
   id: string;
@@ -327,6 +373,8 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   rate_limit_buckets: RateLimitBucketsTable;
+  invoice_jobs: InvoiceJobsTable;
+  invoice_job_items: InvoiceJobItemsTable;
   users: UsersTable;
   web_sessions: WebSessionsTable;
   login_failures: LoginFailuresTable;

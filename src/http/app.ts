@@ -44,6 +44,10 @@ import { enqueueWebhookDeliveries } from '../modules/webhooks/store.js';
 import { documentRoutes } from '../modules/documents/routes.js';
 import { documentServiceFromConfig } from '../modules/documents/service.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
+import { createJobService, type JobService } from '../modules/jobs/service.js';
+import { jobListFilter, matchesFromInvoiceList } from '../modules/jobs/matches.js';
+import { jobRoutes } from '../modules/jobs/routes.js';
+import { startJobWorker } from '../modules/jobs/worker.js';
 import { webApp } from '../web/plugin.js';
 import { sendProblem } from './errors.js';
 import { createMetrics } from './metrics.js';
@@ -65,6 +69,7 @@ export interface AppServices {
   creditNotes: CreditNoteService;
   history: HistoryService;
   connections: ConnectionService;
+  jobs: JobService;
 }
 
 /** What the composition needs: the config, the database handle and (tests may pass their own) the services. */
@@ -139,6 +144,8 @@ export function buildServices(config: Config, database: DatabaseHandle, clock: C
   const { db, engine } = database;
   const kernel = createWriteKernel({ db, engine, clock });
   const invoices = createInvoiceService({ db, engine, kernel, maxLinesPerInvoice: config.maxLinesPerInvoice });
+  const history = createHistoryService(db);
+  const jobs = createJobService({ db, engine, invoices, history, now: () => clock.nowIso(), listMatches: matchesFromInvoiceList(invoices), checkFilter: (filter) => void jobListFilter(filter) });
   return {
     kernel,
     customers: createCustomerService(db, clock),
@@ -146,8 +153,9 @@ export function buildServices(config: Config, database: DatabaseHandle, clock: C
     lifecycle: createLifecycleService({ kernel, invoices }),
     payments: createPaymentService({ db, kernel, invoices }),
     creditNotes: createCreditNoteService({ db, kernel }),
-    history: createHistoryService(db),
+    history,
     connections: createConnectionService(db),
+    jobs,
   };
 }
 
@@ -248,6 +256,8 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   const idempotency = registerIdempotency(app, { db, engine, ttlHours: config.idempotencyTtlHours });
   idempotency.registerReplayRenderer('invoice', invoiceReplayRenderer(services.invoices, services.history));
   idempotency.registerReplayRenderer('customer', customerReplayRenderer(services.customers));
+  idempotency.registerReplayRenderer('invoice_job', async (ctx, id, _version, reply) => reply.status(202).send(await services.jobs.get(ctx, id)));
+  startJobWorker(app, services.jobs, config.jobs);
   startWebhookDispatcher(app, { db, engine, config: config.webhooks, onAttempt: metrics.onWebhookAttempt });
   await app.register(async (v1) => {
     await customerRoutes(v1, { customers: services.customers });
@@ -261,6 +271,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await historyRoutes(v1, { invoices: services.invoices, history: services.history });
     await documentRoutes(v1, { documents });
     await eventRoutes(v1, { db });
+    await jobRoutes(v1, { jobs: services.jobs });
     await webhookRoutes(v1, { webhooks: createWebhookService({ db, allowPrivateTargets: config.webhooks.allowPrivateTargets }) });
     await connectionRoutes(v1, { connections: services.connections });
   }, { prefix: '/v1' });

@@ -8,6 +8,7 @@ import dialectIdentifiers from './0005_dialect_identifiers.js';
 import hardening from './0006_hardening.js';
 import webUsers from './0007_web_users.js';
 import documentSeller from './0008_document_seller.js';
+import invoiceJobs from './0009_invoice_jobs.js';
 import listIndexes from './0010_list_indexes.js';
 
 /**
@@ -31,6 +32,7 @@ export const migrations: Record<string, SqlMigration> = {
   '0006_hardening': hardening,
   '0007_web_users': webUsers,
   '0008_document_seller': documentSeller,
+  '0009_invoice_jobs': invoiceJobs,
   '0010_list_indexes': listIndexes,
 };
 

@@ -54,6 +54,17 @@ export function createHistoryService(db: Db) {
       };
     },
 
+    /**
+     * The version of an invoice that a given request wrote, if one did (its audit event carries the
+     * request id, written in the version's own transaction): how a bulk job learns, after a crash,
+     * that an item's change already committed.
+     */
+    async versionWrittenBy(ctx: RequestContext, invoiceId: string, requestId: string): Promise<HistoryEntry | undefined> {
+      const events = await auditStore.listForInvoice(db, ctx.auth.tenantId, invoiceId);
+      const event = events.find((candidate) => candidate.requestId === requestId);
+      return event ? toEntry(event) : undefined;
+    },
+
     /** The invoice exactly as it was at `version`, replayed from the audit trail. */
     async atVersion(ctx: RequestContext, current: Invoice, version: number): Promise<Invoice> {
       if (version > current.version) throw notFound(`version ${version} of invoice`, current.id);

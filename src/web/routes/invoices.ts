@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { invoiceListFilterFromQuery } from '../../modules/invoices/list-filter.js';
 import type { App } from '../../core/app.js';
 import type { RequestContext } from '../../core/request-context.js';
 import type { Invoice, InvoiceLine, InvoiceStatus } from '../../modules/invoices/domain/model.js';
@@ -99,13 +100,7 @@ export async function invoicePages(app: App, deps: WebDeps) {
   app.get('/invoices', { config: { webScope: 'invoices:read' } }, async (request, reply) => {
     const ctx = contextOf(request);
     const filters = listFilters(request.query as Record<string, string | undefined>);
-    const page = await services.invoices.list(ctx, {
-      status: filters.status ? [filters.status as InvoiceStatus] : undefined,
-      customerId: filters.customer_id,
-      number: filters.number,
-      cursor: filters.cursor,
-      limit: filters.limit,
-    });
+    const page = await services.invoices.list(ctx, invoiceListFilterFromQuery(filters as InvoiceListQuery));
     const customers = await services.customers.list(ctx, { limit: 100 });
     const baseQuery = new URLSearchParams(Object.entries({ ...filters, cursor: undefined }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
     const nextUrl = page.next_cursor ? `/invoices?${new URLSearchParams({ ...Object.fromEntries(baseQuery), cursor: page.next_cursor })}` : null;
