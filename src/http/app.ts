@@ -30,6 +30,8 @@ import { registerIdempotency } from '../modules/idempotency/hooks.js';
 import { eventRoutes } from '../modules/events/routes.js';
 import { webhookRoutes } from '../modules/webhooks/routes.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
+import { midnightRoutes } from '../dialects/midnight/routes.js';
+import { crmRoutes } from '../dialects/crm/routes.js';
 import { sendProblem } from './errors.js';
 import { decodeUtf8Body, parseJsonBody } from './json-body.js';
 import { createRateLimiter, rateLimitKey } from './rate-limit.js';
@@ -198,6 +200,9 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await eventRoutes(v1 as unknown as App, routeDeps);
     await webhookRoutes(v1 as unknown as App, routeDeps);
   }, { prefix: '/v1' });
+  // Seed dialects: each system's own paths under its base path, each in its own scope (own body parsers and error shape).
+  await app.register(async (scope) => midnightRoutes(scope as unknown as App, routeDeps), { prefix: '/compat/midnight' });
+  await app.register(async (scope) => crmRoutes(scope as unknown as App, routeDeps), { prefix: '/compat/crm' });
 
   return app as unknown as App;
 }

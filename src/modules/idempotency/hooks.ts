@@ -16,6 +16,9 @@ const writeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const replayedHeaders = ['content-type', 'etag', 'location', 'folio-dry-run'];
 const cleanupIntervalMs = 15 * 60_000;
 
+/** The native API and the seed dialects (their writes run through the same services). */
+const isIdempotentPath = (url: string) => url.startsWith('/v1/') || url.startsWith('/compat/');
+
 /** A response is kept for replay unless it says "try again": 5xx, 409 (in progress/race) and 429. */
 const isFinal = (status: number) => status < 500 && status !== 409 && status !== 429;
 
@@ -31,7 +34,7 @@ export function registerIdempotency(app: App, { config, database, services }: Ap
 
   app.addHook('preHandler', async (request, reply) => {
     const key = request.headers['idempotency-key'];
-    if (key === undefined || !request.auth || !writeMethods.has(request.method) || !request.url.startsWith('/v1/')) return;
+    if (key === undefined || !request.auth || !writeMethods.has(request.method) || !isIdempotentPath(request.url)) return;
     if (typeof key !== 'string' || !keyPattern.test(key)) {
       throw new AppError('validation-error', 'Idempotency-Key must be 1–255 visible ASCII characters.', {
         errors: [{ pointer: '/headers/idempotency-key', detail: 'invalid key' }],
@@ -57,6 +60,8 @@ export function registerIdempotency(app: App, { config, database, services }: Ap
     }
     // The change committed but the process stopped before its response was stored:
     // answer with the invoice as it was at the committed version.
+    // A dialect's answer has its system's shape, which only the route can build: the client reads the result instead.
+    if (request.url.startsWith('/compat/')) throw new AppError('conflict', 'This Idempotency-Key already made its change; read the invoice to see it.');
     const [kind, id, version] = outcome.resource.split('/');
     const ctx = { auth: request.auth, requestId: String(request.id) };
     if (kind === 'customer') {

@@ -33,7 +33,8 @@ export interface WriteContext {
   fullRecompute?: boolean;
 }
 
-type LineChecks = Pick<LineInput, 'net_amount' | 'tax_amount' | 'gross_amount' | 'total_amount'>;
+/** What a draft keeps of its request entry: the figures to check and its request-local names. */
+type LineChecks = Pick<LineInput, 'net_amount' | 'tax_amount' | 'gross_amount' | 'total_amount' | 'ref' | 'parent_ref'>;
 
 interface LineDraft {
   line: InvoiceLine;
@@ -139,6 +140,7 @@ export function applyInvoiceWrite(current: Invoice, input: InvoiceWrite, context
   errors.throwIfAny();
 
   const drafts = buildLines(current, input, context, next.currency, errors);
+  resolveParentRefs(drafts, errors);
   errors.throwIfAny();
   checkLineStructure(drafts, context.maxLines);
 
@@ -252,6 +254,28 @@ function buildLines(current: Invoice, input: InvoiceWrite, context: WriteContext
     insertAt(working, updated, operation.position ?? at + 1);
   });
   return working;
+}
+
+/**
+ * `parent_ref` names the line of this same request whose `ref` it repeats: how a request
+ * groups lines under a parent it adds itself (a new line has no id before the write).
+ */
+function resolveParentRefs(drafts: LineDraft[], errors: Collector) {
+  const byRef = new Map<string, InvoiceLine>();
+  for (const draft of drafts) {
+    const ref = draft.checks.ref;
+    if (ref === undefined) continue;
+    if (byRef.has(ref)) errors.add(`${draft.pointer}/ref`, `ref "${ref}" is used by another line of this request`);
+    byRef.set(ref, draft.line);
+  }
+  for (const draft of drafts) {
+    const parentRef = draft.checks.parent_ref;
+    if (parentRef === undefined) continue;
+    const parent = byRef.get(parentRef);
+    if ((draft.checks as LineInput).parent_line_id !== undefined) errors.add(`${draft.pointer}/parent_ref`, 'send parent_line_id or parent_ref, not both');
+    else if (!parent) errors.add(`${draft.pointer}/parent_ref`, `no line of this request has ref "${parentRef}"`);
+    else draft.line = { ...draft.line, parent_line_id: parent.id };
+  }
 }
 
 function insertAt(lines: LineDraft[], draft: LineDraft, position: number | undefined) {

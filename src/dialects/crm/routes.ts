@@ -1,0 +1,107 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requestContext, type App, type AppDeps } from '../../http/app.js';
+import { toAppError } from '../../http/errors.js';
+import type { RequestContext } from '../../http/request-context.js';
+import { AppError } from '../../shared/errors.js';
+import type { Invoice } from '../../modules/invoices/domain/model.js';
+import { assertValidWrite, createDialectAuthenticator } from '../dialect-kit.js';
+import type { FieldPaths } from '../field-paths.js';
+import { CrmInvoiceUpdateRequest, CrmResponse, CrmShowQuery } from './schemas.js';
+import {
+  crmSuccess,
+  invoiceIdentifierFromQuery,
+  invoiceIdentifierOf,
+  notDraftCode,
+  parseFieldsSet,
+  toCrmError,
+  toCrmInvoice,
+  toWriteCommand,
+  type InvoiceLookup,
+} from './translate.js';
+
+/**
+ * CRM.COM, mounted at /compat/crm (docs/dialects/crm.md):
+ *   POST invoices/update   token + invoice_identifier + changes; DRAFT invoices only
+ *   GET  invoices/show     ?token=…&invoice_identifier=number=…&fields_set=…
+ * Answers CRM.COM's envelope { status: { code, message, description }, data }; refusals keep their 4xx status.
+ */
+const tags = ['CRM.COM'];
+
+function sendCrmError(request: FastifyRequest, reply: FastifyReply, error: unknown, paths?: FieldPaths) {
+  const { appError, unexpected } = toAppError(error);
+  if (unexpected) request.log.error({ err: error }, 'request failed');
+  for (const [name, value] of Object.entries(appError.headers)) reply.header(name, value);
+  const { status, body } = toCrmError(appError, paths);
+  return reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
+}
+
+const pathsOf = new WeakMap<FastifyRequest, FieldPaths>();
+
+export async function crmRoutes(app: App, { database, services }: AppDeps) {
+  const authenticateKey = createDialectAuthenticator(database.db);
+
+  app.setErrorHandler((error, request, reply) => sendCrmError(request, reply, error, pathsOf.get(request)));
+  app.setNotFoundHandler((request, reply) => sendCrmError(request, reply, new AppError('not-found', `No method ${request.method} ${request.url.split('?')[0]}.`, { extensions: { crm_code: 'METHOD_NOT_FOUND' } })));
+
+  async function findInvoice(ctx: RequestContext, lookup: InvoiceLookup): Promise<Invoice> {
+    const missing = () => new AppError('not-found', `No invoice with ${lookup.field} "${lookup.value}".`);
+    if (lookup.by === 'id') {
+      try {
+        return await services.invoices.get(ctx, lookup.value);
+      } catch (error) {
+        if (error instanceof AppError && error.problemType === 'not-found') throw missing();
+        throw error;
+      }
+    }
+    const page = await services.invoices.list(ctx, { [lookup.by]: lookup.value, limit: 2 });
+    if (page.data.length === 0) throw missing();
+    if (page.data.length > 1) throw new AppError('conflict', `More than one invoice has ${lookup.field} "${lookup.value}"; identify it by id.`);
+    return page.data[0];
+  }
+
+  app.post('/invoices/update', {
+    // The token travels in the body, so the caller is known once the body is read (before validation).
+    preValidation: async (request) => {
+      const token = (request.body as { token?: unknown } | null)?.token;
+      await authenticateKey(request, typeof token === 'string' ? token : undefined, 'invoices:write');
+    },
+    schema: {
+      tags,
+      summary: 'CRM.COM: update a DRAFT invoice (identified by id, number or reference_number); items added, updated and removed in one set',
+      body: CrmInvoiceUpdateRequest,
+      response: { 200: CrmResponse, '4xx': CrmResponse },
+    },
+  }, async (request, reply) => {
+    const ctx = requestContext(request);
+    const lookup = invoiceIdentifierOf(request.body.invoice_identifier);
+    const fields = parseFieldsSet(request.body.fields_set);
+    for (let attempt = 1; ; attempt++) {
+      const current = await findInvoice(ctx, lookup);
+      if (current.status !== 'draft') {
+        throw new AppError('business-rule', `Only invoices in DRAFT can be updated; this one is ${toCrmInvoice(current, ['life_cycle_state']).life_cycle_state}.`, { extensions: { rule: 'draft-required', crm_code: notDraftCode } });
+      }
+      const { write, paths } = toWriteCommand(request.body, current);
+      pathsOf.set(request, paths);
+      try {
+        // If-Match on the version read: the DRAFT check and the item ids hold at the write, or it is retried.
+        const result = await services.invoices.update(ctx, current.id, assertValidWrite(write), 'patch', { ifMatch: [current.version] });
+        return reply.send(crmSuccess(toCrmInvoice(result.invoice, fields)));
+      } catch (error) {
+        const raced = error instanceof AppError && error.problemType === 'precondition-failed';
+        if (!raced || attempt >= 3) throw error;
+      }
+    }
+  });
+
+  app.get('/invoices/show', {
+    onRequest: async (request) => {
+      const token = (request.query as { token?: unknown } | null)?.token;
+      await authenticateKey(request, typeof token === 'string' ? token : undefined, 'invoices:read');
+    },
+    schema: { tags, summary: 'CRM.COM: show one invoice (?invoice_identifier=number=…)', querystring: CrmShowQuery, response: { 200: CrmResponse, '4xx': CrmResponse } },
+  }, async (request, reply) => {
+    const fields = parseFieldsSet(request.query.fields_set, '/query/fields_set');
+    const invoice = await findInvoice(requestContext(request), invoiceIdentifierFromQuery(request.query.invoice_identifier));
+    return reply.send(crmSuccess(toCrmInvoice(invoice, fields)));
+  });
+}

@@ -1,0 +1,171 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { requestContext, type App, type AppDeps } from '../../http/app.js';
+import { toAppError } from '../../http/errors.js';
+import { decodeUtf8Body, parseJsonBody } from '../../http/json-body.js';
+import type { RequestContext } from '../../http/request-context.js';
+import { XMLBuilder } from 'fast-xml-parser';
+import { AppError } from '../../shared/errors.js';
+import type { Invoice } from '../../modules/invoices/domain/model.js';
+import { assertValidWrite, createDialectAuthenticator, keyFromAuthorization } from '../dialect-kit.js';
+import { FieldPaths } from '../field-paths.js';
+import { MidnightErrorResponse, MidnightInvoiceUpdateRequest, MidnightStringResponse } from './schemas.js';
+import { midnightRefusal, toMidnightError, toMidnightInvoice, toWriteCommand } from './translate.js';
+
+/**
+ * PRC / Midnight, mounted at /compat/midnight (docs/dialects/midnight.md):
+ *   POST v1/Generic/InvoiceUpdate   update by Guid; JSON or XML body; answers a bare string
+ *   GET  v1/Generic/InvoiceSelect   read by Guid (?Guid=…), in InvoiceUpdateRequest's shape
+ * Auth: `Authorization` carries the API key (`Bearer <key>` or bare), `MISKEY` a connection id of the tenant.
+ */
+const tags = ['PRC / Midnight'];
+const jsonMediaTypes = ['application/json', 'text/json'];
+const xmlMediaTypes = ['application/xml', 'text/xml'];
+const allMediaTypes = [...jsonMediaTypes, ...xmlMediaTypes];
+
+const MidnightHeaders = Type.Object({
+  authorization: Type.Optional(Type.String({ maxLength: 200, description: 'The API key: `Bearer <key>` or the bare key.' })),
+  miskey: Type.Optional(Type.String({ maxLength: 100, description: 'MIS Key: the id of one of the tenant\'s connections (POST /v1/connections).' })),
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+});
+
+/** Midnight answers in the request's format: XML when the body (or Accept, when it names one of them) is XML. */
+function answersInXml(request: FastifyRequest): boolean {
+  const accept = String(request.headers.accept ?? '').toLowerCase();
+  const acceptsXml = /(application|text)\/xml/.test(accept);
+  const acceptsJson = /(application|text)\/json/.test(accept);
+  if (acceptsXml !== acceptsJson) return acceptsXml;
+  const contentType = String(request.headers['content-type'] ?? '').toLowerCase();
+  return xmlMediaTypes.some((type) => contentType.startsWith(type));
+}
+
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+// XmlSerializer style, as Midnight's samples show it: null members are left out, a list is the
+// member's element holding one element per item, named by the item's type.
+const xmlBuilder = new XMLBuilder({ format: false, suppressEmptyNode: false, processEntities: true });
+const xmlItemNames: Record<string, string> = { InvoiceLine: 'InvoiceLineSelectResponse', InvoiceLineItem: 'InvoiceLineItemSelectResponse' };
+
+function xmlNode(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(xmlNode);
+  if (value === null || typeof value !== 'object') return value;
+  const node: Record<string, unknown> = {};
+  for (const [key, member] of Object.entries(value as Record<string, unknown>)) {
+    if (member === null || member === undefined) continue;
+    node[key] = Array.isArray(member) ? { [xmlItemNames[key] ?? 'item']: member.map(xmlNode) } : xmlNode(member);
+  }
+  return node;
+}
+
+function midnightXml(rootName: string, value: Record<string, unknown>): string {
+  return `<?xml version="1.0" encoding="utf-8"?>${xmlBuilder.build({ [rootName]: xmlNode(value) })}`;
+}
+
+/** A bare string answer: JSON `"…"` or XML `<string>…</string>`. */
+function sendString(request: FastifyRequest, reply: FastifyReply, value: string, status = 200) {
+  if (answersInXml(request)) {
+    return reply.status(status).type('application/xml; charset=utf-8').send(`<?xml version="1.0" encoding="utf-8"?><string>${escapeXml(value)}</string>`);
+  }
+  return reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(value));
+}
+
+function sendMidnightError(request: FastifyRequest, reply: FastifyReply, error: unknown, paths?: FieldPaths) {
+  const { appError, unexpected } = toAppError(error);
+  if (unexpected) request.log.error({ err: error }, 'request failed');
+  for (const [name, value] of Object.entries(appError.headers)) reply.header(name, value);
+  const { status, body } = toMidnightError(appError, paths);
+  reply.header('x-request-id', request.id);
+  if (answersInXml(request)) {
+    return reply.status(status).type('application/xml; charset=utf-8').send(midnightXml('Error', { Message: body.Message }));
+  }
+  return reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
+}
+
+/** Translation context of the request being answered, so a core problem can name Midnight's fields. */
+const pathsOf = new WeakMap<FastifyRequest, FieldPaths>();
+
+export async function midnightRoutes(app: App, { database, services }: AppDeps) {
+  const authenticateKey = createDialectAuthenticator(database.db);
+
+  // .NET clients send JSON as text/json too; same strict reader as application/json.
+  app.addContentTypeParser('text/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(decodeUtf8Body(body as Buffer)));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  app.setErrorHandler((error, request, reply) => sendMidnightError(request, reply, error, pathsOf.get(request)));
+  app.setNotFoundHandler((request, reply) =>
+    sendMidnightError(request, reply, new AppError('not-found', `No HTTP resource was found that matches the request URI '${request.url.split('?')[0]}'.`)),
+  );
+
+  /** Authorization (the key) and MISKEY (a connection of the key's tenant), before the body is read. */
+  const authenticate = (scope: 'invoices:read' | 'invoices:write') => async (request: FastifyRequest) => {
+    const auth = await authenticateKey(request, keyFromAuthorization(request.headers.authorization), scope);
+    const misKey = request.headers.miskey;
+    if (typeof misKey !== 'string' || misKey.trim() === '') {
+      throw new AppError('unauthorized', 'Send MISKEY: the id of one of your connections (POST /v1/connections).');
+    }
+    if (!(await connectionExists(auth.tenantId, misKey.trim()))) throw new AppError('unauthorized', 'The MISKEY is not a connection of this account.');
+  };
+
+  // Until tenant connections exist in the core, any non-empty MISKEY is accepted (see the report).
+  const connectionExists = async (_tenantId: string, _connectionId: string) => true;
+
+  async function findByGuid(ctx: RequestContext, guid: string | null | undefined): Promise<Invoice> {
+    if (!guid) throw midnightRefusal('validation-error', 'The Guid field is required.', 'Guid');
+    try {
+      return await services.invoices.get(ctx, guid.trim());
+    } catch (error) {
+      if (error instanceof AppError && error.problemType === 'not-found') throw new AppError('not-found', `No invoice with Guid '${guid}' was found.`);
+      throw error;
+    }
+  }
+
+  app.post('/v1/Generic/InvoiceUpdate', {
+    onRequest: authenticate('invoices:write'),
+    config: { representation: { schema: MidnightInvoiceUpdateRequest, xmlRoot: 'InvoiceUpdateRequest' } },
+    schema: {
+      tags,
+      summary: 'PRC / Midnight: update an invoice by Guid (JSON or XML); answers a bare string',
+      headers: MidnightHeaders,
+      body: MidnightInvoiceUpdateRequest,
+      consumes: allMediaTypes,
+      produces: allMediaTypes,
+      response: { 200: MidnightStringResponse, '4xx': MidnightErrorResponse },
+    },
+  }, async (request, reply) => {
+    const ctx = requestContext(request);
+    const reasonHeader = request.headers['x-change-reason'];
+    const reason = typeof reasonHeader === 'string' ? reasonHeader : null;
+    // Lines are matched against the invoice as read; If-Match makes a concurrent change a retry, never a lost update.
+    for (let attempt = 1; ; attempt++) {
+      const current = await findByGuid(ctx, request.body.Guid);
+      const { write, paths } = toWriteCommand(request.body, current);
+      pathsOf.set(request, paths);
+      try {
+        await services.invoices.update(ctx, current.id, assertValidWrite(write), 'patch', { ifMatch: [current.version], reason });
+        return sendString(request, reply, request.body.Guid as string);
+      } catch (error) {
+        const raced = error instanceof AppError && error.problemType === 'precondition-failed';
+        if (!raced || attempt >= 3) throw error;
+      }
+    }
+  });
+
+  app.get('/v1/Generic/InvoiceSelect', {
+    onRequest: authenticate('invoices:read'),
+    schema: {
+      tags,
+      summary: 'PRC / Midnight: read an invoice by Guid, in the InvoiceUpdateRequest shape (JSON or XML by Accept)',
+      headers: MidnightHeaders,
+      querystring: Type.Object({ Guid: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+      produces: allMediaTypes,
+    },
+  }, async (request, reply) => {
+    const invoice = toMidnightInvoice(await findByGuid(requestContext(request), request.query.Guid));
+    if (answersInXml(request)) return reply.type('application/xml; charset=utf-8').send(midnightXml('InvoiceUpdateRequest', invoice));
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(invoice));
+  });
+}
