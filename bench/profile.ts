@@ -32,7 +32,7 @@ runMain(async () => {
   const profileDir = path.join(resultsDir, 'profiles', `${engine}-${lines}-lines-${Date.now()}`);
   const server = await startFolio({ dataDir, databaseUrl, cpuProfileDir: profileDir });
   const etags: EtagMap = new Map();
-  let result;
+  let result: Awaited<ReturnType<typeof runUpdates>>;
   let serverCpuMsPerUpdate = 0;
   try {
     await verifySeededInvoice(server.url, tenant.key, set, etags);

@@ -1,72 +1,248 @@
-import { parseArgs } from 'node:util';
-import { loadConfig } from './config.js';
-import { openDatabase } from './db/database.js';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { describeDatabase, loadConfig, loadEnvFile, type Config } from './config.js';
+import { openDatabase, type DatabaseHandle } from './db/database.js';
+import { buildServices } from './http/app.js';
 import { createApiKey } from './modules/tenants/service.js';
-import { createInvoiceService } from './modules/invoices/service.js';
+import { tenantStore } from './modules/tenants/store.js';
+import { allScopes } from './modules/tenants/auth.js';
 import { attachmentServiceFromConfig } from './modules/attachments/service.js';
+import type { RequestContext } from './http/request-context.js';
+import { AppError } from './shared/errors.js';
+import { nowIso } from './shared/time.js';
 
-const usage = `Usage:
-  npm run folio -- keys create --tenant NAME [--scopes invoices:read,invoices:write] [--currency EUR]
-  npm run folio -- migrate
-  npm run folio -- blobs sweep [--grace-minutes 60]`;
+/**
+ * The operator's command line: `npm run folio -- <group> <command> [options]`. It reads the same
+ * settings as the server (`.env`, FOLIO_DATA_DIR, DATABASE_URL) and says which database it uses
+ * on stderr, so stdout stays clean for scripts (a new key is alone on the last line).
+ */
+interface Command {
+  summary: string;
+  usage: string;
+  options?: ParseArgsConfig['options'];
+  /** Positional arguments the command needs, by name (for the usage check). */
+  positionals?: string[];
+  run(context: { values: Record<string, string | boolean | undefined>; positionals: string[]; config: Config; open: () => Promise<DatabaseHandle> }): Promise<number>;
+}
 
-async function main(argv: string[]): Promise<number> {
-  const [group, command, ...rest] = argv;
-  const config = loadConfig();
-  if (group === 'migrate') {
-    const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-    await database.close();
-    console.log(`migrated (${database.engine})`);
-    return 0;
-  }
-  if (group === 'blobs' && command === 'sweep') {
-    const { values } = parseArgs({ args: rest, options: { 'grace-minutes': { type: 'string' } } });
-    const graceMinutes = Number(values['grace-minutes'] ?? 60);
-    if (!Number.isFinite(graceMinutes) || graceMinutes < 0) {
-      console.error(usage);
-      return 2;
-    }
-    const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-    try {
-      const invoices = createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice });
-      const swept = await attachmentServiceFromConfig(config, database.db, invoices).sweep(graceMinutes * 60_000);
-      console.log(`swept ${swept.blobsDeleted} unreferenced blobs (${swept.bytesFreed} bytes) and ${swept.stagingDeleted} staging files`);
-    } finally {
+const tenantOption = { tenant: { type: 'string' as const } };
+
+const commands: Record<string, Command> = {
+  'keys create': {
+    summary: 'Create an API key (and its tenant when new); prints the key alone on the last line.',
+    usage: `keys create --tenant NAME [--scopes ${allScopes.join(',')}] [--currency EUR]`,
+    options: { ...tenantOption, scopes: { type: 'string' }, currency: { type: 'string' } },
+    async run({ values, open }) {
+      if (typeof values.tenant !== 'string') return usageError('keys create', '--tenant is required');
+      const database = await open();
+      try {
+        const created = await createApiKey(database.db, {
+          tenantName: values.tenant,
+          scopes: (typeof values.scopes === 'string' ? values.scopes : 'invoices:read,invoices:write').split(','),
+          baseCurrency: typeof values.currency === 'string' ? values.currency : undefined,
+        });
+        console.log(`tenant ${created.tenantId} key ${created.keyId} scopes ${created.scopes.join(',')}`);
+        console.log(created.key); // alone on the last line, for scripts
+      } finally {
+        await database.close();
+      }
+      return 0;
+    },
+  },
+  'keys list': {
+    summary: "List API keys (id, prefix, scopes, created, revoked); never the keys themselves.",
+    usage: 'keys list [--tenant NAME]',
+    options: tenantOption,
+    async run({ values, open }) {
+      const database = await open();
+      try {
+        const tenantId = typeof values.tenant === 'string' ? (await requireTenant(database, values.tenant)).id : undefined;
+        const keys = await tenantStore.listKeys(database.db, tenantId);
+        printRows(keys.map((key) => ({ tenant: key.tenant_id, id: key.id, prefix: `${key.key_prefix}…`, scopes: key.scopes, created: key.created_at, revoked: key.revoked_at ?? '' })));
+      } finally {
+        await database.close();
+      }
+      return 0;
+    },
+  },
+  'keys revoke': {
+    summary: 'Revoke an API key by its id (key_…); requests with it answer 401 within seconds.',
+    usage: 'keys revoke KEY_ID',
+    positionals: ['KEY_ID'],
+    async run({ positionals, open }) {
+      const database = await open();
+      try {
+        if (!(await tenantStore.revokeKey(database.db, positionals[0], nowIso()))) {
+          console.error(`folio: no active key with id "${positionals[0]}" (keys list shows them)`);
+          return 1;
+        }
+        console.log(`revoked ${positionals[0]}`);
+      } finally {
+        await database.close();
+      }
+      return 0;
+    },
+  },
+  'tenants list': {
+    summary: 'List tenants (id, name, base currency, edit policy).',
+    usage: 'tenants list',
+    async run({ open }) {
+      const database = await open();
+      try {
+        const tenants = await tenantStore.listTenants(database.db);
+        printRows(tenants.map((tenant) => ({ id: tenant.id, name: tenant.name, currency: tenant.base_currency, edit_policy: tenant.edit_policy, created: tenant.created_at })));
+      } finally {
+        await database.close();
+      }
+      return 0;
+    },
+  },
+  'invoices get': {
+    summary: "Print one invoice of a tenant as JSON (by id), as the API answers it.",
+    usage: 'invoices get INVOICE_ID --tenant NAME',
+    options: tenantOption,
+    positionals: ['INVOICE_ID'],
+    async run({ values, positionals, config, open }) {
+      if (typeof values.tenant !== 'string') return usageError('invoices get', '--tenant is required');
+      const database = await open();
+      try {
+        const ctx = await operatorContext(database, values.tenant);
+        console.log(JSON.stringify(await buildServices(config, database).invoices.get(ctx, positionals[0]), null, 2));
+      } finally {
+        await database.close();
+      }
+      return 0;
+    },
+  },
+  'customers get': {
+    summary: 'Print one customer of a tenant as JSON (by id).',
+    usage: 'customers get CUSTOMER_ID --tenant NAME',
+    options: tenantOption,
+    positionals: ['CUSTOMER_ID'],
+    async run({ values, positionals, config, open }) {
+      if (typeof values.tenant !== 'string') return usageError('customers get', '--tenant is required');
+      const database = await open();
+      try {
+        const ctx = await operatorContext(database, values.tenant);
+        console.log(JSON.stringify(await buildServices(config, database).customers.get(ctx, positionals[0]), null, 2));
+      } finally {
+        await database.close();
+      }
+      return 0;
+    },
+  },
+  migrate: {
+    summary: 'Apply pending database migrations (the server also does this at start).',
+    usage: 'migrate',
+    async run({ open }) {
+      const database = await open();
       await database.close();
-    }
-    return 0;
+      console.log(`migrated (${database.engine})`);
+      return 0;
+    },
+  },
+  'blobs sweep': {
+    summary: 'Delete attachment bytes no invoice version references any more (older than the grace period).',
+    usage: 'blobs sweep [--grace-minutes 60]',
+    options: { 'grace-minutes': { type: 'string' } },
+    async run({ values, config, open }) {
+      const graceMinutes = Number(values['grace-minutes'] ?? 60);
+      if (!Number.isFinite(graceMinutes) || graceMinutes < 0) return usageError('blobs sweep', '--grace-minutes must be a non-negative number');
+      const database = await open();
+      try {
+        const services = buildServices(config, database);
+        const swept = await attachmentServiceFromConfig(config, database.db, services.invoices).sweep(graceMinutes * 60_000);
+        console.log(`swept ${swept.blobsDeleted} unreferenced blobs (${swept.bytesFreed} bytes) and ${swept.stagingDeleted} staging files`);
+      } finally {
+        await database.close();
+      }
+      return 0;
+    },
+  },
+};
+
+/** The CLI acts for a tenant as an operator: full scopes, actor "cli" in history. */
+async function operatorContext(database: DatabaseHandle, tenantName: string): Promise<RequestContext> {
+  const tenant = await requireTenant(database, tenantName);
+  return { auth: { tenantId: tenant.id, keyId: 'cli', scopes: new Set(allScopes) }, requestId: `cli_${process.pid}` };
+}
+
+async function requireTenant(database: DatabaseHandle, name: string) {
+  const tenant = await tenantStore.findByName(database.db, name);
+  if (!tenant) throw new Error(`no tenant named "${name}" in ${database.engine === 'sqlite' ? 'this SQLite file' : 'this database'} (tenants list shows them)`);
+  return tenant;
+}
+
+function printRows(rows: Record<string, string>[]) {
+  if (rows.length === 0) {
+    console.log('(none)');
+    return;
   }
-  if (group === 'keys' && command === 'create') {
-    const { values } = parseArgs({
-      args: rest,
-      options: { tenant: { type: 'string' }, scopes: { type: 'string' }, currency: { type: 'string' } },
-    });
-    if (!values.tenant) {
-      console.error(usage);
-      return 2;
-    }
-    const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-    try {
-      const created = await createApiKey(database.db, {
-        tenantName: values.tenant,
-        scopes: (values.scopes ?? 'invoices:read,invoices:write').split(','),
-        baseCurrency: values.currency,
-      });
-      console.log(`tenant ${created.tenantId} key ${created.keyId} scopes ${created.scopes.join(',')}`);
-      console.log(created.key); // alone on the last line, for scripts
-    } finally {
-      await database.close();
-    }
-    return 0;
-  }
-  console.error(usage);
+  const columns = Object.keys(rows[0]);
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  console.log(line(columns));
+  for (const row of rows) console.log(line(columns.map((column) => row[column])));
+}
+
+function usageError(name: string, problem: string): number {
+  console.error(`folio: ${problem}\nusage: npm run folio -- ${commands[name].usage}`);
   return 2;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(`folio: ${(error as Error).message}`);
-    process.exit(1);
-  },
-);
+export function helpText(): string {
+  const width = Math.max(...Object.values(commands).map((command) => command.usage.length));
+  return [
+    'Folio command line. Usage: npm run folio -- <command> [options]   (help: --help after any command)',
+    'It uses the same settings as the server: .env (or FOLIO_ENV_FILE), FOLIO_DATA_DIR, DATABASE_URL.',
+    '',
+    ...Object.values(commands).map((command) => `  ${command.usage.padEnd(width)}  ${command.summary}`),
+  ].join('\n');
+}
+
+const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h' || arg === 'help';
+
+export async function runCli(argv: string[]): Promise<number> {
+  if (argv.length === 0 || isHelp(argv[0])) {
+    console.log(helpText());
+    return argv.length === 0 ? 2 : 0;
+  }
+  const name = commands[`${argv[0]} ${argv[1]}`] ? `${argv[0]} ${argv[1]}` : argv[0];
+  const command = commands[name];
+  if (!command) {
+    const group = Object.keys(commands).filter((known) => known.startsWith(`${argv[0]} `));
+    console.error(`folio: unknown command "${argv.slice(0, 2).join(' ')}"${group.length > 0 ? `; try: ${group.join(', ')}` : ''}\n\n${helpText()}`);
+    return 2;
+  }
+  const args = argv.slice(name.split(' ').length);
+  if (args.some(isHelp)) {
+    console.log(`usage: npm run folio -- ${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args, options: command.options ?? {}, allowPositionals: true, strict: true });
+  } catch (error) {
+    return usageError(name, (error as Error).message);
+  }
+  const wanted = command.positionals ?? [];
+  if (parsed.positionals.length !== wanted.length) return usageError(name, wanted.length === 0 ? 'takes no arguments' : `needs ${wanted.join(' ')}`);
+  const envFile = loadEnvFile();
+  const config = loadConfig();
+  const open = async () => {
+    console.error(`folio: using ${describeDatabase(config)}${envFile ? ` (settings from ${envFile})` : ''}`);
+    return openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  };
+  return command.run({ values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals, config, open });
+}
+
+// Run only as a program, not when a test imports helpText/runCli.
+if (process.argv[1] && /cli\.(ts|js)$/.test(process.argv[1])) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      const message = error instanceof AppError ? `${error.problemType}: ${error.message}` : (error as Error).message;
+      console.error(`folio: ${message}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 
 /** Everything the service reads from its environment, parsed once at start. */
 export interface Config {
@@ -23,6 +25,8 @@ export interface Config {
   webhooks: WebhookConfig;
   /** Requests per minute per API key, per process (token bucket); 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`; otherwise it is open (scrape on a private network). */
+  metricsToken: string | undefined;
 }
 
 export interface WebhookConfig {
@@ -69,5 +73,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowPrivateTargets: env.FOLIO_WEBHOOKS_ALLOW_PRIVATE === 'true',
     },
     rateLimitPerMinute: intFromEnv(env, 'FOLIO_RATE_LIMIT_PER_MINUTE', 6000),
+    metricsToken: env.FOLIO_METRICS_TOKEN || undefined,
   };
+}
+
+/**
+ * The server and the CLI read the same settings file, so they cannot silently use different
+ * databases: `FOLIO_ENV_FILE`, else `./.env` when it exists. Variables already set in the
+ * environment win over the file. Returns the file read, if any.
+ */
+export function loadEnvFile(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
+  const file = env.FOLIO_ENV_FILE ? path.resolve(cwd, env.FOLIO_ENV_FILE) : path.join(cwd, '.env');
+  if (!fs.existsSync(file)) {
+    if (env.FOLIO_ENV_FILE) throw new Error(`FOLIO_ENV_FILE names ${file}, which does not exist`);
+    return undefined;
+  }
+  for (const [name, value] of Object.entries(parseEnv(fs.readFileSync(file, 'utf8')))) {
+    if (env[name] === undefined) env[name] = value;
+  }
+  return file;
+}
+
+/** Which database a config uses, for people: the SQLite file, or the PostgreSQL URL without its password. */
+export function describeDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): string {
+  if (!config.databaseUrl) return `SQLite file ${path.join(config.dataDir, 'folio.sqlite')}`;
+  try {
+    const url = new URL(config.databaseUrl);
+    if (url.password) url.password = '***';
+    return `PostgreSQL ${url.toString()}`;
+  } catch {
+    return 'PostgreSQL (DATABASE_URL)';
+  }
 }

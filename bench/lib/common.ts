@@ -185,7 +185,10 @@ export const round = (value: number, places = 2) => Math.round(value * 10 ** pla
 /** Prints an aligned table. */
 export function printTable(title: string, rows: Record<string, unknown>[]): void {
   console.log(`\n${title}`);
-  if (rows.length === 0) return console.log('(no rows)');
+  if (rows.length === 0) {
+    console.log('(no rows)');
+    return;
+  }
   const columns = Object.keys(rows[0]);
   const cells = rows.map((row) => columns.map((column) => String(row[column] ?? '')));
   const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((row) => row[i].length)));

@@ -25,6 +25,8 @@ export interface DatabaseHandle {
   db: Db;
   engine: Engine;
   close(): Promise<void>;
+  /** PostgreSQL pool usage (for metrics); undefined for the embedded engine's single connection. */
+  poolStats?(): { total: number; idle: number; waiting: number; max: number };
 }
 
 /**
@@ -105,7 +107,13 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await migrate(db, 'postgres');
-    return { db, engine: 'postgres', close: () => db.destroy() };
+    const max = options.poolSize ?? 20;
+    return {
+      db,
+      engine: 'postgres',
+      close: () => db.destroy(),
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),
+    };
   }
 
   fs.mkdirSync(options.dataDir, { recursive: true });

@@ -33,6 +33,8 @@ import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { midnightRoutes } from '../dialects/midnight/routes.js';
 import { crmRoutes } from '../dialects/crm/routes.js';
 import { sendProblem } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { registerProblemPages } from './problem-pages.js';
 import { decodeUtf8Body, parseJsonBody } from './json-body.js';
 import { createRateLimiter, rateLimitKey } from './rate-limit.js';
 import { installRepresentations } from './representation.js';
@@ -82,7 +84,7 @@ function buildValidators() {
   return { bodyAjv, paramAjv };
 }
 
-function buildServices(config: Config, database: DatabaseHandle): AppServices {
+export function buildServices(config: Config, database: DatabaseHandle): AppServices {
   const invoices = createInvoiceService({ db: database.db, engine: database.engine, maxLinesPerInvoice: config.maxLinesPerInvoice });
   return {
     customers: createCustomerService(database.db),
@@ -172,7 +174,10 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const metrics = createMetrics(database, { token: config.metricsToken });
+  metrics.register(app as unknown as FastifyInstance);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  registerProblemPages(app as unknown as FastifyInstance);
   // Liveness: the process answers. Readiness: the database answers too (a 503 takes it out of rotation).
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', engine: database.engine }));
   app.get('/health/ready', { schema: { hide: true } }, async () => {
@@ -186,7 +191,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
 
   const routeDeps: AppDeps = { config, database, services };
   registerIdempotency(app as unknown as App, routeDeps);
-  startWebhookDispatcher(app as unknown as App, routeDeps);
+  startWebhookDispatcher(app as unknown as App, routeDeps, metrics.onWebhookAttempt);
   await app.register(async (v1) => {
     await customerRoutes(v1 as unknown as App, routeDeps);
     await invoiceRoutes(v1 as unknown as App, routeDeps);

@@ -53,7 +53,7 @@ function checkStructure(value: unknown, depth: number, pointer: string): void {
   }
   if (depth > maxDepth) throw new AppError('malformed-request', `The JSON is nested deeper than ${maxDepth} levels.`);
   if (Array.isArray(value)) {
-    value.forEach((item, index) => checkStructure(item, depth + 1, `${pointer}/${index}`));
+    for (const [index, item] of value.entries()) checkStructure(item, depth + 1, `${pointer}/${index}`);
     return;
   }
   for (const [key, item] of Object.entries(value)) {

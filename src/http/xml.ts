@@ -38,6 +38,7 @@ const builder = new XMLBuilder({
 });
 
 /** A JSON schema as TypeBox emits it (read structurally). */
+// biome-ignore lint/suspicious/noExplicitAny: a JSON schema is read structurally here; its keywords vary by node
 type TSchema = Record<string, any>;
 
 const malformed = (detail: string) => new AppError('malformed-request', detail);
@@ -158,6 +159,7 @@ const itemNames: Record<string, string> = {
 const mapMembers = new Set(['metadata', 'custom_fields', 'external_refs', 'tracking']);
 const xmlName = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 // Characters XML 1.0 cannot carry at all become U+FFFD.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the control characters XML 1.0 forbids is the point
 const clean = (text: string) => text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD');
 
 function toXmlNode(value: unknown, name: string): unknown {

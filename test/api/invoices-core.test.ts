@@ -242,7 +242,7 @@ describe('invoice create and update', () => {
     const grouped = expectStatus(await api.patch(`/v1/invoices/${created.id}`, { line_operations: [{ op: 'update', id: child.id, parent_line_id: parent.id }] }), 200);
     assert.equal(grouped.lines[1].parent_line_id, parent.id);
     const added = await api.patch(`/v1/invoices/${created.id}`, { line_operations: [{ op: 'add', unit_price: 1, parent_line_id: child.id }] });
-    assert.equal(expectProblem(added, 422, 'business-rule').rule, 'one-level-grouping');
+    assert.equal(expectProblem(added, 422, 'one-level-grouping').rule, 'one-level-grouping');
     const orphan = await api.patch(`/v1/invoices/${created.id}`, { line_operations: [{ op: 'add', unit_price: 1, parent_line_id: 'lin_doesnotexist' }] });
     expectProblem(orphan, 422, 'invalid-reference');
   });

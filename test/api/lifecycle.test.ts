@@ -178,7 +178,7 @@ describe('editability', () => {
             assert.equal(reply.body.version, current.version + 1, where);
           } else {
             assert.equal(reply.status, 422, where);
-            assert.equal(reply.body.type, `https://folio.dev/problems/${verdict.rule}`, where);
+            assert.equal(reply.body.type, `/problems/${verdict.rule}`, where);
           }
           checked += 1;
         }

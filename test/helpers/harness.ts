@@ -123,7 +123,7 @@ export function expectProblem(reply: Reply, status: number, typeSlug?: string) {
   if (reply.status !== status || !type.startsWith('application/problem+json')) {
     throw new Error(`expected ${status} problem+json, got ${reply.status} ${type}: ${reply.text.slice(0, 500)}`);
   }
-  if (typeSlug && reply.body.type !== `https://folio.dev/problems/${typeSlug}`) {
+  if (typeSlug && reply.body.type !== `/problems/${typeSlug}`) {
     throw new Error(`expected problem type ${typeSlug}, got ${reply.body.type}: ${reply.text.slice(0, 500)}`);
   }
   return reply.body;

@@ -27,7 +27,7 @@ describe('webhook targets on private or loopback addresses', () => {
       'http://[::ffff:127.0.0.1]/x',
       'http://0.0.0.0/x',
     ]) {
-      const problem = expectProblem(await admin.post('/v1/webhook-endpoints', { url }), 422, 'business-rule');
+      const problem = expectProblem(await admin.post('/v1/webhook-endpoints', { url }), 422, 'webhook-target-refused');
       assert.equal(problem.errors[0].pointer, '/url', url);
     }
     expectProblem(await admin.post('/v1/webhook-endpoints', { url: 'ftp://example.com/x' }), 400, 'validation-error');

@@ -189,6 +189,6 @@ export function attachmentServiceFromConfig(config: Config, db: Db, invoices: In
 }
 
 const tooMany = (max: number) =>
-  new AppError('business-rule', `An invoice holds at most ${max} attachments; remove one first.`, { extensions: { rule: 'max_attachments' } });
+  new AppError('too-many-attachments', `An invoice holds at most ${max} attachments; remove one first.`);
 
 export type AttachmentService = ReturnType<typeof createAttachmentService>;

@@ -36,7 +36,7 @@ export function createPaymentService(invoices: InvoiceService) {
         assertNoOverpayment(amount, new Dec(before.balance), before.currency);
         const existing = await paymentStore.listForInvoice(tx, ctx.auth.tenantId, invoiceId);
         if (existing.length >= maxPaymentsPerInvoice) {
-          throw new AppError('business-rule', `An invoice takes at most ${maxPaymentsPerInvoice} payments.`, { extensions: { rule: 'too-many-payments' } });
+          throw new AppError('too-many-payments', `An invoice takes at most ${maxPaymentsPerInvoice} payments.`);
         }
         const now = nowIso();
         payment = {

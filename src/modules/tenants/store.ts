@@ -19,6 +19,21 @@ export const tenantStore = {
 
   insertKey: (db: DbOrTx, key: ApiKeysTable) => db.insertInto('api_keys').values(key).execute(),
 
+  listTenants: (db: DbOrTx) => db.selectFrom('tenants').selectAll().orderBy('name').execute(),
+
+  /** Keys without their hashes: what an operator may see. */
+  listKeys: (db: DbOrTx, tenantId?: string) => {
+    let query = db.selectFrom('api_keys').select(['tenant_id', 'id', 'key_prefix', 'scopes', 'created_at', 'revoked_at']).orderBy('created_at');
+    if (tenantId !== undefined) query = query.where('tenant_id', '=', tenantId);
+    return query.execute();
+  },
+
+  /** Marks a key revoked (kept for the audit trail); false when no active key has that id. */
+  async revokeKey(db: DbOrTx, keyId: string, revokedAt: string): Promise<boolean> {
+    const result = await db.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', keyId).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  },
+
   findActiveKeyByHash: (db: DbOrTx, keyHash: string) =>
     db
       .selectFrom('api_keys')

@@ -4,7 +4,7 @@ import type { WebhookConfig } from '../../config.js';
 import type { Db, Engine } from '../../db/database.js';
 import { presentEvent } from '../events/routes.js';
 import { retryDelayMs } from './domain.js';
-import { postWebhook, resolveTarget, TargetRefused } from './sender.js';
+import { postWebhook, resolveTarget, TargetRefused, type SendResult } from './sender.js';
 import { webhookStore, type ClaimedDelivery } from './store.js';
 
 const addMs = (ms: number, from = Date.now()) => new Date(from + ms).toISOString();
@@ -14,7 +14,10 @@ const addMs = (ms: number, from = Date.now()) => new Date(from + ms).toISOString
  * queue is webhook_deliveries), so a restart resumes where the last process stopped and
  * several processes can dispatch together (PostgreSQL: SKIP LOCKED).
  */
-export function createWebhookDispatcher(deps: { db: Db; engine: Engine; config: WebhookConfig; log: (error: unknown, msg: string) => void }) {
+/** How one delivery attempt ended (for metrics). */
+export type AttemptOutcome = 'delivered' | 'retry' | 'failed';
+
+export function createWebhookDispatcher(deps: { db: Db; engine: Engine; config: WebhookConfig; log: (error: unknown, msg: string) => void; onAttempt?: (outcome: AttemptOutcome) => void }) {
   const { db, engine, config } = deps;
   let running = false;
   let timer: NodeJS.Timeout | undefined;
@@ -27,11 +30,12 @@ export function createWebhookDispatcher(deps: { db: Db; engine: Engine; config: 
     const event = await webhookStore.findEvent(db, delivery.tenant_id, delivery.event_id);
     if (!endpoint || !event || endpoint.enabled !== 1) {
       await webhookStore.recordAttempt(db, delivery, { statusCode: null, error: 'endpoint disabled or removed', durationMs: 0, at }, { status: 'failed', nextAttemptAt: at });
+      deps.onAttempt?.('failed');
       return;
     }
     const { cursor: _cursor, ...payload } = presentEvent({ ...event, seq: Number(event.seq) });
     const body = JSON.stringify(payload);
-    let result;
+    let result: SendResult;
     try {
       const url = new URL(endpoint.url);
       const target = await resolveTarget(url, config.allowPrivateTargets);
@@ -44,11 +48,14 @@ export function createWebhookDispatcher(deps: { db: Db; engine: Engine; config: 
     const durationMs = Date.now() - started;
     if (result.ok) {
       await webhookStore.recordAttempt(db, delivery, { statusCode: result.statusCode, error: null, durationMs, at }, { status: 'delivered', nextAttemptAt: at });
+      deps.onAttempt?.('delivered');
     } else if (delivery.attempts >= config.maxAttempts) {
       await webhookStore.recordAttempt(db, delivery, { statusCode: result.statusCode, error: result.error, durationMs, at }, { status: 'failed', nextAttemptAt: at });
+      deps.onAttempt?.('failed');
     } else {
       const nextAttemptAt = addMs(retryDelayMs(delivery.attempts, config.retryBaseMs, config.retryMaxMs));
       await webhookStore.recordAttempt(db, delivery, { statusCode: result.statusCode, error: result.error, durationMs, at }, { status: 'pending', nextAttemptAt });
+      deps.onAttempt?.('retry');
     }
   }
 
@@ -99,13 +106,14 @@ export function createWebhookDispatcher(deps: { db: Db; engine: Engine; config: 
 }
 
 /** Runs the dispatcher inside the server process when FOLIO_WEBHOOK_DISPATCHER is not "off". */
-export function startWebhookDispatcher(app: App, { config, database }: AppDeps) {
+export function startWebhookDispatcher(app: App, { config, database }: AppDeps, onAttempt?: (outcome: AttemptOutcome) => void) {
   if (!config.webhooks.dispatcherEnabled) return;
   const dispatcher = createWebhookDispatcher({
     db: database.db,
     engine: database.engine,
     config: config.webhooks,
     log: (error, msg) => app.log.warn({ err: error }, msg),
+    onAttempt,
   });
   app.addHook('onReady', async () => dispatcher.start());
   app.addHook('onClose', async () => dispatcher.stop());

@@ -47,7 +47,7 @@ export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolea
       await resolveTarget(url, deps.allowPrivateTargets);
     } catch (error) {
       const detail = error instanceof TargetRefused ? error.message : 'the host does not resolve';
-      throw new AppError('business-rule', `Webhook endpoint refused: ${detail}.`, { errors: [{ pointer: '/url', detail }], extensions: { rule: 'webhook-target' } });
+      throw new AppError('webhook-target-refused', `Webhook endpoint refused: ${detail}.`, { errors: [{ pointer: '/url', detail }] });
     }
     return url.toString();
   }

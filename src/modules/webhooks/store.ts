@@ -42,6 +42,12 @@ export interface ClaimedDelivery {
 }
 
 export const webhookStore = {
+  /** Deliveries waiting to be sent, all tenants (the dispatcher's queue depth; uses webhook_deliveries_due). */
+  async countPending(db: DbOrTx): Promise<number> {
+    const row = await db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number | string>().as('count')).where('status', '=', 'pending').executeTakeFirst();
+    return Number(row?.count ?? 0);
+  },
+
   async insertEndpoint(db: DbOrTx, row: WebhookEndpointsTable): Promise<void> {
     await db.insertInto('webhook_endpoints').values(row).execute();
   },

@@ -9,6 +9,7 @@ export function sanitizeFilename(given: string | undefined | null): string {
   const base = (given ?? '').split(/[\\/]/).pop() ?? '';
   const cleaned = base
     .normalize('NFC')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what a filename must lose
     .replace(/[\u0000-\u001F\u007F-\u009F]/g, '')
     .replace(/^[\s.]+|[\s.]+$/g, '');
   const limited = [...cleaned].slice(0, maxFilenameLength).join('');

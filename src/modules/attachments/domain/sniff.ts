@@ -96,6 +96,7 @@ function decodeUtf8(sample: Uint8Array, complete: boolean): string | null {
 }
 
 // Tab, LF, FF and CR are text; other C0 controls and DEL are not.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: detecting control characters is the point
 const hasControlCharacters = (text: string) => /[\u0001-\u0008\u000B\u000E-\u001F\u007F]/.test(text);
 
 /** At least two lines that all split into the same number (≥ 2) of fields on , or ; or tab. */

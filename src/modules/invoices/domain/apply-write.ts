@@ -384,9 +384,8 @@ function checkLineStructure(drafts: LineDraft[], maxLines: number) {
       });
     }
     if (parent.parent_line_id !== null) {
-      throw new AppError('business-rule', 'Lines group one level deep: a parent line cannot itself have a parent.', {
+      throw new AppError('one-level-grouping', 'Lines group one level deep: a parent line cannot itself have a parent.', {
         errors: [{ pointer: at, detail: 'parent line is itself grouped' }],
-        extensions: { rule: 'one-level-grouping' },
       });
     }
   }
@@ -457,9 +456,8 @@ function computeInvoice(next: Invoice, drafts: LineDraft[], input: InvoiceWrite,
     throw new AppError('total-mismatch', `${first.pointer} differs: ${first.detail}.`, { errors: mismatches });
   }
   if (totals.total.isNegative()) {
-    throw new AppError('business-rule', `The invoice total would be ${money(totals.total)}; an invoice total cannot be negative (issue a credit note instead).`, {
+    throw new AppError('non-negative-total', `The invoice total would be ${money(totals.total)}; an invoice total cannot be negative (issue a credit note instead).`, {
       errors: [{ pointer: '/lines', detail: 'lines sum to a negative total' }],
-      extensions: { rule: 'non-negative-total' },
     });
   }
 
