@@ -76,6 +76,10 @@ export interface InvoicesTable {
   voided_at: string | null;
   revision_of: string | null;
   revised_by: string | null;
+  /** Stable UUID (0005; set on every insert, backfilled for older rows). */
+  guid: string | null;
+  /** Per-tenant 1, 2, 3… in creation order (0005). */
+  serial: number | null;
 }
 
 export interface InvoiceLinesTable {
@@ -100,6 +104,8 @@ export interface InvoiceLinesTable {
   net_amount: string;
   tax_amount: string;
   gross_amount: string;
+  /** Stable UUID (0005). */
+  guid: string | null;
 }
 
 export interface AuditEventsTable {
@@ -233,7 +239,25 @@ export interface WebhookAttemptsTable {
   created_at: string;
 }
 
+/** A named credential a dialect client sends back (unified `credentialId`, Midnight `MISKEY`). */
+export interface ConnectionsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+/** Short-lived bearer tokens issued by a dialect's token endpoint (Procountor), stored hashed. */
+export interface AccessTokensTable {
+  token_hash: string;
+  tenant_id: string;
+  key_id: string;
+  expires_at: string;
+}
+
 export interface Database {
+  connections: ConnectionsTable;
+  access_tokens: AccessTokensTable;
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
   customers: CustomersTable;

@@ -17,8 +17,8 @@ export function decodeUtf8Body(body: Buffer): string {
 
 /**
  * Reads a JSON request body without losing numeric information: a JSON number that is a
- * safe integer becomes a JS number; any other number keeps its exact source text as a
- * string (so "0.1" stays 0.1 and decimal fields read it exactly, while integer fields
+ * safe integer, or whose double prints back as the same text (12.5), becomes a JS number; any
+ * other number (0.10, 1e2, 0.1000000000000000055) keeps its exact source text as a string (so "0.1" stays 0.1 and decimal fields read it exactly, while integer fields
  * refuse it at validation). Duplicate keys, prototype keys and deep nesting are refused.
  */
 export function parseJsonBody(text: string): unknown {
@@ -27,9 +27,12 @@ export function parseJsonBody(text: string): unknown {
   try {
     value = parse(text, undefined, {
       parseNumber: (numberText: string) => {
+        const asNumber = Number(numberText);
         if (/^-?\d+$/.test(numberText)) {
-          const asNumber = Number(numberText);
           if (Number.isSafeInteger(asNumber)) return asNumber;
+        } else if (String(asNumber) === numberText) {
+          // 12.5 prints back as "12.5": the number is exact, and JSON kept in metadata stays a number.
+          return asNumber;
         }
         return numberText;
       },

@@ -38,6 +38,8 @@ export const problemTypes = {
   'revision-cannot-be-deleted': { status: 422, title: 'A revision draft completes a correction and cannot be deleted', hint: 'A revision draft completes a correction; finalize it instead.' },
   'credit-requires-finalized': { status: 422, title: 'Only a finalized invoice can be credited', hint: 'Only a finalized invoice can be credited.' },
   'credit-exceeds-invoice': { status: 422, title: 'The credit exceeds what is left to credit on the invoice', hint: 'The credit note would credit more than is left on the invoice.' },
+  // A per-request precondition on the invoice's state (dialects: CRM.COM updates drafts only, Stax refuses paid invoices…).
+  'status-precondition': { status: 422, title: 'The invoice is not in a state this request may change', hint: 'This request only changes invoices in the states it names; the invoice is in another one. Nothing was written.' },
   'finalized-field-fixed': { status: 422, title: 'Number and issue date are fixed once an invoice is finalized', hint: 'Number and issue date are fixed once an invoice is finalized; revise it to change them.' },
   'draft-only-policy': { status: 422, title: "The tenant's edit policy allows financial edits on drafts only", hint: 'The edit policy of the tenant allows financial edits on drafts only: revise the invoice (credit note + new draft).' },
   'paid-invoice-financial-fields': { status: 422, title: "A paid invoice's financial fields cannot change", hint: 'The financial fields of a paid invoice cannot change; refund or credit it first. Notes, metadata and attachments stay editable.' },

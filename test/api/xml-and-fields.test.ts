@@ -18,8 +18,8 @@ const sendXml = (method: string, url: string, xml: string, headers: Record<strin
 
 /** Everything but what differs between two created invoices (ids, times). */
 function comparable(invoice: any) {
-  const { id: _id, created_at: _c, updated_at: _u, lines, ...rest } = invoice;
-  return { ...rest, lines: lines.map(({ id: _lid, ...line }: any) => line) };
+  const { id: _id, guid: _g, serial: _s, created_at: _c, updated_at: _u, lines, ...rest } = invoice;
+  return { ...rest, lines: lines.map(({ id: _lid, guid: _lg, ...line }: any) => line) };
 }
 
 const jsonBody = {

@@ -43,6 +43,13 @@ const nested = (depth: number, open: string, close: string, inner = '1') => open
 const tenMegabytes = 'x'.repeat(10 * 1024 * 1024);
 
 /** Requests that are hostile whatever the route: framing, encoding and structure. */
+/** {"a": {"a": … 1}} with `levels` levels. */
+function nestedValue(levels: number): unknown {
+  let value: unknown = 1;
+  for (let level = 1; level < levels; level++) value = { a: value };
+  return value;
+}
+
 function genericCases(): HostileCase[] {
   return [
     { name: 'empty body', raw: '' },
@@ -130,9 +137,9 @@ function invoiceCases(): HostileCase[] {
     { name: 'metadata with 51 keys', body: { metadata: Object.fromEntries(Array.from({ length: 51 }, (_, index) => [`k${index}`, 'v'])) } },
     { name: 'metadata key of 41 characters', body: { metadata: { ['k'.repeat(41)]: 'v' } } },
     { name: 'metadata empty key', body: { metadata: { '': 'v' } } },
-    { name: 'metadata value of 501 characters', body: { metadata: { k: 'v'.repeat(501) } } },
-    { name: 'metadata value a number', body: { metadata: { k: 1 } } },
-    { name: 'metadata value an object', body: { metadata: { k: { nested: 'x' } } } },
+    { name: 'metadata over 16 KiB as JSON', body: { metadata: { k: 'v'.repeat(16_400) } } },
+    { name: 'metadata nested 9 levels', body: { metadata: { k: nestedValue(9) } } },
+    { name: 'metadata nested key of 101 characters', body: { metadata: { k: { ['n'.repeat(101)]: 1 } } } },
     { name: 'memo of 5,001 characters', body: { memo: 'm'.repeat(5001) } },
     { name: 'description of 2,001 characters', body: withLine({ description: 'd'.repeat(2001) }) },
     { name: 'custom fields with 51 keys', body: { custom_fields: Object.fromEntries(Array.from({ length: 51 }, (_, index) => [`f${index}`, { type: 'string', value: 'v' }])) } },

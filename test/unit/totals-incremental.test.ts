@@ -13,7 +13,7 @@ import { AppError } from '../../src/shared/errors.js';
 
 function blank(currency: string, taxMode: 'exclusive' | 'inclusive', rounding: string): Invoice {
   return {
-    id: 'inv_test', object: 'invoice', number: null, reference: null, purchase_order: null, status: 'draft', currency,
+    id: 'inv_test', guid: '00000000-0000-4000-8000-000000000000', serial: 1, object: 'invoice', number: null, reference: null, purchase_order: null, status: 'draft', currency,
     exchange_rate: null, issue_date: null, due_date: null, payment_terms: null, memo: null, internal_note: null,
     metadata: {}, custom_fields: {}, external_refs: {}, customer_id: null, bill_to: null, tax_mode: taxMode,
     rounding_mode: rounding as Invoice['rounding_mode'], lines: [], attachments: [], subtotal: '0', discount_total: '0',
@@ -74,7 +74,9 @@ function toOperations(invoice: Invoice, specs: OpSpec[]): LineOperation[] {
 function both(current: Invoice, input: InvoiceWrite): { incremental: Invoice; full: Invoice } | { error: string } {
   const context = (fullRecompute: boolean): WriteContext => {
     let n = 0;
-    return { mode: 'patch', maxLines: 1000, newLineId: () => `lin_new${current.version}_${n++}`, fullRecompute };
+    let g = 0;
+    const newLineGuid = () => `00000000-0000-4000-8000-${String(g++).padStart(12, '0')}`;
+    return { mode: 'patch', maxLines: 1000, newLineId: () => `lin_new${current.version}_${n++}`, newLineGuid, fullRecompute };
   };
   let incremental: Invoice | undefined;
   let incrementalError: string | undefined;

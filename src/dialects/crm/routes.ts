@@ -11,7 +11,6 @@ import {
   crmSuccess,
   invoiceIdentifierFromQuery,
   invoiceIdentifierOf,
-  notDraftCode,
   parseFieldsSet,
   toCrmError,
   toCrmInvoice,
@@ -43,20 +42,9 @@ export async function crmRoutes(app: App, { database, services }: AppDeps) {
   app.setErrorHandler((error, request, reply) => sendCrmError(request, reply, error, pathsOf.get(request)));
   app.setNotFoundHandler((request, reply) => sendCrmError(request, reply, new AppError('not-found', `No method ${request.method} ${request.url.split('?')[0]}.`, { extensions: { crm_code: 'METHOD_NOT_FOUND' } })));
 
-  async function findInvoice(ctx: RequestContext, lookup: InvoiceLookup): Promise<Invoice> {
-    const missing = () => new AppError('not-found', `No invoice with ${lookup.field} "${lookup.value}".`);
-    if (lookup.by === 'id') {
-      try {
-        return await services.invoices.get(ctx, lookup.value);
-      } catch (error) {
-        if (error instanceof AppError && error.problemType === 'not-found') throw missing();
-        throw error;
-      }
-    }
-    const page = await services.invoices.list(ctx, { [lookup.by]: lookup.value, limit: 2 });
-    if (page.data.length === 0) throw missing();
-    if (page.data.length > 1) throw new AppError('conflict', `More than one invoice has ${lookup.field} "${lookup.value}"; identify it by id.`);
-    return page.data[0];
+  /** By id, number or reference, within the caller's tenant (unknown → 404; a shared number/reference → 409). */
+  function findInvoice(ctx: RequestContext, lookup: InvoiceLookup): Promise<Invoice> {
+    return services.invoices.resolve(ctx, lookup.key);
   }
 
   app.post('/invoices/update', {
@@ -77,14 +65,12 @@ export async function crmRoutes(app: App, { database, services }: AppDeps) {
     const fields = parseFieldsSet(request.body.fields_set);
     for (let attempt = 1; ; attempt++) {
       const current = await findInvoice(ctx, lookup);
-      if (current.status !== 'draft') {
-        throw new AppError('business-rule', `Only invoices in DRAFT can be updated; this one is ${toCrmInvoice(current, ['life_cycle_state']).life_cycle_state}.`, { extensions: { rule: 'draft-required', crm_code: notDraftCode } });
-      }
       const { write, paths } = toWriteCommand(request.body, current);
       pathsOf.set(request, paths);
       try {
-        // If-Match on the version read: the DRAFT check and the item ids hold at the write, or it is retried.
-        const result = await services.invoices.update(ctx, current.id, assertValidWrite(write), 'patch', { ifMatch: [current.version] });
+        // DRAFT only, whatever the tenant's policy (checked inside the write's transaction); If-Match on the
+        // version read keeps what the translation read (item quantities, currency) true at the write, or it is retried.
+        const result = await services.invoices.update(ctx, current.id, assertValidWrite(write), 'patch', { ifMatch: [current.version], requireStatus: ['draft'] });
         return reply.send(crmSuccess(toCrmInvoice(result.invoice, fields)));
       } catch (error) {
         const raced = error instanceof AppError && error.problemType === 'precondition-failed';

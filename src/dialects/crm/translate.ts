@@ -2,6 +2,7 @@ import { AppError, type FieldError } from '../../shared/errors.js';
 import { Dec, parseDecimalInput } from '../../shared/money.js';
 import type { CustomFieldValue, Invoice, InvoiceLine } from '../../modules/invoices/domain/model.js';
 import type { InvoiceWrite, LineOperation } from '../../modules/invoices/schemas.js';
+import type { InvoiceKey } from '../../modules/invoices/domain/lookup.js';
 import { FieldPaths } from '../field-paths.js';
 import {
   udfDateFields,
@@ -20,7 +21,7 @@ import {
  *  - `toCrmError`: a core problem → CRM.COM's envelope with a 4xx status.
  */
 
-export type InvoiceLookup = { by: 'id' | 'number' | 'reference'; value: string; field: keyof CrmInvoiceIdentifier };
+export type InvoiceLookup = { key: InvoiceKey; field: keyof CrmInvoiceIdentifier };
 
 const identifierFields = ['id', 'number', 'reference_number'] as const;
 
@@ -33,7 +34,8 @@ export function invoiceIdentifierOf(identifier: CrmInvoiceIdentifier | Record<st
   }
   const field = given[0];
   const value = String((identifier as Record<string, unknown>)[field]);
-  return { by: field === 'reference_number' ? 'reference' : field, value, field };
+  const key: InvoiceKey = field === 'id' ? { id: value } : field === 'number' ? { number: value } : { reference: value };
+  return { key, field };
 }
 
 /** `invoice_identifier=number=INV-1` as CRM.COM's GET methods write it. */
@@ -241,7 +243,7 @@ function crmInvoiceFields(invoice: Invoice): Record<string, unknown> {
 export const crmInvoiceFieldNames = Object.keys(crmInvoiceFields({
   id: '', object: 'invoice', number: null, reference: null, purchase_order: null, status: 'draft', currency: 'EUR', exchange_rate: null,
   issue_date: null, due_date: null, payment_terms: null, memo: null, internal_note: null, metadata: {}, custom_fields: {}, external_refs: {},
-  customer_id: null, bill_to: null, tax_mode: 'exclusive', rounding_mode: 'half_up', lines: [], attachments: [], subtotal: '0',
+  guid: '', serial: 0, customer_id: null, bill_to: null, tax_mode: 'exclusive', rounding_mode: 'half_up', lines: [], attachments: [], subtotal: '0',
   discount_total: '0', tax_total: '0', total: '0', tax_breakdown: [], amount_paid: '0', amount_credited: '0', balance: '0', version: 1,
   created_at: '', updated_at: '', finalized_at: null, voided_at: null, revision_of: null, revised_by: null,
 }));
@@ -274,10 +276,8 @@ const crmCodes: Record<string, string> = {
   'malformed-request': 'INVALID_REQUEST',
   'invalid-reference': 'INVALID_IDENTIFIER',
   'total-mismatch': 'AMOUNTS_MISMATCH',
+  'status-precondition': 'INVOICE_NOT_IN_DRAFT_STATE',
 };
-
-/** The CRM.COM refusal for an invoice that is not in DRAFT (whatever the tenant's edit policy). */
-export const notDraftCode = 'INVOICE_NOT_IN_DRAFT_STATE';
 
 export interface CrmError {
   status: number;
@@ -287,8 +287,12 @@ export interface CrmError {
 /** A refusal keeps its 4xx status (never 200 with an error inside) and names CRM.COM's fields. */
 export function toCrmError(error: AppError, paths: FieldPaths = new FieldPaths()): CrmError {
   const fieldErrors = paths.rewriteErrors(error.errors);
-  const rule = typeof error.extensions.rule === 'string' ? error.extensions.rule : undefined;
-  const code = error.extensions.crm_code as string | undefined ?? crmCodes[error.problemType] ?? (rule ?? error.problemType).toUpperCase().replace(/-/g, '_');
+  const code = (error.extensions.crm_code as string | undefined) ?? crmCodes[error.problemType] ?? error.problemType.toUpperCase().replace(/-/g, '_');
+  if (error.problemType === 'status-precondition') {
+    const state = lifeCycleStates[error.extensions.status_now as Invoice['status']] ?? String(error.extensions.status_now);
+    const description = `Only invoices in DRAFT life cycle state can be updated; this invoice is ${state}. Nothing was changed.`;
+    return { status: error.status, body: { status: { code, message: error.toProblem().title, description }, data: null } };
+  }
   const details = fieldErrors.map((fieldError: FieldError & { field: string }) => `${fieldError.field.replace(/^\//, '').replace(/\//g, '.')}: ${fieldError.detail}`);
   const message = paths.rewriteText(error.message);
   const fieldsNamed = fieldErrors.every((fieldError) => message.includes(fieldError.field.replace(/^\//, '').replace(/\//g, '.')));

@@ -142,11 +142,11 @@ export async function midnightRoutes(app: App, { database, services }: AppDeps) 
     // Lines are matched against the invoice as read; If-Match makes a concurrent change a retry, never a lost update.
     for (let attempt = 1; ; attempt++) {
       const current = await findByGuid(ctx, request.body.Guid);
-      const { write, paths } = toWriteCommand(request.body, current);
+      const { write, clientTotals, paths } = toWriteCommand(request.body, current);
       pathsOf.set(request, paths);
       try {
-        await services.invoices.update(ctx, current.id, assertValidWrite(write), 'patch', { ifMatch: [current.version], reason });
-        return sendString(request, reply, request.body.Guid as string);
+        await services.invoices.update(ctx, current.id, assertValidWrite(write), 'patch', { ifMatch: [current.version], reason, clientTotals });
+        return sendString(request, reply, current.guid);
       } catch (error) {
         const raced = error instanceof AppError && error.problemType === 'precondition-failed';
         if (!raced || attempt >= 3) throw error;

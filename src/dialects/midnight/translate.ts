@@ -2,6 +2,7 @@ import { AppError, type FieldError } from '../../shared/errors.js';
 import { Dec, parseDecimalInput } from '../../shared/money.js';
 import type { Invoice, InvoiceLine } from '../../modules/invoices/domain/model.js';
 import type { InvoiceWrite, LineInput } from '../../modules/invoices/schemas.js';
+import type { ClientTotalCheck } from '../../modules/invoices/domain/client-totals.js';
 import { FieldPaths } from '../field-paths.js';
 import type { MidnightInvoiceLine, MidnightInvoiceLineItem, MidnightInvoiceUpdateRequest } from './schemas.js';
 
@@ -32,18 +33,11 @@ export const keptInvoiceFields = [
 
 type KeptValue = string | number | boolean;
 
-/** A figure the client sent that the core checks against the written invoice (never stored). */
-export interface SentFigure {
-  pointer: string;
-  sent: string | number;
-  figure: 'balance';
-}
-
 export interface MidnightWrite {
   /** The core write (PATCH semantics). */
   write: InvoiceWrite;
   /** Figures with no write field of their own (PaymentDueAmount → balance), checked by the core after the write. */
-  clientTotals: SentFigure[];
+  clientTotals: ClientTotalCheck[];
   paths: FieldPaths;
 }
 
@@ -78,8 +72,6 @@ function derivedTaxRate(tax: string | number, quantity: string | number, unitPri
   return taxAmount.div(net).times(100).toDecimalPlaces(taxRatePlaces, Dec.ROUND_HALF_UP).toFixed();
 }
 
-const lineGuidOf = (line: InvoiceLine): string | undefined => (line as InvoiceLine & { guid?: string }).guid;
-
 export function toWriteCommand(request: MidnightInvoiceUpdateRequest, current: Invoice): MidnightWrite {
   const paths = new FieldPaths();
   const write: MidnightWrite['write'] = {};
@@ -98,7 +90,7 @@ export function toWriteCommand(request: MidnightInvoiceUpdateRequest, current: I
   put('subtotal', request.SubTotalBilledAmount, 'SubTotalBilledAmount');
   put('tax_total', request.InvoiceTaxAmount, 'InvoiceTaxAmount');
   put('total', request.TotalBilledAmount, 'TotalBilledAmount');
-  const clientTotals: SentFigure[] = present(request.PaymentDueAmount) ? [{ pointer: 'PaymentDueAmount', sent: request.PaymentDueAmount, figure: 'balance' }] : [];
+  const clientTotals: ClientTotalCheck[] = present(request.PaymentDueAmount) ? [{ pointer: 'PaymentDueAmount', sent: request.PaymentDueAmount, figure: 'balance' }] : [];
 
   const billTo = billToOf(request, paths);
   if (billTo) write.bill_to = billTo;
@@ -163,7 +155,7 @@ function keptFieldsOf(request: MidnightInvoiceUpdateRequest, current: Invoice): 
 function linesOf(sentLines: MidnightInvoiceLine[], current: Invoice, paths: FieldPaths): LineInput[] {
   const parentsByGuid = new Map<string, InvoiceLine>();
   for (const line of current.lines) {
-    const guid = lineGuidOf(line);
+    const guid = line.guid;
     if (line.parent_line_id === null && guid) parentsByGuid.set(guid.toLowerCase(), line);
   }
   const claimed = new Set<string>();
@@ -228,13 +220,13 @@ const amount = (value: string | null) => (value === null ? 0 : Number(value));
 const dotNetDate = (date: string | null) => (date === null ? null : `${date}T00:00:00`);
 
 /** The invoice in Midnight's InvoiceUpdateRequest shape (what InvoiceSelect answers). */
-export function toMidnightInvoice(invoice: Invoice & { guid?: string; serial?: number }) {
+export function toMidnightInvoice(invoice: Invoice) {
   const kept = ((invoice.metadata as Record<string, unknown>).midnight ?? {}) as Record<string, KeptValue>;
   const address = invoice.bill_to?.address ?? {};
   const parents = invoice.lines.filter((line) => line.parent_line_id === null);
   return {
-    Guid: invoice.guid ?? null,
-    InvoiceID: invoice.serial ?? null,
+    Guid: invoice.guid,
+    InvoiceID: invoice.serial,
     InvoiceNumber: invoice.number,
     InvoiceNumberExt: kept.InvoiceNumberExt ?? null,
     CustomerId: kept.CustomerId ?? null,
@@ -264,7 +256,7 @@ export function toMidnightInvoice(invoice: Invoice & { guid?: string; serial?: n
     DisplayItem: kept.DisplayItem ?? null,
     InvoiceStatus: kept.InvoiceStatus ?? invoice.status,
     InvoiceLine: parents.map((parent) => ({
-      InvoiceLineGuid: lineGuidOf(parent) ?? null,
+      InvoiceLineGuid: parent.guid,
       Title: parent.description,
       Quantity: amount(parent.quantity),
       Rate: amount(parent.unit_price),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Tx } from '../../db/database.js';
 import type { RequestContext, WriteOptions } from '../../http/request-context.js';
 import { newId } from '../../shared/ids.js';
@@ -113,6 +114,8 @@ export function createLifecycleService(invoices: InvoiceService) {
         const revision: Invoice = {
           ...before,
           id: revisionId,
+          ...(await invoices.newIdentity(tx, ctx.auth.tenantId)),
+          lines: before.lines.map((line) => ({ ...line, guid: randomUUID() })),
           status: 'draft',
           number: null,
           issue_date: null,

@@ -5,7 +5,8 @@ import { IfMatchHeaders } from '../../http/schema-helpers.js';
 import { todayDate } from '../../shared/time.js';
 import type { Invoice } from './domain/model.js';
 import { derivePaymentStatus } from './domain/payment-status.js';
-import { InvoiceIdParams, InvoiceListQuery, InvoiceSchema, InvoiceWriteSchema } from './schemas.js';
+import { InvoiceIdParams, InvoiceListQuery, InvoiceLookupQuery, InvoiceSchema, InvoiceWriteSchema } from './schemas.js';
+import { exactlyOneKey } from './domain/lookup.js';
 import type { WriteResult } from './service.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FieldsQuery, xmlContentTypes } from '../../http/representation.js';
@@ -108,6 +109,16 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
   }, async (request) => {
     const page = await invoices.list(requestContext(request), request.query);
     return { ...page, data: page.data.map(presentInvoice) };
+  });
+
+  app.get('/invoices/lookup', {
+    config: { scope: 'invoices:read', representation: invoiceRepresentation },
+    schema: { tags, summary: 'Find one invoice by exactly one of id, guid, serial, number or reference', querystring: InvoiceLookupQuery, response: { 200: InvoiceSchema }, produces: xmlContentTypes.produces },
+  }, async (request, reply) => {
+    const { fields: _fields, ...candidates } = request.query;
+    const invoice = await invoices.resolve(requestContext(request), exactlyOneKey(candidates, (kind) => `/query/${kind}`));
+    reply.header('etag', etagFor(invoice.version));
+    return presentInvoice(invoice);
   });
 
   app.get('/invoices/:id', {

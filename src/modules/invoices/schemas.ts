@@ -12,12 +12,12 @@ import {
   Timestamp,
 } from '../../http/schema-helpers.js';
 import type { BillTo } from './domain/model.js';
+import { metadataLimits } from './domain/metadata.js';
 import { FieldsQuery } from '../../http/representation.js';
 
 /** Hard ceiling for one request's lines; the tenant-independent limit FOLIO_MAX_LINES may be lower. */
 export const maxLinesInRequest = 1000;
 
-const metadataLimits = { maxKeys: 50, maxKeyLength: 40, maxValueLength: 500 };
 const externalRefLimits = { maxKeys: 20, maxKeyLength: 40, maxValueLength: 200 };
 const trackingLimits = { maxKeys: 10, maxKeyLength: 40, maxValueLength: 100 };
 
@@ -119,7 +119,15 @@ const invoiceWriteFields = {
   ),
   memo: Type.Optional(NullableText(5000)),
   internal_note: Type.Optional(NullableText(5000)),
-  metadata: Type.Optional(Nullable(StringMapPatch(metadataLimits))),
+  metadata: Type.Optional(
+    Nullable(
+      Type.Record(Type.String(), Type.Unknown(), {
+        maxProperties: metadataLimits.maxKeys,
+        propertyNames: { minLength: 1, maxLength: metadataLimits.maxKeyLength },
+        description: `Any JSON per key (objects and arrays too). PATCH merges top-level keys (null removes a key; a value replaces the key's whole value); PUT replaces the map. At most ${metadataLimits.maxKeys} keys, ${metadataLimits.maxDepth} levels, ${metadataLimits.maxBytes} bytes as JSON; null members inside values are dropped.`,
+      }),
+    ),
+  ),
   custom_fields: Type.Optional(Nullable(CustomFieldsPatch)),
   external_refs: Type.Optional(Nullable(StringMapPatch(externalRefLimits))),
   customer_id: Type.Optional(Nullable(IdString)),
@@ -142,6 +150,7 @@ export type InvoiceWrite = Static<typeof InvoiceWriteSchema>;
 
 const LineOutput = Type.Object({
   id: Type.String(),
+  guid: Type.String({ format: 'uuid', description: 'Stable UUID of the line.' }),
   position: Type.Integer(),
   parent_line_id: Nullable(Type.String()),
   description: Nullable(Type.String()),
@@ -173,6 +182,8 @@ export const AttachmentOutput = Type.Object({
 export const InvoiceSchema = Type.Object(
   {
     id: Type.String(),
+    guid: Type.String({ format: 'uuid', description: 'Stable UUID; GET/PATCH/PUT /v1/invoices/{guid} work too.' }),
+    serial: Type.Integer({ minimum: 1, description: 'Per-tenant integer 1, 2, 3… in creation order.' }),
     object: Type.Literal('invoice'),
     number: Nullable(Type.String()),
     reference: Nullable(Type.String()),
@@ -185,7 +196,7 @@ export const InvoiceSchema = Type.Object(
     payment_terms: Nullable(Type.Object({ net_days: Type.Integer() })),
     memo: Nullable(Type.String()),
     internal_note: Nullable(Type.String()),
-    metadata: Type.Record(Type.String(), Type.String()),
+    metadata: Type.Record(Type.String(), Type.Unknown()),
     custom_fields: Type.Record(Type.String(), Type.Object({ type: Type.String(), value: Type.String() })),
     external_refs: Type.Record(Type.String(), Type.String()),
     customer_id: Nullable(Type.String()),
@@ -221,6 +232,8 @@ export const InvoiceListQuery = Type.Object(
     customer_id: Type.Optional(IdString),
     number: Type.Optional(Type.String({ maxLength: 64 })),
     reference: Type.Optional(Type.String({ maxLength: 140 })),
+    guid: Type.Optional(Type.String({ format: 'uuid' })),
+    serial: Type.Optional(Type.Integer({ minimum: 1 })),
     updated_since: Type.Optional(Type.String({ format: 'date-time' })),
     ...FieldsQuery,
   },
@@ -229,3 +242,16 @@ export const InvoiceListQuery = Type.Object(
 export type InvoiceListQuery = Static<typeof InvoiceListQuery>;
 
 export const InvoiceIdParams = Type.Object({ id: IdString });
+
+/** GET /v1/invoices/lookup: exactly one identifier. */
+export const InvoiceLookupQuery = Type.Object(
+  {
+    id: Type.Optional(IdString),
+    guid: Type.Optional(Type.String({ maxLength: 64 })),
+    serial: Type.Optional(Type.String({ maxLength: 16 })),
+    number: Type.Optional(Type.String({ maxLength: 64 })),
+    reference: Type.Optional(Type.String({ maxLength: 140 })),
+    ...FieldsQuery,
+  },
+  { additionalProperties: false },
+);

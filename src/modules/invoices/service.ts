@@ -1,6 +1,7 @@
 import type { Db, Engine, Tx } from '../../db/database.js';
 import { assertIfMatch, decodeCursor, toPage, type RequestContext, type WriteOptions } from '../../http/request-context.js';
-import { AppError, notFound } from '../../shared/errors.js';
+import { randomUUID } from 'node:crypto';
+import { AppError, editNotAllowed, notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { nowIso } from '../../shared/time.js';
 import { auditStore } from '../audit/store.js';
@@ -9,12 +10,30 @@ import { customerStore } from '../customers/store.js';
 import { eventStore } from '../events/store.js';
 import { markIdempotentChange } from '../idempotency/service.js';
 import { tenantStore } from '../tenants/store.js';
+import { nextInSequence } from '../tenants/sequences.js';
+import { assertClientTotals, type ClientTotalCheck } from './domain/client-totals.js';
+import { describeKey, keyFromPathId, keyKind, keyValue, type InvoiceKey } from './domain/lookup.js';
 import { applyInvoiceWrite, type WriteMode } from './domain/apply-write.js';
 import { diffInvoices, toDocument, type Change } from './domain/diff.js';
 import { assertEditAllowed, type EditPolicy } from './domain/edit-rules.js';
-import type { BillTo, Invoice } from './domain/model.js';
+import type { BillTo, Invoice, InvoiceStatus } from './domain/model.js';
 import type { InvoiceListQuery, InvoiceWrite } from './schemas.js';
 import { invoiceStore } from './store.js';
+
+/**
+ * What a caller may add to an update besides the body: the client's If-Match/reason/dry run,
+ * and the per-request rules dialects need (all usable from /v1 too).
+ */
+export interface UpdateOptions extends WriteOptions {
+  /** Refuse (422 `status-precondition`, nothing written) unless the invoice is in one of these states. */
+  requireStatus?: readonly InvoiceStatus[];
+  /** Figures the client sent, checked against the written invoice (422 `total-mismatch`); never stored. */
+  clientTotals?: readonly ClientTotalCheck[];
+  /** `metadata` in the body replaces the whole map instead of merging key by key. */
+  replaceMetadata?: boolean;
+  /** The attachment ids the invoice keeps; the others are detached in the same version. */
+  keepAttachments?: { ids: readonly string[]; pointer: string };
+}
 
 export interface InvoiceServiceDeps {
   db: Db;
@@ -42,9 +61,10 @@ export interface VersionRecord {
 export function createInvoiceService(deps: InvoiceServiceDeps) {
   const { db, engine } = deps;
 
-  function blankInvoice(id: string, currency: string, now: string): Invoice {
+  function blankInvoice(id: string, identity: { guid: string; serial: number }, currency: string, now: string): Invoice {
     return {
       id,
+      ...identity,
       object: 'invoice',
       number: null,
       reference: null,
@@ -144,11 +164,31 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     return { invoice: after, changes, written: true };
   }
 
-  async function loadForWrite(tx: Tx, ctx: RequestContext, id: string, options: WriteOptions): Promise<Invoice> {
+  /**
+   * The id of the tenant's invoice named by `key` (a string is a path id: the native id or the
+   * guid). Unknown → 404; a reference shared by several invoices → 409 (name it another way).
+   */
+  async function resolveId(db: Db | Tx, ctx: RequestContext, key: InvoiceKey | string): Promise<string> {
+    const named = typeof key === 'string' ? keyFromPathId(key) : key;
+    const kind = keyKind(named);
+    if (kind === 'id') return keyValue(named) as string;
+    const ids = await invoiceStore.idsBy(db, ctx.auth.tenantId, kind, keyValue(named));
+    if (ids.length === 0) throw new AppError('not-found', `No invoice with ${describeKey(named)}.`);
+    if (ids.length > 1) throw new AppError('conflict', `Several invoices have ${describeKey(named)}; name the invoice by id, guid or serial.`);
+    return ids[0];
+  }
+
+  async function loadForWrite(tx: Tx, ctx: RequestContext, key: InvoiceKey | string, options: WriteOptions): Promise<Invoice> {
+    const id = await resolveId(tx, ctx, key);
     const current = await invoiceStore.find(tx, engine, ctx.auth.tenantId, id, { lock: true });
-    if (!current) throw notFound('invoice', id);
+    if (!current) throw typeof key === 'string' ? notFound('invoice', key) : new AppError('not-found', `No invoice with ${describeKey(key)}.`);
     assertIfMatch(options.ifMatch, current.version);
     return current;
+  }
+
+  /** A new invoice's identity: a random UUID and the tenant's next serial (gapless, inside the transaction). */
+  async function newIdentity(tx: Tx, tenantId: string) {
+    return { guid: randomUUID(), serial: await nextInSequence(tx, tenantId, 'invoice_serial') };
   }
 
   async function editPolicyOf(tx: Tx | Db, tenantId: string): Promise<EditPolicy> {
@@ -182,6 +222,8 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     recordVersion,
     recordChange,
     loadForWrite,
+    resolveId,
+    newIdentity,
     inTransaction,
     editPolicyOf,
 
@@ -189,7 +231,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
       return inTransaction(options, async (tx) => {
         const tenant = await tenantStore.findById(tx, ctx.auth.tenantId);
         const now = nowIso();
-        const blank = blankInvoice(newId('inv'), tenant?.base_currency ?? 'EUR', now);
+        const blank = blankInvoice(newId('inv'), await newIdentity(tx, ctx.auth.tenantId), tenant?.base_currency ?? 'EUR', now);
         const customer = await linkedCustomer(tx, ctx, blank, input);
         const created = applyInvoiceWrite(blank, input, {
           mode: 'create',
@@ -205,9 +247,18 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
       });
     },
 
-    async get(ctx: RequestContext, id: string): Promise<Invoice> {
+    /** By native id or guid (a path id), or by any InvoiceKey. */
+    async get(ctx: RequestContext, key: InvoiceKey | string): Promise<Invoice> {
+      const id = await resolveId(db, ctx, key);
       const invoice = await invoiceStore.find(db, engine, ctx.auth.tenantId, id);
-      if (!invoice) throw notFound('invoice', id);
+      if (!invoice) throw typeof key === 'string' ? notFound('invoice', key) : new AppError('not-found', `No invoice with ${describeKey(key)}.`);
+      return invoice;
+    },
+
+    /** The invoice named by exactly one of id, guid, serial, number or reference (see domain/lookup.ts). */
+    async resolve(ctx: RequestContext, key: InvoiceKey): Promise<Invoice> {
+      const invoice = await invoiceStore.find(db, engine, ctx.auth.tenantId, await resolveId(db, ctx, key));
+      if (!invoice) throw new AppError('not-found', `No invoice with ${describeKey(key)}.`);
       return invoice;
     },
 
@@ -218,6 +269,8 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
         customerId: query.customer_id,
         number: query.number,
         reference: query.reference,
+        guid: query.guid?.toLowerCase(),
+        serial: query.serial,
         updatedSince: query.updated_since === undefined ? undefined : new Date(query.updated_since).toISOString(),
         beforeId: decodeCursor(query.cursor),
         limit: limit + 1,
@@ -226,9 +279,11 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     },
 
     /** PATCH (mode "patch") and PUT (mode "put"): lock, apply, check the rules, write one version. */
-    async update(ctx: RequestContext, id: string, input: InvoiceWrite, mode: Exclude<WriteMode, 'create'>, options: WriteOptions = {}): Promise<WriteResult> {
+    async update(ctx: RequestContext, key: InvoiceKey | string, body: InvoiceWrite, mode: Exclude<WriteMode, 'create'>, options: UpdateOptions = {}): Promise<WriteResult> {
       return inTransaction(options, async (tx) => {
-        const before = await loadForWrite(tx, ctx, id, options);
+        const before = await loadForWrite(tx, ctx, key, options);
+        assertStatusPrecondition(before, options.requireStatus);
+        const input = options.replaceMetadata ? withMetadataReplaced(before, body) : body;
         const customer = await linkedCustomer(tx, ctx, before, input);
         const after = applyInvoiceWrite(before, input, {
           mode,
@@ -236,6 +291,8 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
           newLineId: () => newId('lin'),
           linkedCustomer: customer,
         });
+        if (options.keepAttachments) after.attachments = keptAttachments(before, options.keepAttachments);
+        assertClientTotals(after, options.clientTotals);
         const changes = diffInvoices(before, after);
         if (changes.length === 0) return { invoice: before, changes, written: false };
         assertEditAllowed(before, after, changes, await editPolicyOf(tx, ctx.auth.tenantId));
@@ -251,6 +308,34 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
 }
 
 export type InvoiceService = ReturnType<typeof createInvoiceService>;
+
+/** The per-request state precondition: refuses with the rule's name, the state now and the states accepted. */
+export function assertStatusPrecondition(invoice: Invoice, requireStatus: readonly InvoiceStatus[] | undefined): void {
+  if (!requireStatus || requireStatus.includes(invoice.status)) return;
+  throw editNotAllowed('status-precondition', `This request changes only invoices that are ${requireStatus.join(' or ')}; invoice ${invoice.id} is ${invoice.status}. Nothing was changed.`, undefined, {
+    status_now: invoice.status,
+    required_status: [...requireStatus],
+  });
+}
+
+/** Replace semantics on top of the merge: every current key the body's map does not name is removed. */
+function withMetadataReplaced(before: Invoice, input: InvoiceWrite): InvoiceWrite {
+  if (input.metadata === undefined || input.metadata === null) return input;
+  const removed = Object.fromEntries(Object.keys(before.metadata).filter((key) => !(key in input.metadata!)).map((key) => [key, null]));
+  return { ...input, metadata: { ...removed, ...input.metadata } };
+}
+
+function keptAttachments(before: Invoice, keep: { ids: readonly string[]; pointer: string }) {
+  const known = new Set(before.attachments.map((attachment) => attachment.id));
+  const unknown = keep.ids.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new AppError('invalid-reference', `File "${unknown[0]}" is not attached to this invoice (upload it to the invoice first).`, {
+      errors: unknown.map((id) => ({ pointer: keep.pointer, detail: `no attachment "${id}" on this invoice` })),
+    });
+  }
+  const wanted = new Set(keep.ids);
+  return before.attachments.filter((attachment) => wanted.has(attachment.id));
+}
 
 /** Unique-index races (two writers taking one invoice number) become a 409, not a 500. */
 export function translateConstraintError(error: unknown): unknown {

@@ -16,6 +16,8 @@ const decimalText = (value: string | number) => String(value);
 export function rowToInvoice(row: InvoicesTable, lineRows: InvoiceLinesTable[], attachmentRows: InvoiceAttachmentsTable[] = []): Invoice {
   return {
     id: row.id,
+    guid: row.guid ?? '',
+    serial: Number(row.serial),
     object: 'invoice',
     number: row.number,
     reference: row.reference,
@@ -118,6 +120,7 @@ async function syncAttachments(db: DbOrTx, tenantId: string, before: AttachmentM
 function rowToLine(row: InvoiceLinesTable): InvoiceLine {
   return {
     id: row.id,
+    guid: row.guid ?? '',
     position: row.position,
     parent_line_id: row.parent_line_id,
     description: row.description,
@@ -176,6 +179,8 @@ export function invoiceToRow(tenantId: string, invoice: Invoice): InvoicesTable 
     voided_at: invoice.voided_at,
     revision_of: invoice.revision_of,
     revised_by: invoice.revised_by,
+    guid: invoice.guid,
+    serial: invoice.serial,
   };
 }
 
@@ -202,6 +207,7 @@ function lineToRow(tenantId: string, invoiceId: string, line: InvoiceLine): Invo
     net_amount: line.net_amount,
     tax_amount: line.tax_amount,
     gross_amount: line.gross_amount,
+    guid: line.guid,
   };
 }
 
@@ -210,6 +216,8 @@ export interface InvoiceListFilter {
   customerId?: string;
   number?: string;
   reference?: string;
+  guid?: string;
+  serial?: number;
   updatedSince?: string;
   /** Exclusive: return ids strictly before this one (newest first). */
   beforeId?: string;
@@ -246,6 +254,8 @@ export const invoiceStore = {
     if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
     if (filter.number) query = query.where('number', '=', filter.number);
     if (filter.reference) query = query.where('reference', '=', filter.reference);
+    if (filter.guid) query = query.where('guid', '=', filter.guid);
+    if (filter.serial !== undefined) query = query.where('serial', '=', filter.serial);
     if (filter.updatedSince) query = query.where('updated_at', '>=', filter.updatedSince);
     if (filter.beforeId) query = query.where('id', '<', filter.beforeId);
     const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
@@ -318,6 +328,22 @@ export const invoiceStore = {
     await db.deleteFrom('invoice_attachments').where('tenant_id', '=', tenantId).where('invoice_id', '=', id).execute();
     await db.deleteFrom('invoice_lines').where('tenant_id', '=', tenantId).where('invoice_id', '=', id).execute();
     await db.deleteFrom('invoices').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  },
+
+  /**
+   * The ids of the tenant's invoices whose identifier column holds `value` (at most `limit`):
+   * guid and serial are unique, number is unique when set, a reference may be shared.
+   */
+  async idsBy(db: DbOrTx, tenantId: string, column: 'id' | 'guid' | 'serial' | 'number' | 'reference', value: string | number, limit = 2): Promise<string[]> {
+    const rows = await db
+      .selectFrom('invoices')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where(column, '=', value as never)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.id);
   },
 
   async numberTaken(db: DbOrTx, tenantId: string, number: string, exceptId: string): Promise<boolean> {

@@ -7,7 +7,7 @@ import type { Tx } from '../../db/database.js';
  * calling transaction ends, so concurrent callers queue and a rolled-back caller gives its
  * number back. Never max(number)+1.
  */
-export async function nextInSequence(tx: Tx, tenantId: string, name: 'invoice' | 'credit_note'): Promise<number> {
+export async function nextInSequence(tx: Tx, tenantId: string, name: 'invoice' | 'credit_note' | 'invoice_serial'): Promise<number> {
   const row = await tx
     .insertInto('number_sequences')
     .values({ tenant_id: tenantId, name, last_value: 1 })

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   Dec,
   currencyMinorUnits,
@@ -10,6 +11,7 @@ import {
 import { AppError, validationError, type FieldError } from '../../../shared/errors.js';
 import { addDays, isValidBusinessDate } from '../../../shared/time.js';
 import type { InvoiceWrite, LineInput, LineOperation } from '../schemas.js';
+import { mergeMetadata } from './metadata.js';
 import type { BillTo, CustomFieldValue, DiscountValue, Invoice, InvoiceLine } from './model.js';
 import { computeTotals, type InvoiceTotals, type LineAmounts, type TaxBreakdownRow, type TotalsLineInput } from './totals.js';
 
@@ -24,6 +26,8 @@ export interface WriteContext {
   mode: WriteMode;
   maxLines: number;
   newLineId: () => string;
+  /** The UUID of a new line (default: a random UUID). */
+  newLineGuid?: () => string;
   /** The bill-to snapshot of the customer named by `customer_id`, when the write (re)links one. */
   linkedCustomer?: BillTo;
   /**
@@ -115,7 +119,7 @@ export function applyInvoiceWrite(current: Invoice, input: InvoiceWrite, context
     if (typeof value === 'string' && !isValidBusinessDate(value)) errors.add(`/${field}`, 'is not a real calendar date between 1900 and 2999');
   }
 
-  next.metadata = mergeMap(current.metadata, input.metadata, replaceAll, '/metadata', errors, 50);
+  next.metadata = mergeMetadata(current.metadata, input.metadata, replaceAll, errors.errors);
   next.external_refs = mergeMap(current.external_refs, input.external_refs, replaceAll, '/external_refs', errors, 20);
   next.custom_fields = mergeCustomFields(current.custom_fields, input.custom_fields, replaceAll, errors);
 
@@ -216,7 +220,7 @@ function buildLines(current: Invoice, input: InvoiceWrite, context: WriteContext
       if (!before) throw unknownLine(entry.id, `${pointer}/id`);
       if (seen.has(entry.id)) errors.add(`${pointer}/id`, `line "${entry.id}" appears twice`);
       seen.add(entry.id);
-      const base = context.mode === 'put' ? blankLine(entry.id) : before;
+      const base = context.mode === 'put' ? blankLine(entry.id, before.guid) : before;
       return { line: writeLineFields(base, entry, pointer, currency, errors), pointer, checks: entry };
     });
   }
@@ -289,9 +293,10 @@ function unknownLine(id: string, pointer: string): AppError {
   });
 }
 
-function blankLine(id: string): InvoiceLine {
+function blankLine(id: string, guid: string): InvoiceLine {
   return {
     id,
+    guid,
     position: 0,
     parent_line_id: null,
     description: null,
@@ -314,7 +319,7 @@ function blankLine(id: string): InvoiceLine {
 
 function newLine(entry: LineInput | LineOperation, pointer: string, context: WriteContext, currency: string, errors: Collector): LineDraft {
   if (entry.unit_price === undefined) errors.add(`${pointer}/unit_price`, 'a new line needs a unit_price');
-  return { line: writeLineFields(blankLine(context.newLineId()), entry, pointer, currency, errors), pointer, checks: entry };
+  return { line: writeLineFields(blankLine(context.newLineId(), (context.newLineGuid ?? randomUUID)()), entry, pointer, currency, errors), pointer, checks: entry };
 }
 
 /** Absent fields keep the base line's value; the base is blank for new lines and PUT. */

@@ -16,7 +16,9 @@ export interface Change {
 type Json = null | string | number | boolean | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-const bookkeepingFields = new Set(['version', 'created_at', 'updated_at', 'object', 'id']);
+/** Not part of the document: bookkeeping, and identifiers that never change (guid, serial). */
+const bookkeepingFields = new Set(['version', 'created_at', 'updated_at', 'object', 'id', 'guid', 'serial']);
+const fixedIdentifiers = new Set(['guid', 'serial']);
 
 export function toDocument(invoice: Invoice): JsonObject {
   const doc: JsonObject = {};
@@ -40,6 +42,10 @@ export function fromDocument(doc: JsonObject, bookkeeping: Pick<Invoice, 'id' | 
   const result: Record<string, unknown> = { object: 'invoice', ...bookkeeping };
   for (const key of Object.keys(template)) {
     if (key in result) continue;
+    if (fixedIdentifiers.has(key)) {
+      result[key] = template[key as keyof Invoice];
+      continue;
+    }
     if (key === 'lines') {
       const lines = Object.values((doc.lines ?? {}) as JsonObject).map((line) => fillLine(line as JsonObject, template));
       result.lines = lines.sort((a, b) => a.position - b.position);
@@ -61,7 +67,7 @@ function fillLine(line: JsonObject, template: Invoice): InvoiceLine {
 }
 
 const lineKeys = [
-  'id', 'position', 'parent_line_id', 'description', 'quantity', 'unit', 'unit_price', 'discount', 'tax_rate', 'tax_code',
+  'id', 'guid', 'position', 'parent_line_id', 'description', 'quantity', 'unit', 'unit_price', 'discount', 'tax_rate', 'tax_code',
   'account_code', 'item_code', 'tracking', 'amount_before_discount', 'discount_amount', 'net_amount', 'tax_amount', 'gross_amount',
 ];
 

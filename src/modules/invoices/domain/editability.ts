@@ -5,7 +5,7 @@ import { writableHeaderFields, type Invoice } from './model.js';
  * Which fields an update may touch for this invoice under this policy, and why not. PATCH and
  * PUT (edit-rules.ts) and GET /editability both answer from `fieldVerdict`, so they cannot disagree.
  */
-export const nonFinancialFields: ReadonlySet<string> = new Set(['internal_note', 'metadata', 'custom_fields', 'external_refs']);
+export const nonFinancialFields: ReadonlySet<string> = new Set(['internal_note', 'metadata', 'custom_fields', 'external_refs', 'attachments']);
 /** Set at finalization (if not before) and fixed from then on. */
 export const fixedAfterFinalizeFields: ReadonlySet<string> = new Set(['number', 'issue_date']);
 

@@ -1,5 +1,6 @@
 import type { RoundingMode } from '../../../shared/money.js';
 import type { TaxMode } from './totals.js';
+import type { Metadata } from './metadata.js';
 
 /**
  * The invoice as Folio keeps it. Field names are the API's (snake_case) on purpose: the
@@ -40,6 +41,8 @@ export interface PaymentTerms {
 
 export interface InvoiceLine {
   id: string;
+  /** Stable UUID of the line (dialects that key lines by UUID use it). */
+  guid: string;
   position: number;
   parent_line_id: string | null;
   description: string | null;
@@ -79,6 +82,10 @@ export interface AttachmentMeta {
 
 export interface Invoice {
   id: string;
+  /** Stable UUID (Stax and Midnight key invoices by it); never changes. */
+  guid: string;
+  /** Per-tenant integer 1, 2, 3… in creation order (Procountor's and Midnight's integer ids); never changes. */
+  serial: number;
   object: 'invoice';
   number: string | null;
   reference: string | null;
@@ -91,7 +98,8 @@ export interface Invoice {
   payment_terms: PaymentTerms | null;
   memo: string | null;
   internal_note: string | null;
-  metadata: Record<string, string>;
+  /** Arbitrary JSON per key, bounded (domain/metadata.ts). */
+  metadata: Metadata;
   custom_fields: Record<string, CustomFieldValue>;
   external_refs: Record<string, string>;
   customer_id: string | null;
