@@ -46,7 +46,7 @@ function fixture(values: Record<string, string>): any {
   return JSON.parse(updateTemplate.replace(/\{\{(\w+)\}\}/g, (_whole, name: string) => values[name]));
 }
 
-const update = (who: Caller, body: unknown, headers: Record<string, string> = {}): Promise<Reply> => new Client(t.app, null).post(updatePath, body, headers);
+const update = (body: unknown, headers: Record<string, string> = {}): Promise<Reply> => new Client(t.app, null).post(updatePath, body, headers);
 
 function expectCrmError(reply: Reply, status: number, code?: string) {
   assert.equal(reply.status, status, reply.text);
@@ -63,7 +63,7 @@ describe('CRM.COM: POST invoices/update', () => {
     const who = await caller('crm-full');
     const invoice = await draftWithTwoItems(who.api);
     const [consulting, travel] = invoice.lines;
-    const reply = await update(who, fixture({ token: who.key, invoice_id: invoice.id, keep_item_id: consulting.id, drop_item_id: travel.id }));
+    const reply = await update(fixture({ token: who.key, invoice_id: invoice.id, keep_item_id: consulting.id, drop_item_id: travel.id }));
     const body = expectStatus(reply, 200);
     assert.deepEqual(body.status, { code: 'OK', message: '', description: '' });
     const data = body.data;
@@ -105,30 +105,30 @@ describe('CRM.COM: POST invoices/update', () => {
   test('fields_set "id,notes" returns only those fields', async () => {
     const who = await caller('crm-fields');
     const invoice = await draftWithTwoItems(who.api);
-    const reply = await update(who, { token: who.key, invoice_identifier: { id: invoice.id }, notes: 'only these', fields_set: 'id,notes' });
+    const reply = await update({ token: who.key, invoice_identifier: { id: invoice.id }, notes: 'only these', fields_set: 'id,notes' });
     assert.deepEqual(expectStatus(reply, 200).data, { id: invoice.id, notes: 'only these' });
-    expectCrmError(await update(who, { token: who.key, invoice_identifier: { id: invoice.id }, notes: 'x', fields_set: 'id,colour' }), 400, 'INVALID_PARAMETERS');
+    expectCrmError(await update({ token: who.key, invoice_identifier: { id: invoice.id }, notes: 'x', fields_set: 'id,colour' }), 400, 'INVALID_PARAMETERS');
     assert.equal(expectStatus(await who.api.get(`/v1/invoices/${invoice.id}`), 200).memo, 'only these', 'the refused call wrote nothing');
   });
 
   test('invoice_identifier: by number or reference_number; none or two of them → a clear 400', async () => {
     const who = await caller('crm-identify');
     const invoice = await draftWithTwoItems(who.api, { number: 'CRM-0001', reference: 'RF-77' });
-    expectStatus(await update(who, { token: who.key, invoice_identifier: { number: 'CRM-0001' }, notes: 'by number' }), 200);
-    const byReference = expectStatus(await update(who, { token: who.key, invoice_identifier: { reference_number: 'RF-77' }, notes: 'by reference', fields_set: 'id,notes' }), 200);
+    expectStatus(await update({ token: who.key, invoice_identifier: { number: 'CRM-0001' }, notes: 'by number' }), 200);
+    const byReference = expectStatus(await update({ token: who.key, invoice_identifier: { reference_number: 'RF-77' }, notes: 'by reference', fields_set: 'id,notes' }), 200);
     assert.deepEqual(byReference.data, { id: invoice.id, notes: 'by reference' });
     for (const identifier of [{}, { id: invoice.id, number: 'CRM-0001' }]) {
-      const status = expectCrmError(await update(who, { token: who.key, invoice_identifier: identifier, notes: 'x' }), 400, 'INVALID_PARAMETERS');
+      const status = expectCrmError(await update({ token: who.key, invoice_identifier: identifier, notes: 'x' }), 400, 'INVALID_PARAMETERS');
       assert.match(status.description, /exactly one of id, number or reference_number/);
     }
-    expectCrmError(await update(who, { token: who.key, invoice_identifier: { number: 'NOPE-1' }, notes: 'x' }), 404);
+    expectCrmError(await update({ token: who.key, invoice_identifier: { number: 'NOPE-1' }, notes: 'x' }), 404);
   });
 
   test('only DRAFT invoices, whatever the tenant\'s edit policy: a POSTED invoice → 422 in CRM.COM\'s envelope, nothing written', async () => {
     const who = await caller('crm-posted');
     const invoice = await draftWithTwoItems(who.api);
     const posted = expectStatus(await who.api.post(`/v1/invoices/${invoice.id}/finalize`, {}), 200);
-    const status = expectCrmError(await update(who, { token: who.key, invoice_identifier: { id: invoice.id }, notes: 'too late' }), 422, 'INVOICE_NOT_IN_DRAFT_STATE');
+    const status = expectCrmError(await update({ token: who.key, invoice_identifier: { id: invoice.id }, notes: 'too late' }), 422, 'INVOICE_NOT_IN_DRAFT_STATE');
     assert.match(status.description, /DRAFT/);
     const after = expectStatus(await who.api.get(`/v1/invoices/${invoice.id}`), 200);
     assert.equal(after.version, posted.version);
@@ -141,7 +141,7 @@ describe('CRM.COM: POST invoices/update', () => {
     const viaDialect = await draftWithTwoItems(who.api);
     const viaNative = await draftWithTwoItems(who.api);
     const before = await countsFor(t, viaDialect.id);
-    expectStatus(await update(who, fixture({ token: who.key, invoice_id: viaDialect.id, keep_item_id: viaDialect.lines[0].id, drop_item_id: viaDialect.lines[1].id })), 200);
+    expectStatus(await update(fixture({ token: who.key, invoice_id: viaDialect.id, keep_item_id: viaDialect.lines[0].id, drop_item_id: viaDialect.lines[1].id })), 200);
     expectStatus(await who.api.patch(`/v1/invoices/${viaNative.id}`, {
       due_date: '2030-06-30',
       memo: 'Shared notes for the invoice',
@@ -175,10 +175,10 @@ describe('CRM.COM: POST invoices/update', () => {
     const owner = await caller('crm-owner');
     const stranger = await caller('crm-stranger');
     const invoice = await draftWithTwoItems(owner.api);
-    expectCrmError(await update(owner, { invoice_identifier: { id: invoice.id }, notes: 'x' }), 401, 'INVALID_TOKEN');
-    expectCrmError(await update(owner, { token: 'folio_sk_not_a_key', invoice_identifier: { id: invoice.id }, notes: 'x' }), 401, 'INVALID_TOKEN');
-    expectCrmError(await update(stranger, { token: stranger.key, invoice_identifier: { id: invoice.id }, notes: 'not mine' }), 404, 'INVOICE_NOT_FOUND');
-    const unknownItem = expectCrmError(await update(owner, { token: owner.key, invoice_identifier: { id: invoice.id }, invoice_item_set: [{ action: 'update', invoice_item_identifier: { id: 'lin_unknown' }, quantity: 2 }] }), 422);
+    expectCrmError(await update({ invoice_identifier: { id: invoice.id }, notes: 'x' }), 401, 'INVALID_TOKEN');
+    expectCrmError(await update({ token: 'folio_sk_not_a_key', invoice_identifier: { id: invoice.id }, notes: 'x' }), 401, 'INVALID_TOKEN');
+    expectCrmError(await update({ token: stranger.key, invoice_identifier: { id: invoice.id }, notes: 'not mine' }), 404, 'INVOICE_NOT_FOUND');
+    const unknownItem = expectCrmError(await update({ token: owner.key, invoice_identifier: { id: invoice.id }, invoice_item_set: [{ action: 'update', invoice_item_identifier: { id: 'lin_unknown' }, quantity: 2 }] }), 422);
     assert.match(unknownItem.description, /invoice_item_set\[0\]\.invoice_item_identifier\.id/);
     const bodies: unknown[] = [
       { token: owner.key, invoice_identifier: { id: invoice.id }, udf_float_1: 'a lot' },
@@ -189,7 +189,7 @@ describe('CRM.COM: POST invoices/update', () => {
       { token: owner.key, invoice_identifier: { id: invoice.id }, type_identifier: { name: 'Standard' } },
       { token: owner.key, invoice_identifier: { id: invoice.id }, unknown_field: 1 },
     ];
-    for (const body of bodies) expectCrmError(await update(owner, body), 400);
+    for (const body of bodies) expectCrmError(await update(body), 400);
     const malformed = await new Client(t.app, null).request('POST', updatePath, { rawBody: '{"token": ', headers: { 'content-type': 'application/json' } });
     assert.ok(malformed.status >= 400 && malformed.status < 500, malformed.text);
     assert.equal(expectStatus(await owner.api.get(`/v1/invoices/${invoice.id}`), 200).version, 1, 'nothing written');
@@ -199,9 +199,9 @@ describe('CRM.COM: POST invoices/update', () => {
     const who = await caller('crm-idem');
     const invoice = await draftWithTwoItems(who.api);
     const body = { token: who.key, invoice_identifier: { id: invoice.id }, invoice_item_set: [{ action: 'add', product_identifier: { code: 'X' }, quantity: 1, cost: 5 }] };
-    const first = await update(who, body, { 'idempotency-key': 'crm-retry-1' });
+    const first = await update(body, { 'idempotency-key': 'crm-retry-1' });
     expectStatus(first, 200);
-    const retry = await update(who, body, { 'idempotency-key': 'crm-retry-1' });
+    const retry = await update(body, { 'idempotency-key': 'crm-retry-1' });
     expectStatus(retry, 200);
     assert.equal(retry.text, first.text);
     assert.equal(retry.headers['idempotent-replayed'], 'true');

@@ -1,5 +1,5 @@
 import { AppError, type FieldError } from '../../shared/errors.js';
-import { Dec, parseDecimalInput } from '../../shared/money.js';
+import { parseDecimalInput } from '../../shared/money.js';
 import type { CustomFieldValue, Invoice, InvoiceLine } from '../../modules/invoices/domain/model.js';
 import type { InvoiceWrite, LineOperation } from '../../modules/invoices/schemas.js';
 import type { InvoiceKey } from '../../modules/invoices/domain/lookup.js';

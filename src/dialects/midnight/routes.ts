@@ -8,7 +8,7 @@ import { XMLBuilder } from 'fast-xml-parser';
 import { AppError } from '../../shared/errors.js';
 import type { Invoice } from '../../modules/invoices/domain/model.js';
 import { assertValidWrite, createDialectAuthenticator, keyFromAuthorization } from '../dialect-kit.js';
-import { FieldPaths } from '../field-paths.js';
+import type { FieldPaths } from '../field-paths.js';
 import { MidnightErrorResponse, MidnightInvoiceUpdateRequest, MidnightStringResponse } from './schemas.js';
 import { midnightRefusal, toMidnightError, toMidnightInvoice, toWriteCommand } from './translate.js';
 

@@ -297,7 +297,10 @@ export function toMidnightError(error: AppError, paths: FieldPaths = new FieldPa
   const body: MidnightError['body'] = { Message: paths.rewriteText(error.message) };
   if (fieldErrors.length > 0) {
     const modelState: Record<string, string[]> = {};
-    for (const fieldError of fieldErrors) (modelState[`request.${fieldError.field.replace(/^\//, '').replace(/\//g, '.')}`] ??= []).push(detailOf(fieldError));
+    for (const fieldError of fieldErrors) {
+      const key = `request.${fieldError.field.replace(/^\//, '').replace(/\//g, '.')}`;
+      modelState[key] = [...(modelState[key] ?? []), detailOf(fieldError)];
+    }
     body.ModelState = modelState;
     if (error.problemType === 'total-mismatch' || error.problemType === 'validation-error') {
       body.Message = `${error.problemType === 'total-mismatch' ? 'A figure differs from the server\'s' : 'The request is invalid'}: ${fieldErrors.map((fieldError) => `${fieldError.field} ${detailOf(fieldError)}`).join('; ')}.`;
