@@ -296,9 +296,42 @@ describe('PRC / Midnight: POST v1/Generic/InvoiceUpdate', () => {
     assert.equal(stored.lines.length, 1);
   });
 
+  test('InvoiceInsert creates a draft from the XML sample (its Guid ignored) and answers the new Guid; PaymentDueAmount must equal the total', async () => {
+    const who = await caller('midnight-insert');
+    const reply = await who.api.request('POST', '/compat/midnight/v1/Generic/InvoiceInsert', {
+      rawBody: consistentXml(sampleGuid),
+      headers: { authorization: who.key, miskey: who.misKey, 'content-type': 'application/xml' },
+    });
+    assert.equal(reply.status, 200, reply.text);
+    const guid = /<string>([0-9a-f-]{36})<\/string>/.exec(reply.text)?.[1];
+    assert.ok(guid && guid !== sampleGuid, reply.text);
+    const created = expectStatus(await who.api.get(`/v1/invoices/${guid}`), 200);
+    assert.equal(created.status, 'draft');
+    assert.equal(created.version, 1);
+    assertSampleApplied(created);
+
+    const inconsistent = await who.api.request('POST', '/compat/midnight/v1/Generic/InvoiceInsert', {
+      rawBody: JSON.stringify({ InvoiceNote: 'new', TotalBilledAmount: 0, PaymentDueAmount: 5 }),
+      headers: { authorization: who.key, miskey: who.misKey, 'content-type': 'application/json' },
+    });
+    assert.equal(inconsistent.status, 400, inconsistent.text);
+    assert.match(inconsistent.body.Message, /PaymentDueAmount/);
+  });
+
+  test('XML members marked xsi:nil="true" (how .NET writes unset nullable values) mean "unchanged"', async () => {
+    const who = await caller('midnight-nil');
+    const invoice = await draft(who.api, { memo: 'keep me' });
+    const body = `<InvoiceUpdateRequest xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Guid>${guidOf(invoice)}</Guid><CustomerId xsi:nil="true" /><InvoiceNote xsi:nil="true" /><Note>set</Note></InvoiceUpdateRequest>`;
+    expectStatus(await send(who, body, 'application/xml'), 200);
+    const stored = expectStatus(await who.api.get(`/v1/invoices/${invoice.id}`), 200);
+    assert.equal(stored.memo, 'keep me');
+    assert.equal(stored.internal_note, 'set');
+  });
+
   test('the OpenAPI document lists the Midnight routes under one tag', async () => {
     const spec = expectStatus(await new Client(t.app, null).get('/openapi.json'), 200);
     assert.deepEqual(spec.paths['/compat/midnight/v1/Generic/InvoiceUpdate'].post.tags, ['PRC / Midnight']);
     assert.deepEqual(spec.paths['/compat/midnight/v1/Generic/InvoiceSelect'].get.tags, ['PRC / Midnight']);
+    assert.deepEqual(spec.paths['/compat/midnight/v1/Generic/InvoiceInsert'].post.tags, ['PRC / Midnight']);
   });
 });

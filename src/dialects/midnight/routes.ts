@@ -10,11 +10,12 @@ import type { Invoice } from '../../modules/invoices/domain/model.js';
 import { assertValidWrite, createDialectAuthenticator, keyFromAuthorization } from '../dialect-kit.js';
 import type { FieldPaths } from '../field-paths.js';
 import { MidnightErrorResponse, MidnightInvoiceUpdateRequest, MidnightStringResponse } from './schemas.js';
-import { midnightRefusal, toMidnightError, toMidnightInvoice, toWriteCommand } from './translate.js';
+import { midnightRefusal, toInsertCommand, toMidnightError, toMidnightInvoice, toWriteCommand } from './translate.js';
 
 /**
  * PRC / Midnight, mounted at /compat/midnight (docs/dialects/midnight.md):
  *   POST v1/Generic/InvoiceUpdate   update by Guid; JSON or XML body; answers a bare string
+ *   POST v1/Generic/InvoiceInsert   create a draft from the same body; answers the new invoice's Guid
  *   GET  v1/Generic/InvoiceSelect   read by Guid (?Guid=…), in InvoiceUpdateRequest's shape
  * Auth: `Authorization` carries the API key (`Bearer <key>` or bare), `MISKEY` a connection id of the tenant.
  */
@@ -81,6 +82,11 @@ function sendMidnightError(request: FastifyRequest, reply: FastifyReply, error: 
   return reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
 }
 
+const changeReason = (request: FastifyRequest) => {
+  const header = request.headers['x-change-reason'];
+  return typeof header === 'string' ? header : null;
+};
+
 /** Translation context of the request being answered, so a core problem can name Midnight's fields. */
 const pathsOf = new WeakMap<FastifyRequest, FieldPaths>();
 
@@ -137,8 +143,7 @@ export async function midnightRoutes(app: App, { database, services }: AppDeps) 
     },
   }, async (request, reply) => {
     const ctx = requestContext(request);
-    const reasonHeader = request.headers['x-change-reason'];
-    const reason = typeof reasonHeader === 'string' ? reasonHeader : null;
+    const reason = changeReason(request);
     // Lines are matched against the invoice as read; If-Match makes a concurrent change a retry, never a lost update.
     for (let attempt = 1; ; attempt++) {
       const current = await findByGuid(ctx, request.body.Guid);
@@ -152,6 +157,25 @@ export async function midnightRoutes(app: App, { database, services }: AppDeps) 
         if (!raced || attempt >= 3) throw error;
       }
     }
+  });
+
+  app.post('/v1/Generic/InvoiceInsert', {
+    onRequest: authenticate('invoices:write'),
+    config: { representation: { schema: MidnightInvoiceUpdateRequest, xmlRoot: 'InvoiceUpdateRequest' } },
+    schema: {
+      tags,
+      summary: 'PRC / Midnight: create a draft invoice from an InvoiceUpdateRequest body (JSON or XML); answers its Guid',
+      headers: MidnightHeaders,
+      body: MidnightInvoiceUpdateRequest,
+      consumes: allMediaTypes,
+      produces: allMediaTypes,
+      response: { 200: MidnightStringResponse, '4xx': MidnightErrorResponse },
+    },
+  }, async (request, reply) => {
+    const { write, paths } = toInsertCommand(request.body);
+    pathsOf.set(request, paths);
+    const result = await services.invoices.create(requestContext(request), assertValidWrite(write), { reason: changeReason(request) });
+    return sendString(request, reply, result.invoice.guid);
   });
 
   app.get('/v1/Generic/InvoiceSelect', {

@@ -72,7 +72,10 @@ function derivedTaxRate(tax: string | number, quantity: string | number, unitPri
   return taxAmount.div(net).times(100).toDecimalPlaces(taxRatePlaces, Dec.ROUND_HALF_UP).toFixed();
 }
 
-export function toWriteCommand(request: MidnightInvoiceUpdateRequest, current: Invoice): MidnightWrite {
+/** What the translation reads of the invoice being updated: its lines (matched by guid) and what Midnight kept before. */
+export type UpdatedInvoice = Pick<Invoice, 'lines' | 'metadata'>;
+
+export function toWriteCommand(request: MidnightInvoiceUpdateRequest, current: UpdatedInvoice): MidnightWrite {
   const paths = new FieldPaths();
   const write: MidnightWrite['write'] = {};
   const put = <K extends keyof MidnightWrite['write']>(key: K, value: MidnightWrite['write'][K] | null | undefined, midnightName: string) => {
@@ -105,6 +108,29 @@ export function toWriteCommand(request: MidnightInvoiceUpdateRequest, current: I
   return { write, clientTotals, paths };
 }
 
+/**
+ * InvoiceInsert: the same body creates a draft (its Guid, if any, is ignored: Folio gives the new
+ * invoice its own). A new invoice's balance is its total, so PaymentDueAmount is checked as the total.
+ */
+export function toInsertCommand(request: MidnightInvoiceUpdateRequest): Omit<MidnightWrite, 'clientTotals'> {
+  const { write, clientTotals, paths } = toWriteCommand(request, { lines: [], metadata: {} });
+  for (const check of clientTotals) {
+    if (write.total === undefined) {
+      write.total = check.sent;
+      paths.set('/total', check.pointer);
+      continue;
+    }
+    const total = decimal(write.total);
+    const due = decimal(check.sent);
+    if (!total || !due || !total.eq(due)) {
+      throw new AppError('validation-error', 'PaymentDueAmount must equal TotalBilledAmount on a new invoice (nothing is paid yet).', {
+        errors: [{ pointer: check.pointer, detail: 'must equal TotalBilledAmount' }],
+      });
+    }
+  }
+  return { write, paths };
+}
+
 function billToOf(request: MidnightInvoiceUpdateRequest, paths: FieldPaths): InvoiceWrite['bill_to'] | undefined {
   const address: Record<string, string> = {};
   const addressFields = [
@@ -134,7 +160,7 @@ function billToOf(request: MidnightInvoiceUpdateRequest, paths: FieldPaths): Inv
 }
 
 /** Midnight's fields without a Folio field, merged over what an earlier request kept. */
-function keptFieldsOf(request: MidnightInvoiceUpdateRequest, current: Invoice): Record<string, KeptValue> | undefined {
+function keptFieldsOf(request: MidnightInvoiceUpdateRequest, current: UpdatedInvoice): Record<string, KeptValue> | undefined {
   const sent: Record<string, KeptValue> = {};
   for (const name of keptInvoiceFields) {
     const value = request[name];
@@ -152,7 +178,7 @@ function keptFieldsOf(request: MidnightInvoiceUpdateRequest, current: Invoice): 
  * invoice's parent lines updates it, and its items update that line's children in order
  * (items beyond them are added, children beyond the items removed); any other line is added.
  */
-function linesOf(sentLines: MidnightInvoiceLine[], current: Invoice, paths: FieldPaths): LineInput[] {
+function linesOf(sentLines: MidnightInvoiceLine[], current: UpdatedInvoice, paths: FieldPaths): LineInput[] {
   const parentsByGuid = new Map<string, InvoiceLine>();
   for (const line of current.lines) {
     const guid = line.guid;
