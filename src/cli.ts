@@ -6,6 +6,7 @@ import { createApiKey } from './modules/tenants/service.js';
 import { tenantStore } from './modules/tenants/store.js';
 import { allScopes } from './modules/tenants/auth.js';
 import { attachmentServiceFromConfig } from './modules/attachments/service.js';
+import { createConnectionService } from './modules/connections/service.js';
 import type { RequestContext } from './http/request-context.js';
 import { AppError } from './shared/errors.js';
 import { nowIso } from './shared/time.js';
@@ -90,6 +91,25 @@ const commands: Record<string, Command> = {
       try {
         const tenants = await tenantStore.listTenants(database.db);
         printRows(tenants.map((tenant) => ({ id: tenant.id, name: tenant.name, currency: tenant.base_currency, edit_policy: tenant.edit_policy, created: tenant.created_at })));
+      } finally {
+        await database.close();
+      }
+      return 0;
+    },
+  },
+  'connections create': {
+    summary: 'Create a connection (the id a unified-API client sends as credentialId, a Midnight client as MISKEY); prints its id alone on the last line.',
+    usage: 'connections create --tenant NAME --name NAME',
+    options: { ...tenantOption, name: { type: 'string' } },
+    async run({ values, open }) {
+      if (typeof values.tenant !== 'string') return usageError('connections create', '--tenant is required');
+      if (typeof values.name !== 'string') return usageError('connections create', '--name is required');
+      const database = await open();
+      try {
+        const tenant = await requireTenant(database, values.tenant);
+        const connection = await createConnectionService(database.db).create(tenant.id, values.name);
+        console.log(`tenant ${tenant.id} connection "${connection.name}"`);
+        console.log(connection.id); // alone on the last line, for scripts
       } finally {
         await database.close();
       }

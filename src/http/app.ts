@@ -11,6 +11,7 @@ import { AppError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { hasScope, type AuthContext, type Scope } from '../modules/tenants/auth.js';
 import { createAuthenticator } from '../modules/tenants/service.js';
+import { authenticateAccessToken } from '../modules/tenants/access-tokens.js';
 import { createCustomerService } from '../modules/customers/service.js';
 import { customerRoutes } from '../modules/customers/routes.js';
 import { createInvoiceService } from '../modules/invoices/service.js';
@@ -29,9 +30,10 @@ import { historyRoutes } from '../modules/history/routes.js';
 import { registerIdempotency } from '../modules/idempotency/hooks.js';
 import { eventRoutes } from '../modules/events/routes.js';
 import { webhookRoutes } from '../modules/webhooks/routes.js';
+import { createConnectionService } from '../modules/connections/service.js';
+import { connectionRoutes } from '../modules/connections/routes.js';
+import { registerDialects } from '../dialects/register.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
-import { midnightRoutes } from '../dialects/midnight/routes.js';
-import { crmRoutes } from '../dialects/crm/routes.js';
 import { sendProblem } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { registerProblemPages } from './problem-pages.js';
@@ -48,7 +50,22 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The API-key scope a route needs; routes without one are public (docs, health). */
     scope?: Scope;
+    /**
+     * Where the route reads its credential (dialects: a bare key, a token header…). Default:
+     * `Authorization: Bearer <API key>`. Returning null means "none sent" (401).
+     */
+    credential?: (request: FastifyRequest) => Credential | null;
   }
+}
+
+/** An API key, or an access token issued by a dialect's token endpoint (src/modules/tenants/access-tokens.ts). */
+export type Credential = { apiKey: string } | { accessToken: string };
+
+/** `Authorization: Bearer <key>` (any case of "Bearer"). */
+export function bearerCredential(request: FastifyRequest): Credential | null {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return match ? { apiKey: match[1] } : null;
 }
 
 export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
@@ -60,6 +77,7 @@ export interface AppServices {
   payments: ReturnType<typeof createPaymentService>;
   creditNotes: ReturnType<typeof createCreditNoteService>;
   history: ReturnType<typeof createHistoryService>;
+  connections: ReturnType<typeof createConnectionService>;
 }
 
 /** Everything a route module gets: the services, the config and the database handle. */
@@ -93,6 +111,7 @@ export function buildServices(config: Config, database: DatabaseHandle): AppServ
     payments: createPaymentService(invoices),
     creditNotes: createCreditNoteService(invoices),
     history: createHistoryService(database.db),
+    connections: createConnectionService(database.db),
   };
 }
 
@@ -139,11 +158,10 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   app.addHook('onRequest', async (request) => {
     const needed = request.routeOptions.config?.scope;
     if (!needed) return;
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) throw new AppError('unauthorized', 'Send an API key: Authorization: Bearer <key>.');
-    const auth = await authenticate(match[1]);
-    if (!auth) throw new AppError('unauthorized', 'The API key is not valid.');
+    const credential = (request.routeOptions.config?.credential ?? bearerCredential)(request);
+    if (!credential) throw new AppError('unauthorized', 'Send an API key: Authorization: Bearer <key>.');
+    const auth = 'apiKey' in credential ? await authenticate(credential.apiKey) : await authenticateAccessToken(database.db, credential.accessToken);
+    if (!auth) throw new AppError('unauthorized', 'apiKey' in credential ? 'The API key is not valid.' : 'The access token is not valid or has expired; request a new one.');
     if (!hasScope(auth.scopes, needed)) throw new AppError('forbidden', `This API key lacks the "${needed}" scope.`);
     request.auth = auth;
   });
@@ -204,10 +222,9 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await historyRoutes(v1 as unknown as App, routeDeps);
     await eventRoutes(v1 as unknown as App, routeDeps);
     await webhookRoutes(v1 as unknown as App, routeDeps);
+    await connectionRoutes(v1 as unknown as App, routeDeps);
   }, { prefix: '/v1' });
-  // Seed dialects: each system's own paths under its base path, each in its own scope (own body parsers and error shape).
-  await app.register(async (scope) => midnightRoutes(scope as unknown as App, routeDeps), { prefix: '/compat/midnight' });
-  await app.register(async (scope) => crmRoutes(scope as unknown as App, routeDeps), { prefix: '/compat/crm' });
+  await registerDialects(app as unknown as App, routeDeps);
 
   return app as unknown as App;
 }

@@ -22,6 +22,7 @@ export const problemTypes = {
   'non-negative-total': { status: 422, title: 'An invoice total cannot be negative', hint: 'An invoice total cannot be negative; issue a credit note for a refund or reduction instead.' },
   'too-many-attachments': { status: 422, title: 'The invoice holds the maximum number of attachments', hint: 'Remove an attachment before adding another (FOLIO_MAX_ATTACHMENTS).' },
   'too-many-payments': { status: 422, title: 'The invoice holds the maximum number of payments', hint: 'The invoice holds the maximum number of payments.' },
+  'too-many-connections': { status: 422, title: 'The tenant holds the maximum number of connections', hint: 'Delete a connection (DELETE /v1/connections/{id}) before creating another.' },
   'webhook-target-refused': { status: 422, title: 'The webhook URL is not a deliverable public target', hint: 'Webhook URLs must be public http(s) targets; loopback, private and link-local addresses are refused.' },
   // Lifecycle and edit-policy rules (src/modules/invoices/domain/lifecycle.ts): the type names the rule.
   'finalize-requires-draft': { status: 422, title: 'Only a draft can be finalized', hint: 'Only a draft can be finalized; this invoice is already finalized, paid or void.' },
@@ -39,7 +40,7 @@ export const problemTypes = {
   'credit-requires-finalized': { status: 422, title: 'Only a finalized invoice can be credited', hint: 'Only a finalized invoice can be credited.' },
   'credit-exceeds-invoice': { status: 422, title: 'The credit exceeds what is left to credit on the invoice', hint: 'The credit note would credit more than is left on the invoice.' },
   // A per-request precondition on the invoice's state (dialects: CRM.COM updates drafts only, Stax refuses paid invoices…).
-  'status-precondition': { status: 422, title: 'The invoice is not in a state this request may change', hint: 'This request only changes invoices in the states it names; the invoice is in another one. Nothing was written.' },
+  'status-precondition': { status: 422, title: 'The invoice is not in a state this request may change', hint: 'This request (a dialect rule or ?require_status) changes only invoices in the states listed in `required_status`; `status_now` is the invoice\'s state. Nothing was written.' },
   'finalized-field-fixed': { status: 422, title: 'Number and issue date are fixed once an invoice is finalized', hint: 'Number and issue date are fixed once an invoice is finalized; revise it to change them.' },
   'draft-only-policy': { status: 422, title: "The tenant's edit policy allows financial edits on drafts only", hint: 'The edit policy of the tenant allows financial edits on drafts only: revise the invoice (credit note + new draft).' },
   'paid-invoice-financial-fields': { status: 422, title: "A paid invoice's financial fields cannot change", hint: 'The financial fields of a paid invoice cannot change; refund or credit it first. Notes, metadata and attachments stay editable.' },

@@ -12,18 +12,17 @@ declare module 'fastify' {
 }
 
 const writeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** The native API and the dialects (same write path, same key semantics). */
+const isIdempotentPath = (url: string) => url.startsWith('/v1/') || url.startsWith('/compat/');
 /** Response headers worth replaying (the body's type and what points at the result). */
 const replayedHeaders = ['content-type', 'etag', 'location', 'folio-dry-run'];
 const cleanupIntervalMs = 15 * 60_000;
-
-/** The native API and the seed dialects (their writes run through the same services). */
-const isIdempotentPath = (url: string) => url.startsWith('/v1/') || url.startsWith('/compat/');
 
 /** A response is kept for replay unless it says "try again": 5xx, 409 (in progress/race) and 429. */
 const isFinal = (status: number) => status < 500 && status !== 409 && status !== 429;
 
 /**
- * Idempotency-Key for every authenticated POST/PUT/PATCH/DELETE under /v1, as generic
+ * Idempotency-Key for every authenticated POST/PUT/PATCH/DELETE under /v1 and /compat (dialects), as generic
  * hooks: routes other modules add later get it without doing anything.
  */
 export function registerIdempotency(app: App, { config, database, services }: AppDeps) {
@@ -60,8 +59,6 @@ export function registerIdempotency(app: App, { config, database, services }: Ap
     }
     // The change committed but the process stopped before its response was stored:
     // answer with the invoice as it was at the committed version.
-    // A dialect's answer has its system's shape, which only the route can build: the client reads the result instead.
-    if (request.url.startsWith('/compat/')) throw new AppError('conflict', 'This Idempotency-Key already made its change; read the invoice to see it.');
     const [kind, id, version] = outcome.resource.split('/');
     const ctx = { auth: request.auth, requestId: String(request.id) };
     if (kind === 'customer') {
@@ -71,7 +68,8 @@ export function registerIdempotency(app: App, { config, database, services }: Ap
       reply.header('etag', etagFor(customer.version));
       return (reply as FastifyReply).status(200).send(customer);
     }
-    if (kind !== 'invoice') throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
+    // A dialect answers in its own shape, which cannot be rebuilt here: the client reads the invoice instead.
+    if (kind !== 'invoice' || !request.url.startsWith('/v1/')) throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
     const current = await services.invoices.get(ctx, id);
     const invoice = Number(version) === current.version ? current : await services.history.atVersion(ctx, current, Number(version));
     reply.header('etag', etagFor(invoice.version));

@@ -3,7 +3,7 @@ import { requestContext, type App, type AppDeps } from '../../http/app.js';
 import { etagFor, parseIfMatch, type WriteOptions } from '../../http/request-context.js';
 import { IfMatchHeaders } from '../../http/schema-helpers.js';
 import { todayDate } from '../../shared/time.js';
-import type { Invoice } from './domain/model.js';
+import type { Invoice, InvoiceStatus } from './domain/model.js';
 import { derivePaymentStatus } from './domain/payment-status.js';
 import { InvoiceIdParams, InvoiceListQuery, InvoiceLookupQuery, InvoiceSchema, InvoiceWriteSchema } from './schemas.js';
 import { exactlyOneKey } from './domain/lookup.js';
@@ -34,7 +34,14 @@ export const InvoiceWriteHeaders = Type.Object({
 export const MinimalReturnResponse = Type.Null({ description: 'Written; the new version is in the ETag (Prefer: return=minimal).' });
 
 const WriteQuery = Type.Object(
-  { dry_run: Type.Optional(Type.Boolean({ description: 'Return the result and the diff, write nothing.' })), ...FieldsQuery },
+  {
+    dry_run: Type.Optional(Type.Boolean({ description: 'Return the result and the diff, write nothing.' })),
+    require_status: Type.Optional(Type.String({
+      pattern: '^(draft|open|paid|void)(,(draft|open|paid|void))*$',
+      description: 'Change the invoice only if its status is one of these (comma-separated); otherwise 422 status-precondition, nothing written.',
+    })),
+    ...FieldsQuery,
+  },
   { additionalProperties: true },
 );
 
@@ -47,6 +54,12 @@ export function writeOptions(request: FastifyRequest): WriteOptions {
     reason: typeof reason === 'string' ? reason : null,
     dryRun: query?.dry_run === true,
   };
+}
+
+/** `?require_status=draft,open` (validated by the route schema) as the update's state precondition. */
+function requiredStatus(request: FastifyRequest): InvoiceStatus[] | undefined {
+  const raw = (request.query as { require_status?: string } | undefined)?.require_status;
+  return raw === undefined ? undefined : (raw.split(',') as InvoiceStatus[]);
 }
 
 /** True when a `Prefer` header (RFC 7240) asks for `return=minimal`. */
@@ -144,7 +157,7 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
     },
   }, async (request, reply) => {
     const options = writeOptions(request);
-    const result = await invoices.update(requestContext(request), request.params.id, request.body, 'patch', options);
+    const result = await invoices.update(requestContext(request), request.params.id, request.body, 'patch', { ...options, requireStatus: requiredStatus(request) });
     return sendWriteResult(reply, result, options);
   });
 
@@ -157,7 +170,7 @@ export async function invoiceRoutes(app: App, { services }: AppDeps) {
     },
   }, async (request, reply) => {
     const options = writeOptions(request);
-    const result = await invoices.update(requestContext(request), request.params.id, request.body, 'put', options);
+    const result = await invoices.update(requestContext(request), request.params.id, request.body, 'put', { ...options, requireStatus: requiredStatus(request) });
     return sendWriteResult(reply, result, options);
   });
 }

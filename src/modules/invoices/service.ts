@@ -227,7 +227,8 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     inTransaction,
     editPolicyOf,
 
-    async create(ctx: RequestContext, input: InvoiceWrite, options: WriteOptions = {}): Promise<WriteResult> {
+    /** Options: If-Match is meaningless here; clientTotals are checked like an update's. */
+    async create(ctx: RequestContext, input: InvoiceWrite, options: Pick<UpdateOptions, 'reason' | 'dryRun' | 'clientTotals'> = {}): Promise<WriteResult> {
       return inTransaction(options, async (tx) => {
         const tenant = await tenantStore.findById(tx, ctx.auth.tenantId);
         const now = nowIso();
@@ -239,6 +240,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
           newLineId: () => newId('lin'),
           linkedCustomer: customer,
         });
+        assertClientTotals(created, options.clientTotals);
         created.version = 1;
         await assertNumberFree(tx, ctx, null, created);
         const changes: Change[] = [{ path: '', from: null, to: toDocument(created) }];

@@ -12,6 +12,7 @@ import { AppError, validationError, type FieldError } from '../../../shared/erro
 import { addDays, isValidBusinessDate } from '../../../shared/time.js';
 import type { InvoiceWrite, LineInput, LineOperation } from '../schemas.js';
 import { mergeMetadata } from './metadata.js';
+import { customFieldTypeError } from './custom-fields.js';
 import type { BillTo, CustomFieldValue, DiscountValue, Invoice, InvoiceLine } from './model.js';
 import { computeTotals, type InvoiceTotals, type LineAmounts, type TaxBreakdownRow, type TotalsLineInput } from './totals.js';
 
@@ -192,8 +193,10 @@ function mergeCustomFields(
   const result: Record<string, CustomFieldValue> = replaceAll ? {} : { ...current };
   for (const [key, field] of Object.entries(patch)) {
     const pointer = `/custom_fields/${key}`;
+    const typeError = field === null ? undefined : customFieldTypeError(key, field.type, pointer);
     if (reservedKeys.has(key)) errors.add(pointer, 'reserved key');
     else if (field === null) delete result[key];
+    else if (typeError) errors.errors.push(typeError);
     else if (field.type === 'number') {
       const value = errors.decimal(field.value, `${pointer}/value`, { maxIntegerDigits: 15, maxFractionDigits: 10 });
       if (value) result[key] = { type: 'number', value: formatDecimal(value) };

@@ -1,0 +1,75 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requestContext, type App } from '../http/app.js';
+import { toAppError } from '../http/errors.js';
+import type { RequestContext } from '../http/request-context.js';
+import { AppError, type FieldError } from '../shared/errors.js';
+import type { UpdateOptions } from '../modules/invoices/service.js';
+import type { InvoiceWrite } from '../modules/invoices/schemas.js';
+
+/**
+ * What every dialect shares: the core write command a translate module builds, and the error
+ * plumbing that answers a core problem in the system's own error shape and status. Dialects
+ * call the invoice services only (the same write path, rules and audit as /v1).
+ */
+
+/** A system request translated for the core: the body of a native write plus the per-request rules. */
+export interface CoreWriteCommand {
+  body: InvoiceWrite;
+  options: UpdateOptions;
+}
+
+/** A dialect's answer to a failed request. */
+export interface DialectErrorReply {
+  status: number;
+  body: unknown;
+  contentType?: string;
+}
+
+export type DialectErrorRenderer = (problem: AppError, request: FastifyRequest) => DialectErrorReply;
+
+/**
+ * Installs the dialect's error and not-found handlers in its plugin scope: everything thrown
+ * (validation, auth, the core's problems) becomes `render(problem)`. Internals never leak: an
+ * unexpected error is logged and reaches `render` as the generic internal-error problem.
+ */
+export function installDialectErrors(scope: App, render: DialectErrorRenderer): void {
+  const send = (request: FastifyRequest, reply: FastifyReply, problem: AppError) => {
+    for (const [name, value] of Object.entries(problem.headers)) reply.header(name, value);
+    if (problem.status === 401) reply.header('www-authenticate', 'Bearer');
+    const answer = render(problem, request);
+    return reply
+      .status(answer.status)
+      .type(answer.contentType ?? 'application/json; charset=utf-8')
+      .serializer((payload: unknown) => (typeof payload === 'string' && answer.contentType?.includes('xml') ? payload : JSON.stringify(payload)))
+      .send(answer.body);
+  };
+  scope.setErrorHandler((error, request, reply) => {
+    const { appError, unexpected } = toAppError(error);
+    if (unexpected) request.log.error({ err: error }, 'request failed');
+    return send(request, reply, appError);
+  });
+  scope.setNotFoundHandler((request, reply) => send(request, reply, new AppError('not-found', `No route ${request.method} ${request.url.split('?')[0]}.`)));
+}
+
+/** The calling key and request, as the services need them. */
+export const dialectContext = (request: FastifyRequest): RequestContext => requestContext(request);
+
+/** X-Change-Reason works on dialect routes too (kept in the history). */
+export function changeReason(request: FastifyRequest): string | null {
+  const reason = request.headers['x-change-reason'];
+  return typeof reason === 'string' ? reason.slice(0, 500) : null;
+}
+
+/** A decimal string as a JSON number, for systems whose amounts are numbers (exact for money-sized values). */
+export const asNumber = (decimal: string | null): number | null => (decimal === null ? null : Number(decimal));
+
+/**
+ * Rewrites the native JSON pointers in a problem's field errors into the system's field paths:
+ * `rename` maps a native pointer to the system's pointer (or returns it unchanged).
+ */
+export function renamePointers(errors: FieldError[] | undefined, rename: (pointer: string) => string): FieldError[] {
+  return (errors ?? []).map((error) => ({ ...error, pointer: rename(error.pointer) }));
+}
+
+/** "/meta/lineItems/0/price" → "meta.lineItems.0.price" (the dotted form several systems use). */
+export const dotted = (pointer: string) => pointer.replace(/^\//, '').split('/').map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');

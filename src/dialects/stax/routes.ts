@@ -1,0 +1,37 @@
+import type { App, AppDeps } from '../../http/app.js';
+import { changeReason, dialectContext, installDialectErrors } from '../common.js';
+import { StaxIdParams, StaxInvoice, StaxInvoiceWrite } from './schemas.js';
+import { invoiceToStax, staxError, staxToWrite } from './translate.js';
+
+const tags = ['dialect: Stax'];
+
+/** Stax Pay under /compat/stax: `Authorization: Bearer <Folio API key>`; ids are the invoice guid (the native id works too). */
+export async function staxRoutes(app: App, { services }: AppDeps) {
+  const invoices = services.invoices;
+  installDialectErrors(app, staxError);
+
+  app.get('/invoice/:id', {
+    config: { scope: 'invoices:read' },
+    schema: { tags, summary: 'Stax: get an invoice', params: StaxIdParams, response: { 200: StaxInvoice } },
+  }, async (request) => invoiceToStax(await invoices.get(dialectContext(request), request.params.id)));
+
+  app.post('/invoice', {
+    config: { scope: 'invoices:write' },
+    schema: { tags, summary: 'Stax: create an invoice (a Folio draft)', body: StaxInvoiceWrite, response: { 200: StaxInvoice } },
+  }, async (request) => {
+    const command = staxToWrite(request.body, null);
+    const result = await invoices.create(dialectContext(request), command.body, { clientTotals: command.options.clientTotals, reason: changeReason(request) });
+    return invoiceToStax(result.invoice);
+  });
+
+  app.put('/invoice/:id', {
+    config: { scope: 'invoices:write' },
+    schema: { tags, summary: 'Stax: update an invoice (items, taxes, memo, reference, meta, files); a fully paid invoice answers 422', params: StaxIdParams, body: StaxInvoiceWrite, response: { 200: StaxInvoice } },
+  }, async (request) => {
+    const ctx = dialectContext(request);
+    const current = await invoices.get(ctx, request.params.id);
+    const command = staxToWrite(request.body, current);
+    const result = await invoices.update(ctx, current.id, command.body, 'patch', { ...command.options, reason: changeReason(request) });
+    return invoiceToStax(result.invoice);
+  });
+}

@@ -1,0 +1,38 @@
+import { Type } from '@sinclair/typebox';
+import { requestContext, type App, type AppDeps } from '../../http/app.js';
+import { IdString, Timestamp } from '../../http/schema-helpers.js';
+
+const tags = ['connections'];
+
+const ConnectionSchema = Type.Object({ id: Type.String(), object: Type.Literal('connection'), name: Type.String(), created_at: Timestamp });
+
+export async function connectionRoutes(app: App, { services }: AppDeps) {
+  const connections = services.connections;
+
+  app.post('/connections', {
+    config: { scope: 'admin' },
+    schema: {
+      tags,
+      summary: 'Create a connection: the id dialect clients send as credentialId (unified API) or MISKEY (Midnight)',
+      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+      response: { 201: ConnectionSchema },
+    },
+  }, async (request, reply) => {
+    const created = await connections.create(requestContext(request).auth.tenantId, request.body.name);
+    reply.header('location', `/v1/connections/${created.id}`);
+    return reply.status(201).send(created);
+  });
+
+  app.get('/connections', {
+    config: { scope: 'admin' },
+    schema: { tags, summary: "List the tenant's connections", response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(ConnectionSchema) }) } },
+  }, async (request) => ({ object: 'list' as const, data: await connections.list(requestContext(request)) }));
+
+  app.delete('/connections/:id', {
+    config: { scope: 'admin' },
+    schema: { tags, summary: 'Delete a connection (clients sending its id get 404 from then on)', params: Type.Object({ id: IdString }) },
+  }, async (request, reply) => {
+    await connections.delete(requestContext(request), request.params.id);
+    return reply.status(204).send();
+  });
+}

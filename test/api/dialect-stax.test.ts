@@ -1,0 +1,184 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { Client, expectStatus, startTestApp, type TestApp } from '../helpers/harness.js';
+import { assertNoInternals, assertOpenApiTag, assertSameAsNativePatch, assertUnchanged } from '../helpers/dialects.js';
+
+const sample = JSON.parse(fs.readFileSync(new URL('../fixtures/dialects/stax-update.json', import.meta.url), 'utf8'));
+
+let t: TestApp;
+let api: Client;
+let other: Client;
+
+before(async () => {
+  t = await startTestApp({ FOLIO_WEBHOOK_DISPATCHER: 'off' });
+  api = t.client(await t.key('stax-a'));
+  other = t.client(await t.key('stax-b'));
+});
+after(() => t.close());
+
+const draft = { currency: 'USD', memo: 'old memo', metadata: { keep: 'no' }, lines: [{ description: 'Setup', quantity: 1, unit_price: '50.00' }] };
+
+async function newDraft(client = api) {
+  return expectStatus(await client.post('/v1/invoices', draft), 201);
+}
+
+describe('Stax dialect', () => {
+  test('the sample update (items, taxes, memo, reference, nested meta) by guid; meta is the native metadata, unchanged', async () => {
+    const invoice = await newDraft();
+    const reply = await api.put(`/compat/stax/invoice/${invoice.guid}`, sample);
+    const body = expectStatus(reply, 200);
+    assert.equal(body.id, invoice.guid);
+    assert.equal(body.total, 26.4);
+    assert.equal(body.status, 'DRAFT');
+    assert.equal(body.meta.subtotal, 24);
+    assert.equal(body.meta.tax, 2.4);
+    assert.equal(body.meta.memo, 'Thanks for your business!');
+    assert.equal(body.meta.reference, 'PO-7781');
+    assert.deepEqual(body.meta.qbo, sample.meta.qbo);
+    assert.equal(body.meta.lineItems.length, 1);
+    assert.equal(body.meta.lineItems[0].item, 'Demo Item');
+    assert.equal(body.meta.lineItems[0].details, 'this is a regular demo item');
+
+    const native = expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200);
+    assert.deepEqual(native.metadata, { otherField1: 'other-value-1', qbo: { invoice_id: '184', sync: { state: 'ok', tries: [1, 2.5, true] } } }, 'meta replaces the metadata, nested values verbatim');
+    assert.equal(native.memo, 'Thanks for your business!');
+    assert.equal(native.reference, 'PO-7781');
+    assert.equal(native.total, '26.40');
+    assert.equal(native.lines.length, 1);
+    assert.equal(native.lines[0].description, 'Demo Item\nthis is a regular demo item');
+    assert.equal(native.version, 2);
+
+    const history = expectStatus(await api.get(`/v1/invoices/${invoice.id}/history`), 200).data;
+    assert.equal(history.length, 2);
+    assert.ok(history[1].actor_key_id.startsWith('key_'));
+    // GET in Stax's shape, by guid and by native id.
+    assert.deepEqual(expectStatus(await api.get(`/compat/stax/invoice/${invoice.guid}`), 200), body);
+    assert.equal(expectStatus(await api.get(`/compat/stax/invoice/${invoice.id}`), 200).id, invoice.guid);
+  });
+
+  test('a Stax update leaves the same version, audit diff, actor and outbox event as the equivalent native PATCH', async () => {
+    await assertSameAsNativePatch(api, {
+      create: draft,
+      dialect: (invoice) => api.put(`/compat/stax/invoice/${invoice.guid}`, sample),
+      native: () => ({
+        memo: 'Thanks for your business!',
+        reference: 'PO-7781',
+        metadata: { keep: null, otherField1: 'other-value-1', qbo: sample.meta.qbo },
+        lines: [{ description: 'Demo Item\nthis is a regular demo item', quantity: 2, unit_price: 12, tax_rate: 10 }],
+        total: '26.40',
+      }),
+    });
+  });
+
+  test('existing lines are kept by id: quantity change only', async () => {
+    const invoice = await newDraft();
+    const lineGuid = invoice.lines[0].guid;
+    const body = expectStatus(await api.put(`/compat/stax/invoice/${invoice.guid}`, { meta: { lineItems: [{ id: lineGuid, quantity: 3 }] } }), 200);
+    assert.equal(body.meta.lineItems[0].id, lineGuid);
+    assert.equal(body.total, 150);
+    const native = expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200);
+    assert.equal(native.lines[0].id, invoice.lines[0].id);
+    assert.equal(native.lines[0].description, 'Setup');
+  });
+
+  test('total checked against the server: a mismatch is a 400 naming the field and the server figure, nothing written', async () => {
+    const invoice = await newDraft();
+    const reply = await api.put(`/compat/stax/invoice/${invoice.guid}`, { ...sample, total: 30 });
+    assert.equal(reply.status, 400);
+    assert.deepEqual(reply.body, { total: ['server computes 26.40'] });
+    const tax = await api.put(`/compat/stax/invoice/${invoice.guid}`, { ...sample, meta: { ...sample.meta, tax: 3 } });
+    assert.deepEqual(tax.body, { 'meta.tax': ['server computes 2.40'] });
+    await assertUnchanged(api, invoice.id, 1);
+  });
+
+  test('a fully paid invoice → 422 with Stax error body, nothing written', async () => {
+    const invoice = await newDraft();
+    expectStatus(await api.post(`/v1/invoices/${invoice.id}/finalize`, {}), 200);
+    expectStatus(await api.post(`/v1/invoices/${invoice.id}/payments`, { amount: '50.00', date: '2026-01-10', method: 'card' }), 201);
+    const paid = expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200);
+    assert.equal(paid.status, 'paid');
+    const reply = await api.put(`/compat/stax/invoice/${invoice.guid}`, { meta: { memo: 'late change' } });
+    assert.equal(reply.status, 422);
+    assert.deepEqual(reply.body, { error: 'A fully paid invoice cannot be edited.' });
+    assert.equal(expectStatus(await api.get(`/compat/stax/invoice/${invoice.guid}`), 200).status, 'PAID');
+    await assertUnchanged(api, invoice.id, paid.version);
+  });
+
+  test("another tenant's invoice, an unknown id → 404 in Stax's shape", async () => {
+    const foreign = await newDraft(other);
+    for (const id of [foreign.guid, foreign.id, '3b7f5d6e-0000-4000-8000-000000000000']) {
+      const reply = await api.put(`/compat/stax/invoice/${id}`, sample);
+      assert.equal(reply.status, 404);
+      assert.equal(typeof reply.body.error, 'string');
+    }
+    await assertUnchanged(other, foreign.id, 1);
+  });
+
+  test('bad bodies → 400 in Stax shape, nothing written, no internals; no key → 401', async () => {
+    const invoice = await newDraft();
+    const cases: Array<[unknown, string]> = [
+      [{ meta: { lineItems: [{ item: 'x', quantity: 'lots', price: 1 }] } }, 'meta.lineItems.0.quantity'],
+      [{ total: true }, 'total'],
+      [{ status: 'PAID' }, 'status'],
+      [{ meta: { lineItems: [{ item: 'x', quantity: 1 }] } }, 'meta.lineItems.0.price'],
+      [{ files: [{ id: 'att_unknown' }] }, 'files'],
+      [{ meta: { deep: { a: { b: { c: { d: { e: { f: { g: { h: 1 } } } } } } } } } }, 'meta.deep.a.b.c.d.e.f.g'],
+    ];
+    for (const [body, field] of cases) {
+      const reply = await api.put(`/compat/stax/invoice/${invoice.guid}`, body);
+      assert.equal(reply.status, 400, JSON.stringify(body));
+      assert.ok(Object.keys(reply.body).some((key) => key.startsWith(field)), `${field} in ${reply.text}`);
+      assertNoInternals(reply);
+    }
+    const malformed = await api.request('PUT', `/compat/stax/invoice/${invoice.guid}`, { rawBody: '{"meta": ', headers: { 'content-type': 'application/json' } });
+    assert.equal(malformed.status, 400);
+    assert.equal(typeof malformed.body.error, 'string');
+    assertNoInternals(malformed);
+    await assertUnchanged(api, invoice.id, 1);
+    const anonymous = await new Client(t.app, null).put(`/compat/stax/invoice/${invoice.guid}`, sample);
+    assert.equal(anonymous.status, 401);
+    assert.equal(typeof anonymous.body.error, 'string');
+  });
+
+  test('an Idempotency-Key retry replays the answer and writes once', async () => {
+    const invoice = await newDraft();
+    const headers = { 'idempotency-key': `stax-${invoice.id}` };
+    const first = expectStatus(await api.put(`/compat/stax/invoice/${invoice.guid}`, sample, headers), 200);
+    const retry = await api.put(`/compat/stax/invoice/${invoice.guid}`, sample, headers);
+    assert.equal(retry.status, 200);
+    assert.equal(retry.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(retry.body, first);
+    assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, 2);
+  });
+
+  test('create: POST /invoice gives a Folio draft in Stax shape', async () => {
+    const body = expectStatus(await api.post('/compat/stax/invoice', sample), 200);
+    assert.equal(body.status, 'DRAFT');
+    assert.equal(body.total, 26.4);
+    const native = expectStatus(await api.get(`/v1/invoices/${body.id}`), 200);
+    assert.equal(native.guid, body.id);
+    assert.deepEqual(native.metadata.qbo, sample.meta.qbo);
+  });
+
+  test('files: the listed attachments stay, the others are detached in the same version', async () => {
+    const invoice = await newDraft();
+    const form = (name: string) => {
+      const boundary = 'XyZ';
+      const payload = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n${name}\n%%EOF\r\n--${boundary}--\r\n`);
+      return api.request('POST', `/v1/invoices/${invoice.id}/attachments`, { rawBody: payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    };
+    const a = expectStatus(await form('a.pdf'), 201);
+    expectStatus(await form('b.pdf'), 201);
+    const current = expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200);
+    const keep = current.attachments.find((file: any) => file.filename === 'a.pdf');
+    const body = expectStatus(await api.put(`/compat/stax/invoice/${invoice.guid}`, { files: [{ id: keep.id }] }), 200);
+    assert.deepEqual(body.files.map((file: any) => file.name), ['a.pdf']);
+    assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, current.version + 1);
+    assert.ok(a);
+  });
+
+  test('OpenAPI lists the Stax routes under one tag', async () => {
+    await assertOpenApiTag(api, '/compat/stax/', 'dialect: Stax');
+  });
+});
