@@ -238,6 +238,10 @@ describe('PRC / Midnight: POST v1/Generic/InvoiceUpdate', () => {
     }
     const unknownConnection = await send(who, body, 'application/json', { miskey: 'con_doesnotexist' });
     assert.equal(unknownConnection.status, 401, 'MISKEY must be a connection of the tenant');
+    const otherTenant = await caller('midnight-auth-other');
+    const foreignConnection = await send(who, body, 'application/json', { miskey: otherTenant.misKey });
+    assert.equal(foreignConnection.status, 401, 'another tenant\'s connection is not a MISKEY of this one');
+    assert.equal(expectStatus(await who.api.get(`/v1/invoices/${invoice.id}`), 200).version, 2, 'only the first call wrote');
   });
 
   test('another tenant\'s invoice and an unknown Guid → 404 {"Message": …}', async () => {

@@ -113,11 +113,14 @@ export async function midnightRoutes(app: App, { database, services }: AppDeps) 
     if (typeof misKey !== 'string' || misKey.trim() === '') {
       throw new AppError('unauthorized', 'Send MISKEY: the id of one of your connections (POST /v1/connections).');
     }
-    if (!(await connectionExists(auth.tenantId, misKey.trim()))) throw new AppError('unauthorized', 'The MISKEY is not a connection of this account.');
+    try {
+      await services.connections.require({ auth, requestId: String(request.id) }, misKey.trim());
+    } catch (error) {
+      // Unknown or another tenant's connection: the credentials are wrong, not the resource missing.
+      if (error instanceof AppError && error.problemType === 'not-found') throw new AppError('unauthorized', 'The MISKEY is not a connection of this account.');
+      throw error;
+    }
   };
-
-  // Until tenant connections exist in the core, any non-empty MISKEY is accepted (see the report).
-  const connectionExists = async (_tenantId: string, _connectionId: string) => true;
 
   async function findByGuid(ctx: RequestContext, guid: string | null | undefined): Promise<Invoice> {
     if (!guid) throw midnightRefusal('validation-error', 'The Guid field is required.', 'Guid');
