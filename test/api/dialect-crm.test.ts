@@ -186,7 +186,6 @@ describe('CRM.COM: POST invoices/update', () => {
       { token: owner.key, invoice_identifier: { id: invoice.id }, invoice_item_set: [{ action: 'replace', invoice_item_identifier: { id: invoice.lines[0].id } }] },
       { token: owner.key, invoice_identifier: { id: invoice.id }, invoice_item_set: [{ action: 'add', quantity: 1, cost: 1 }] },
       { token: owner.key, invoice_identifier: { id: invoice.id }, invoice_item_set: [{ action: 'update', invoice_item_identifier: { id: invoice.lines[0].id }, quantity: 'three' }] },
-      { token: owner.key, invoice_identifier: { id: invoice.id }, type_identifier: { name: 'Standard' } },
       { token: owner.key, invoice_identifier: { id: invoice.id }, unknown_field: 1 },
     ];
     for (const body of bodies) expectCrmError(await update(body), 400);
@@ -210,9 +209,37 @@ describe('CRM.COM: POST invoices/update', () => {
     assert.equal(stored.version, 2);
   });
 
+  test('invoices/create makes a DRAFT from the same fields (items added, currency from intended_currency_identifier); type/category kept and answered', async () => {
+    const who = await caller('crm-create');
+    expectCrmError(await new Client(t.app, null).post('/compat/crm/invoices/create', {}), 401, 'INVALID_TOKEN');
+    const created = await new Client(t.app, null).post('/compat/crm/invoices/create', {
+      token: who.key,
+      intended_currency_identifier: { code: 'USD' },
+      type_identifier: { name: 'Standard invoice' },
+      category_identifier: { code: 'SERVICES' },
+      due_on: '2030-07-31',
+      notes: 'created through CRM.COM',
+      udf_string_2: 'web',
+      invoice_item_set: [{ action: 'ADD', product_identifier: { code: 'SUP-01', name: 'Support hours' }, quantity: 4, cost: 25 }],
+    });
+    const data = expectStatus(created, 200).data;
+    assert.equal(data.life_cycle_state, 'DRAFT');
+    assert.equal(data.currency, 'USD');
+    assert.equal(data.total_amount, 100);
+    assert.deepEqual(data.type, { name: 'Standard invoice' });
+    assert.deepEqual(data.category, { code: 'SERVICES' });
+    assert.equal(data.udf_string_2, 'web');
+    const stored = expectStatus(await who.api.get(`/v1/invoices/${data.id}`), 200);
+    assert.equal(stored.memo, 'created through CRM.COM');
+    assert.equal(stored.lines[0].item_code, 'SUP-01');
+    const refused = await new Client(t.app, null).post('/compat/crm/invoices/create', { token: who.key, invoice_item_set: [{ action: 'remove', invoice_item_identifier: { id: 'lin_x' } }] });
+    expectCrmError(refused, 400, 'INVALID_PARAMETERS');
+  });
+
   test('the OpenAPI document lists the CRM.COM routes under one tag', async () => {
     const spec = expectStatus(await new Client(t.app, null).get('/openapi.json'), 200);
     assert.deepEqual(spec.paths['/compat/crm/invoices/update'].post.tags, ['CRM.COM']);
     assert.deepEqual(spec.paths['/compat/crm/invoices/show'].get.tags, ['CRM.COM']);
+    assert.deepEqual(spec.paths['/compat/crm/invoices/create'].post.tags, ['CRM.COM']);
   });
 });

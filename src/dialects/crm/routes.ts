@@ -6,12 +6,13 @@ import { AppError } from '../../shared/errors.js';
 import type { Invoice } from '../../modules/invoices/domain/model.js';
 import { assertValidWrite, createDialectAuthenticator } from '../dialect-kit.js';
 import type { FieldPaths } from '../field-paths.js';
-import { CrmInvoiceUpdateRequest, CrmResponse, CrmShowQuery } from './schemas.js';
+import { CrmInvoiceCreateRequest, CrmInvoiceUpdateRequest, CrmResponse, CrmShowQuery } from './schemas.js';
 import {
   crmSuccess,
   invoiceIdentifierFromQuery,
   invoiceIdentifierOf,
   parseFieldsSet,
+  toCreateCommand,
   toCrmError,
   toCrmInvoice,
   toWriteCommand,
@@ -21,6 +22,7 @@ import {
 /**
  * CRM.COM, mounted at /compat/crm (docs/dialects/crm.md):
  *   POST invoices/update   token + invoice_identifier + changes; DRAFT invoices only
+ *   POST invoices/create   token + the same fields (items added); a new DRAFT
  *   GET  invoices/show     ?token=…&invoice_identifier=number=…&fields_set=…
  * Answers CRM.COM's envelope { status: { code, message, description }, data }; refusals keep their 4xx status.
  */
@@ -47,12 +49,30 @@ export async function crmRoutes(app: App, { database, services }: AppDeps) {
     return services.invoices.resolve(ctx, lookup.key);
   }
 
-  app.post('/invoices/update', {
-    // The token travels in the body, so the caller is known once the body is read (before validation).
-    preValidation: async (request) => {
-      const token = (request.body as { token?: unknown } | null)?.token;
-      await authenticateKey(request, typeof token === 'string' ? token : undefined, 'invoices:write');
+  // The token travels in the body, so the caller is known once the body is read (before validation).
+  const authenticateBodyToken = async (request: FastifyRequest) => {
+    const token = (request.body as { token?: unknown } | null)?.token;
+    await authenticateKey(request, typeof token === 'string' ? token : undefined, 'invoices:write');
+  };
+
+  app.post('/invoices/create', {
+    preValidation: authenticateBodyToken,
+    schema: {
+      tags,
+      summary: 'CRM.COM: create a DRAFT invoice (items added; intended_currency_identifier sets its currency)',
+      body: CrmInvoiceCreateRequest,
+      response: { 200: CrmResponse, '4xx': CrmResponse },
     },
+  }, async (request, reply) => {
+    const fields = parseFieldsSet(request.body.fields_set);
+    const { write, paths } = toCreateCommand(request.body);
+    pathsOf.set(request, paths);
+    const result = await services.invoices.create(requestContext(request), assertValidWrite(write));
+    return reply.send(crmSuccess(toCrmInvoice(result.invoice, fields)));
+  });
+
+  app.post('/invoices/update', {
+    preValidation: authenticateBodyToken,
     schema: {
       tags,
       summary: 'CRM.COM: update a DRAFT invoice (identified by id, number or reference_number); items added, updated and removed in one set',

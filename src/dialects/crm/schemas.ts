@@ -76,6 +76,10 @@ export const CrmInvoiceUpdateRequest = Type.Object(
 );
 export type CrmInvoiceUpdateRequest = Static<typeof CrmInvoiceUpdateRequest>;
 
+/** invoices/create: the update's fields without invoice_identifier; items may only be added. */
+export const CrmInvoiceCreateRequest = Type.Omit(CrmInvoiceUpdateRequest, ['invoice_identifier'], { additionalProperties: false });
+export type CrmInvoiceCreateRequest = Static<typeof CrmInvoiceCreateRequest>;
+
 /** GET invoices/show: CRM.COM writes the identifier as `invoice_identifier=number=INV-1` (or id=…, reference_number=…). */
 export const CrmShowQuery = Type.Object(
   {

@@ -9,8 +9,8 @@ import {
   udfFloatFields,
   udfStringFields,
   type CrmInvoiceIdentifier,
+  type CrmInvoiceCreateRequest,
   type CrmInvoiceItem,
-  type CrmInvoiceUpdateRequest,
 } from './schemas.js';
 
 /**
@@ -59,12 +59,48 @@ const present = <T>(value: T | null | undefined): value is T => value !== null &
 const dateOf = (value: string) => value.slice(0, 10);
 const refuse = (pointer: string, detail: string) => new AppError('validation-error', `${pointer.slice(1).replace(/\//g, '.')}: ${detail}.`, { errors: [{ pointer, detail }] });
 
-export function toWriteCommand(request: CrmInvoiceUpdateRequest, current: Invoice): CrmWrite {
+/** What the translation reads of the invoice it changes. */
+export type ChangedInvoice = Pick<Invoice, 'lines' | 'metadata' | 'currency'>;
+
+/** CRM.COM identifiers with no Folio counterpart, kept verbatim under `metadata.crm` and answered back. */
+const keptIdentifiers = ['type_identifier', 'category_identifier', 'member_accounts_receivable_identifier'] as const;
+
+function keptIdentifiersOf(request: CrmInvoiceCreateRequest, current: ChangedInvoice): Record<string, unknown> | undefined {
+  const sent = Object.fromEntries(keptIdentifiers.filter((name) => request[name] !== undefined).map((name) => [name, request[name]]));
+  if (Object.keys(sent).length === 0) return undefined;
+  return { ...keptOf(current), ...sent };
+}
+
+const keptOf = (invoice: Pick<Invoice, 'metadata'>): Record<string, unknown> => {
+  const kept = invoice.metadata.crm;
+  return kept !== null && typeof kept === 'object' && !Array.isArray(kept) ? (kept as Record<string, unknown>) : {};
+};
+
+/**
+ * invoices/create: the same fields as an update without the identifier; `intended_currency_identifier`
+ * sets the new invoice's currency; items may only be added.
+ */
+export function toCreateCommand(request: CrmInvoiceCreateRequest): CrmWrite {
+  (request.invoice_item_set ?? []).forEach((item, index) => {
+    if (item.action.toLowerCase() !== 'add') throw refuse(`/invoice_item_set/${index}/action`, 'a new invoice has no items to update or remove; use add');
+  });
+  const currency = request.intended_currency_identifier?.code ?? request.intended_currency_identifier?.id;
+  const { write, paths } = toWriteCommand({ ...request, intended_currency_identifier: undefined }, { lines: [], metadata: {}, currency: currency ?? '' });
+  if (currency !== undefined) {
+    write.currency = currency;
+    paths.set('/currency', 'intended_currency_identifier.code');
+  }
+  return { write, paths };
+}
+
+export function toWriteCommand(request: CrmInvoiceCreateRequest, current: ChangedInvoice): CrmWrite {
   const paths = new FieldPaths();
   const write: InvoiceWrite = {};
 
-  for (const unsupported of ['type_identifier', 'category_identifier', 'member_accounts_receivable_identifier'] as const) {
-    if (request[unsupported] !== undefined) throw refuse(`/${unsupported}`, 'is not supported by Folio (no financial transaction types, categories or member accounts)');
+  const kept = keptIdentifiersOf(request, current);
+  if (kept) {
+    write.metadata = { crm: kept };
+    paths.set('/metadata/crm', 'type_identifier');
   }
   const currency = request.intended_currency_identifier;
   if (currency !== undefined) {
@@ -100,7 +136,7 @@ export function toWriteCommand(request: CrmInvoiceUpdateRequest, current: Invoic
 }
 
 /** udf_string_N → a string custom field, udf_float_N → a number, udf_date_N → a date; null removes it. */
-function udfsOf(request: CrmInvoiceUpdateRequest, paths: FieldPaths): InvoiceWrite['custom_fields'] | undefined {
+function udfsOf(request: CrmInvoiceCreateRequest, paths: FieldPaths): InvoiceWrite['custom_fields'] | undefined {
   const fields: Record<string, CustomFieldValue | null> = {};
   const typed = [
     [udfStringFields, 'string'],
@@ -120,7 +156,7 @@ function udfsOf(request: CrmInvoiceUpdateRequest, paths: FieldPaths): InvoiceWri
   return Object.keys(fields).length > 0 ? (fields as InvoiceWrite['custom_fields']) : undefined;
 }
 
-function lineOperationOf(item: CrmInvoiceItem, index: number, current: Invoice, paths: FieldPaths): LineOperation {
+function lineOperationOf(item: CrmInvoiceItem, index: number, current: ChangedInvoice, paths: FieldPaths): LineOperation {
   const name = `invoice_item_set[${index}]`;
   const at = `/line_operations/${index}`;
   const action = item.action.toLowerCase() as 'add' | 'update' | 'remove';
@@ -228,9 +264,9 @@ function crmInvoiceFields(invoice: Invoice): Record<string, unknown> {
     ...Object.fromEntries(udfFloatFields.map((name) => [name, customValue(invoice, name, 'number')])),
     ...Object.fromEntries(udfDateFields.map((name) => [name, customValue(invoice, name, 'date')])),
     accounts_receivable: invoice.customer_id === null ? null : { id: invoice.customer_id, name: invoice.bill_to?.name ?? null },
-    member_account: null,
-    type: null,
-    category: null,
+    member_account: keptOf(invoice).member_accounts_receivable_identifier ?? null,
+    type: keptOf(invoice).type_identifier ?? null,
+    category: keptOf(invoice).category_identifier ?? null,
     rejection_reason: null,
     accounting_period_information: null,
     currency_rate_period: null,
