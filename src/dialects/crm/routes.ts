@@ -1,6 +1,6 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { requestContext, type App, type AppDeps } from '../../http/app.js';
-import { toAppError } from '../../http/errors.js';
+import { installDialectErrors } from '../common.js';
 import type { RequestContext } from '../../http/request-context.js';
 import { AppError } from '../../shared/errors.js';
 import type { Invoice } from '../../modules/invoices/domain/model.js';
@@ -26,23 +26,14 @@ import {
  *   GET  invoices/show     ?token=…&invoice_identifier=number=…&fields_set=…
  * Answers CRM.COM's envelope { status: { code, message, description }, data }; refusals keep their 4xx status.
  */
-const tags = ['CRM.COM'];
-
-function sendCrmError(request: FastifyRequest, reply: FastifyReply, error: unknown, paths?: FieldPaths) {
-  const { appError, unexpected } = toAppError(error);
-  if (unexpected) request.log.error({ err: error }, 'request failed');
-  for (const [name, value] of Object.entries(appError.headers)) reply.header(name, value);
-  const { status, body } = toCrmError(appError, paths);
-  return reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
-}
+const tags = ['dialect: CRM.COM'];
 
 const pathsOf = new WeakMap<FastifyRequest, FieldPaths>();
 
 export async function crmRoutes(app: App, { database, services }: AppDeps) {
   const authenticateKey = createDialectAuthenticator(database.db);
 
-  app.setErrorHandler((error, request, reply) => sendCrmError(request, reply, error, pathsOf.get(request)));
-  app.setNotFoundHandler((request, reply) => sendCrmError(request, reply, new AppError('not-found', `No method ${request.method} ${request.url.split('?')[0]}.`, { extensions: { crm_code: 'METHOD_NOT_FOUND' } })));
+  installDialectErrors(app, (problem, request) => toCrmError(problem, pathsOf.get(request)));
 
   /** By id, number or reference, within the caller's tenant (unknown → 404; a shared number/reference → 409). */
   function findInvoice(ctx: RequestContext, lookup: InvoiceLookup): Promise<Invoice> {

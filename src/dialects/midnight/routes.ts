@@ -1,12 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { requestContext, type App, type AppDeps } from '../../http/app.js';
-import { toAppError } from '../../http/errors.js';
 import { decodeUtf8Body, parseJsonBody } from '../../http/json-body.js';
 import type { RequestContext } from '../../http/request-context.js';
 import { XMLBuilder } from 'fast-xml-parser';
 import { AppError } from '../../shared/errors.js';
 import type { Invoice } from '../../modules/invoices/domain/model.js';
+import { changeReason, installDialectErrors, type DialectErrorReply } from '../common.js';
 import { assertValidWrite, createDialectAuthenticator, keyFromAuthorization } from '../dialect-kit.js';
 import type { FieldPaths } from '../field-paths.js';
 import { MidnightErrorResponse, MidnightInvoiceUpdateRequest, MidnightStringResponse } from './schemas.js';
@@ -19,7 +19,7 @@ import { midnightRefusal, toInsertCommand, toMidnightError, toMidnightInvoice, t
  *   GET  v1/Generic/InvoiceSelect   read by Guid (?Guid=…), in InvoiceUpdateRequest's shape
  * Auth: `Authorization` carries the API key (`Bearer <key>` or bare), `MISKEY` a connection id of the tenant.
  */
-const tags = ['PRC / Midnight'];
+const tags = ['dialect: PRC / Midnight'];
 const jsonMediaTypes = ['application/json', 'text/json'];
 const xmlMediaTypes = ['application/xml', 'text/xml'];
 const allMediaTypes = [...jsonMediaTypes, ...xmlMediaTypes];
@@ -70,22 +70,12 @@ function sendString(request: FastifyRequest, reply: FastifyReply, value: string,
   return reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(value));
 }
 
-function sendMidnightError(request: FastifyRequest, reply: FastifyReply, error: unknown, paths?: FieldPaths) {
-  const { appError, unexpected } = toAppError(error);
-  if (unexpected) request.log.error({ err: error }, 'request failed');
-  for (const [name, value] of Object.entries(appError.headers)) reply.header(name, value);
-  const { status, body } = toMidnightError(appError, paths);
-  reply.header('x-request-id', request.id);
-  if (answersInXml(request)) {
-    return reply.status(status).type('application/xml; charset=utf-8').send(midnightXml('Error', { Message: body.Message }));
-  }
-  return reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
+/** A refusal in Midnight's shape and the request's format (the core problem's pointers renamed to Midnight's fields). */
+function renderMidnightError(problem: AppError, request: FastifyRequest): DialectErrorReply {
+  const { status, body } = toMidnightError(problem, pathsOf.get(request));
+  if (answersInXml(request)) return { status, body: midnightXml('Error', { Message: body.Message }), contentType: 'application/xml; charset=utf-8' };
+  return { status, body };
 }
-
-const changeReason = (request: FastifyRequest) => {
-  const header = request.headers['x-change-reason'];
-  return typeof header === 'string' ? header : null;
-};
 
 /** Translation context of the request being answered, so a core problem can name Midnight's fields. */
 const pathsOf = new WeakMap<FastifyRequest, FieldPaths>();
@@ -101,10 +91,7 @@ export async function midnightRoutes(app: App, { database, services }: AppDeps) 
       done(error as Error, undefined);
     }
   });
-  app.setErrorHandler((error, request, reply) => sendMidnightError(request, reply, error, pathsOf.get(request)));
-  app.setNotFoundHandler((request, reply) =>
-    sendMidnightError(request, reply, new AppError('not-found', `No HTTP resource was found that matches the request URI '${request.url.split('?')[0]}'.`)),
-  );
+  installDialectErrors(app, renderMidnightError);
 
   /** Authorization (the key) and MISKEY (a connection of the key's tenant), before the body is read. */
   const authenticate = (scope: 'invoices:read' | 'invoices:write') => async (request: FastifyRequest) => {
@@ -175,9 +162,9 @@ export async function midnightRoutes(app: App, { database, services }: AppDeps) 
       response: { 200: MidnightStringResponse, '4xx': MidnightErrorResponse },
     },
   }, async (request, reply) => {
-    const { write, paths } = toInsertCommand(request.body);
+    const { write, clientTotals, paths } = toInsertCommand(request.body);
     pathsOf.set(request, paths);
-    const result = await services.invoices.create(requestContext(request), assertValidWrite(write), { reason: changeReason(request) });
+    const result = await services.invoices.create(requestContext(request), assertValidWrite(write), { reason: changeReason(request), clientTotals });
     return sendString(request, reply, result.invoice.guid);
   });
 

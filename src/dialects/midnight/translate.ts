@@ -108,27 +108,9 @@ export function toWriteCommand(request: MidnightInvoiceUpdateRequest, current: U
   return { write, clientTotals, paths };
 }
 
-/**
- * InvoiceInsert: the same body creates a draft (its Guid, if any, is ignored: Folio gives the new
- * invoice its own). A new invoice's balance is its total, so PaymentDueAmount is checked as the total.
- */
-export function toInsertCommand(request: MidnightInvoiceUpdateRequest): Omit<MidnightWrite, 'clientTotals'> {
-  const { write, clientTotals, paths } = toWriteCommand(request, { lines: [], metadata: {} });
-  for (const check of clientTotals) {
-    if (write.total === undefined) {
-      write.total = check.sent;
-      paths.set('/total', check.pointer);
-      continue;
-    }
-    const total = decimal(write.total);
-    const due = decimal(check.sent);
-    if (!total || !due || !total.eq(due)) {
-      throw new AppError('validation-error', 'PaymentDueAmount must equal TotalBilledAmount on a new invoice (nothing is paid yet).', {
-        errors: [{ pointer: check.pointer, detail: 'must equal TotalBilledAmount' }],
-      });
-    }
-  }
-  return { write, paths };
+/** InvoiceInsert: the same body creates a draft (a Guid, if sent, is ignored: Folio gives the new invoice its own). */
+export function toInsertCommand(request: MidnightInvoiceUpdateRequest): MidnightWrite {
+  return toWriteCommand(request, { lines: [], metadata: {} });
 }
 
 function billToOf(request: MidnightInvoiceUpdateRequest, paths: FieldPaths): InvoiceWrite['bill_to'] | undefined {
