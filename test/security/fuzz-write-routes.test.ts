@@ -76,6 +76,9 @@ async function knownIds(): Promise<Record<string, unknown[]>> {
   return { customer_id: customers, id: lineIds, parent_line_id: lineIds, invoice_id: invoices.map((invoice: any) => invoice.id) };
 }
 
+/** The seed dialects under /compat answer refusals in their own systems' error shapes (their tests check those). */
+const isDialect = (url: string) => url.startsWith('/compat/');
+
 function isProblem(reply: Reply): boolean {
   const type = String(reply.headers['content-type'] ?? '');
   return type.startsWith('application/problem+json') && typeof reply.body?.type === 'string' && reply.body.status === reply.status;
@@ -108,7 +111,7 @@ describe('fuzzing every write route from the OpenAPI document', () => {
           const after = await dumpTenant(t.database.db, tenantId);
           if (reply.status >= 400) {
             refused += 1;
-            assert.ok(isProblem(reply), `a ${reply.status} must be problem+json: ${reply.text.slice(0, 300)}`);
+            assert.ok(isDialect(url) || isProblem(reply), `a ${reply.status} must be problem+json: ${reply.text.slice(0, 300)}`);
             assert.equal(after, state, `refused ${route.method} ${url} changed the database: ${JSON.stringify(generated).slice(0, 500)}`);
           } else {
             accepted += 1;
@@ -148,7 +151,7 @@ describe('fuzzing every write route from the OpenAPI document', () => {
           tally.see(reply.status, `${route.method} ${url} → ${reply.status}`);
           assert.ok(reply.status < 500, `5xx for ${route.method} ${url}: ${reply.text.slice(0, 300)}`);
           if (reply.status >= 400) {
-            assert.ok(isProblem(reply), `a ${reply.status} must be problem+json: ${reply.text.slice(0, 300)}`);
+            assert.ok(isDialect(url) || isProblem(reply), `a ${reply.status} must be problem+json: ${reply.text.slice(0, 300)}`);
             const after = await dumpTenant(t.database.db, tenantId);
             assert.equal(after, state, `refused ${route.method} ${url} changed the database`);
           } else if (route.method !== 'GET') {
