@@ -4,10 +4,10 @@ import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { buildServices } from './http/app.js';
 import { createApiKey } from './modules/tenants/service.js';
 import { tenantStore } from './modules/tenants/store.js';
-import { allScopes } from './modules/tenants/auth.js';
+import { allScopes } from './core/auth.js';
 import { attachmentServiceFromConfig } from './modules/attachments/service.js';
 import { createConnectionService } from './modules/connections/service.js';
-import type { RequestContext } from './http/request-context.js';
+import type { RequestContext } from './core/request-context.js';
 import { AppError } from './shared/errors.js';
 import { nowIso } from './shared/time.js';
 

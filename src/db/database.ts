@@ -5,16 +5,17 @@ import pg from 'pg';
 import {
   Kysely,
   PostgresDialect,
+  SqliteAdapter,
   SqliteDialect,
   SqliteDriver,
   CompiledQuery,
-  sql,
   type DatabaseConnection,
+  type DialectAdapter,
   type Driver,
   type Transaction,
 } from 'kysely';
 import type { Database } from './schema.js';
-import { postgresMigrations, sqliteMigrations, type Migration } from './migrations.js';
+import { migrateToLatest } from './migrate.js';
 
 export type Engine = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -40,6 +41,16 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/**
+ * SQLite's DDL is transactional; saying so makes Kysely's Migrator run all pending migrations in
+ * one (BEGIN IMMEDIATE) transaction: all or nothing, and one process at a time.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
   constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
@@ -48,6 +59,9 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
   override createDriver(): Driver {
     return new ImmediateSqliteDriver(this.#config);
+  }
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
   }
 }
 
@@ -106,7 +120,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // the request is answered 503, so here the error only needs to be reported, not thrown.
     pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    await migrate(db, 'postgres');
+    await migrateToLatest(db, 'postgres');
     const max = options.poolSize ?? 20;
     return {
       db,
@@ -125,36 +139,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
-  await migrate(db, 'sqlite');
+  await migrateToLatest(db, 'sqlite');
   return { db, engine: 'sqlite', close: () => db.destroy() };
-}
-
-async function migrate(db: Db, engine: Engine): Promise<void> {
-  const migrations: Migration[] = engine === 'postgres' ? postgresMigrations : sqliteMigrations;
-  await db.transaction().execute(async (tx) => {
-    if (engine === 'postgres') {
-      // Several processes may start at once; one applies, the others wait and find nothing to do.
-      await sql`SELECT pg_advisory_xact_lock(727274)`.execute(tx);
-    }
-    await sql`CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`.execute(tx);
-    const applied = await sql<{ name: string }>`SELECT name FROM schema_migrations`.execute(tx);
-    const done = new Set(applied.rows.map((row) => row.name));
-    for (const migration of migrations) {
-      if (done.has(migration.name)) continue;
-      for (const statement of splitStatements(migration.sql)) {
-        await sql.raw(statement).execute(tx);
-      }
-      await sql`INSERT INTO schema_migrations (name, applied_at) VALUES (${migration.name}, ${new Date().toISOString()})`.execute(tx);
-    }
-  });
-}
-
-/** Migrations hold plain DDL separated by semicolons at line ends (no procedural bodies). */
-function splitStatements(script: string): string[] {
-  return script
-    .split(/;\s*\n/)
-    .map((statement) => statement.trim().replace(/;$/, ''))
-    .filter((statement) => statement.length > 0);
 }
 
 /** The engine-specific row lock for "read this row, then change it" inside a transaction. */

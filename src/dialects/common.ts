@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requestContext, type App } from '../http/app.js';
+import type { App } from '../core/app.js';
+import { requestContext } from '../core/request-context.js';
 import { toAppError } from '../http/errors.js';
-import type { RequestContext } from '../http/request-context.js';
+import type { RequestContext } from '../core/request-context.js';
 import { AppError, type FieldError } from '../shared/errors.js';
 import type { UpdateOptions } from '../modules/invoices/service.js';
 import type { InvoiceWrite } from '../modules/invoices/schemas.js';

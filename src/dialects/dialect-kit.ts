@@ -3,14 +3,14 @@ import type { FastifyRequest } from 'fastify';
 import { validationErrors } from '../http/errors.js';
 import type { Db } from '../db/database.js';
 import { AppError } from '../shared/errors.js';
-import { hasScope, type AuthContext, type Scope } from '../modules/tenants/auth.js';
+import { hasScope, type AuthContext, type Scope } from '../core/auth.js';
 import { createAuthenticator } from '../modules/tenants/service.js';
 import { InvoiceWriteSchema, type InvoiceWrite } from '../modules/invoices/schemas.js';
 
 /**
- * What the Midnight and CRM.COM dialects share: resolving an API key sent the system's way
- * (a bare `Authorization` value, a body `token`) to the caller, and checking a translated write
- * against the core's own write schema before any service sees it.
+ * What the Midnight and CRM.COM dialects share: resolving an API key sent in the request body
+ * (CRM.COM's `token`, known only once the body is read, after the core's onRequest auth) to the
+ * caller, and checking a translated write against the core's own write schema before any service sees it.
  */
 export function createDialectAuthenticator(db: Db) {
   const authenticate = createAuthenticator(db);
@@ -24,14 +24,6 @@ export function createDialectAuthenticator(db: Db) {
   };
 }
 
-/** `Bearer <key>` or the bare key, as Midnight clients send it. */
-export function keyFromAuthorization(header: string | string[] | undefined): string | undefined {
-  if (typeof header !== 'string') return undefined;
-  const value = header.trim();
-  const bearer = /^Bearer\s+(\S+)$/i.exec(value);
-  if (bearer) return bearer[1];
-  return /^\S+$/.test(value) ? value : undefined;
-}
 
 const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false });
 const checkWrite = ajv.compile(InvoiceWriteSchema);

@@ -1,38 +1,44 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import type { App } from '../core/app.js';
+import { hasScope } from '../core/auth.js';
+import { bearerCredential } from '../core/request-context.js';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/database.js';
 import { sql } from 'kysely';
 import { AppError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
-import { hasScope, type AuthContext, type Scope } from '../modules/tenants/auth.js';
 import { createAuthenticator } from '../modules/tenants/service.js';
 import { authenticateAccessToken } from '../modules/tenants/access-tokens.js';
-import { createCustomerService } from '../modules/customers/service.js';
-import { customerRoutes } from '../modules/customers/routes.js';
-import { createInvoiceService } from '../modules/invoices/service.js';
+import { createConnectionService, type ConnectionService } from '../modules/connections/service.js';
+import { connectionRoutes } from '../modules/connections/routes.js';
+import { registerDialects } from '../dialects/register.js';
+import { createCustomerService, type CustomerService } from '../modules/customers/service.js';
+import { customerReplayRenderer, customerRoutes } from '../modules/customers/routes.js';
+import { createInvoiceService, type InvoiceService } from '../modules/invoices/service.js';
 import { invoiceRoutes } from '../modules/invoices/routes.js';
-import { createLifecycleService } from '../modules/invoices/lifecycle-service.js';
+import { invoiceReplayRenderer } from '../modules/invoices/write-answer.js';
+import { createLifecycleService, type LifecycleService } from '../modules/invoices/lifecycle-service.js';
 import { lifecycleRoutes } from '../modules/invoices/lifecycle-routes.js';
-import { createPaymentService } from '../modules/payments/service.js';
+import { createPaymentService, type PaymentService } from '../modules/payments/service.js';
 import { paymentRoutes } from '../modules/payments/routes.js';
 import { creditNoteRoutes } from '../modules/credit-notes/routes.js';
-import { createCreditNoteService } from '../modules/credit-notes/service.js';
+import { createCreditNoteService, type CreditNoteService } from '../modules/credit-notes/service.js';
 import { tenantSettingsRoutes } from '../modules/tenants/settings.js';
 import { attachmentRoutes } from '../modules/attachments/routes.js';
 import { attachmentServiceFromConfig } from '../modules/attachments/service.js';
-import { createHistoryService } from '../modules/history/service.js';
+import { createHistoryService, type HistoryService } from '../modules/history/service.js';
 import { historyRoutes } from '../modules/history/routes.js';
 import { registerIdempotency } from '../modules/idempotency/hooks.js';
+import { onEventAppended } from '../modules/events/store.js';
 import { eventRoutes } from '../modules/events/routes.js';
 import { webhookRoutes } from '../modules/webhooks/routes.js';
-import { createConnectionService } from '../modules/connections/service.js';
-import { connectionRoutes } from '../modules/connections/routes.js';
-import { registerDialects } from '../dialects/register.js';
+import { createWebhookService } from '../modules/webhooks/service.js';
+import { enqueueWebhookDeliveries } from '../modules/webhooks/store.js';
 import { startWebhookDispatcher } from '../modules/webhooks/dispatcher.js';
 import { sendProblem } from './errors.js';
 import { createMetrics } from './metrics.js';
@@ -41,58 +47,31 @@ import { decodeUtf8Body, parseJsonBody } from './json-body.js';
 import { createRateLimiter, rateLimitKey } from './rate-limit.js';
 import { installRepresentations } from './representation.js';
 import { refuseNulInUrl } from './request-guards.js';
-import type { RequestContext } from './request-context.js';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    auth: AuthContext | null;
-  }
-  interface FastifyContextConfig {
-    /** The API-key scope a route needs; routes without one are public (docs, health). */
-    scope?: Scope;
-    /**
-     * Where the route reads its credential (dialects: a bare key, a token header…). Default:
-     * `Authorization: Bearer <API key>`. Returning null means "none sent" (401).
-     */
-    credential?: (request: FastifyRequest) => Credential | null;
-  }
-}
-
-/** An API key, or an access token issued by a dialect's token endpoint (src/modules/tenants/access-tokens.ts). */
-export type Credential = { apiKey: string } | { accessToken: string };
-
-/** `Authorization: Bearer <key>` (any case of "Bearer"). */
-export function bearerCredential(request: FastifyRequest): Credential | null {
-  const header = request.headers.authorization;
-  const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  return match ? { apiKey: match[1] } : null;
-}
-
-export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
+export type { App };
 
 export interface AppServices {
-  customers: ReturnType<typeof createCustomerService>;
-  invoices: ReturnType<typeof createInvoiceService>;
-  lifecycle: ReturnType<typeof createLifecycleService>;
-  payments: ReturnType<typeof createPaymentService>;
-  creditNotes: ReturnType<typeof createCreditNoteService>;
-  history: ReturnType<typeof createHistoryService>;
-  connections: ReturnType<typeof createConnectionService>;
+  customers: CustomerService;
+  invoices: InvoiceService;
+  lifecycle: LifecycleService;
+  payments: PaymentService;
+  creditNotes: CreditNoteService;
+  history: HistoryService;
+  connections: ConnectionService;
 }
 
-/** Everything a route module gets: the services, the config and the database handle. */
+/** What the composition needs: the config, the database handle and (tests may pass their own) the services. */
 export interface AppDeps {
   config: Config;
   database: DatabaseHandle;
   services: AppServices;
 }
 
-export function requestContext(request: FastifyRequest): RequestContext {
-  if (!request.auth) throw new AppError('unauthorized', 'Send an API key: Authorization: Bearer <key>.');
-  return { auth: request.auth, requestId: String(request.id), idempotency: request.idempotency ?? undefined };
-}
+// ajv-formats is CommonJS: under NodeNext its default import is the module object, whose `default` is the plugin.
+const addFormats = addFormatsModule.default;
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+// A committed event always has its webhook deliveries queued, in its own transaction.
+onEventAppended(enqueueWebhookDeliveries);
 
 /** Request bodies are validated strictly (no coercion, unknown fields refused); query strings are coerced. */
 function buildValidators() {
@@ -146,7 +125,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     }
   });
 
-  installRepresentations(app as unknown as FastifyInstance);
+  installRepresentations(app);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -193,9 +172,9 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const metrics = createMetrics(database, { token: config.metricsToken });
-  metrics.register(app as unknown as FastifyInstance);
+  metrics.register(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  registerProblemPages(app as unknown as FastifyInstance);
+  registerProblemPages(app);
   // Liveness: the process answers. Readiness: the database answers too (a 503 takes it out of rotation).
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', engine: database.engine }));
   app.get('/health/ready', { schema: { hide: true } }, async () => {
@@ -207,24 +186,26 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     return { status: 'ready', engine: database.engine };
   });
 
-  const routeDeps: AppDeps = { config, database, services };
-  registerIdempotency(app as unknown as App, routeDeps);
-  startWebhookDispatcher(app as unknown as App, routeDeps, metrics.onWebhookAttempt);
+  const { db, engine } = database;
+  const idempotency = registerIdempotency(app, { db, engine, ttlHours: config.idempotencyTtlHours });
+  idempotency.registerReplayRenderer('invoice', invoiceReplayRenderer(services.invoices, services.history));
+  idempotency.registerReplayRenderer('customer', customerReplayRenderer(services.customers));
+  startWebhookDispatcher(app, { db, engine, config: config.webhooks, onAttempt: metrics.onWebhookAttempt });
   await app.register(async (v1) => {
-    await customerRoutes(v1 as unknown as App, routeDeps);
-    await invoiceRoutes(v1 as unknown as App, routeDeps);
-    await lifecycleRoutes(v1 as unknown as App, routeDeps);
-    await paymentRoutes(v1 as unknown as App, routeDeps);
-    await creditNoteRoutes(v1 as unknown as App, routeDeps);
-    await tenantSettingsRoutes(v1 as unknown as App, routeDeps);
+    await customerRoutes(v1, { customers: services.customers });
+    await invoiceRoutes(v1, { invoices: services.invoices, history: services.history });
+    await lifecycleRoutes(v1, { lifecycle: services.lifecycle });
+    await paymentRoutes(v1, { payments: services.payments });
+    await creditNoteRoutes(v1, { creditNotes: services.creditNotes, db });
+    await tenantSettingsRoutes(v1, { db });
     // Own scope: the multipart parser must not reach the JSON routes (multipart there is a 415).
-    await v1.register(async (scope) => attachmentRoutes(scope as unknown as App, { ...routeDeps, attachments: attachmentServiceFromConfig(config, database.db, services.invoices) }));
-    await historyRoutes(v1 as unknown as App, routeDeps);
-    await eventRoutes(v1 as unknown as App, routeDeps);
-    await webhookRoutes(v1 as unknown as App, routeDeps);
-    await connectionRoutes(v1 as unknown as App, routeDeps);
+    await v1.register(async (scope) => attachmentRoutes(scope, { attachments: attachmentServiceFromConfig(config, db, services.invoices), maxAttachmentBytes: config.maxAttachmentBytes }));
+    await historyRoutes(v1, { invoices: services.invoices, history: services.history });
+    await eventRoutes(v1, { db });
+    await webhookRoutes(v1, { webhooks: createWebhookService({ db, allowPrivateTargets: config.webhooks.allowPrivateTargets }) });
+    await connectionRoutes(v1, { connections: services.connections });
   }, { prefix: '/v1' });
-  await registerDialects(app as unknown as App, routeDeps);
+  await registerDialects(app, { services, db });
 
-  return app as unknown as App;
+  return app;
 }

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../core/app.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DatabaseHandle } from '../db/database.js';
 import type { AttemptOutcome } from '../modules/webhooks/dispatcher.js';
@@ -62,7 +63,7 @@ export function createMetrics(database: DatabaseHandle, options: { token?: strin
     else if (status < 300 && writeMethods.has(request.method) && /invoice|compat/i.test(route)) invoiceWrites.inc({ method: request.method, route });
   }
 
-  function register(app: FastifyInstance) {
+  function register(app: App) {
     app.addHook('onResponse', async (request, reply) => observe(request, reply));
     app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
       if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { App } from '../core/app.js';
 import { AppError, isProblemType, problemTypes, problemTypeUri, type ProblemType } from '../shared/errors.js';
 
 /**
@@ -6,7 +6,7 @@ import { AppError, isProblemType, problemTypes, problemTypeUri, type ProblemType
  * the service itself so every type resolves wherever Folio runs. HTML for people, JSON for code
  * (`Accept: application/json`). Public: an error page must be readable without a key.
  */
-export function registerProblemPages(app: FastifyInstance) {
+export function registerProblemPages(app: App) {
   app.get('/problems', { schema: { hide: true } }, async (request, reply) => {
     const entries = (Object.keys(problemTypes) as ProblemType[]).map(describe);
     if (wantsJson(request.headers.accept)) return { object: 'list', data: entries };

@@ -5,7 +5,8 @@ import path from 'node:path';
 import pg from 'pg';
 import SqliteDatabase from 'better-sqlite3';
 import { openDatabase } from '../../src/db/database.js';
-import { postgresMigrations, sqliteMigrations } from '../../src/db/migrations.js';
+import { migrations } from '../../src/db/migrations/index.js';
+import { splitStatements } from '../../src/db/migrations/sql-migration.js';
 import { assertClientTotals } from '../../src/modules/invoices/domain/client-totals.js';
 import { createTestDatabase, engine, expectProblem, expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
 
@@ -76,12 +77,11 @@ describe('identifiers: guid, serial, lookup', () => {
     const testDb = await createTestDatabase();
     const older = (await import('../../src/modules/invoices/store.js')).invoiceToRow;
     const statements: string[] = [];
-    const migrations = engine === 'postgres' ? postgresMigrations : sqliteMigrations;
-    for (const migration of migrations.filter((item) => item.name < '0005')) {
-      statements.push(...migration.sql.split(/;\s*\n/).map((statement) => statement.trim().replace(/;$/, '')).filter(Boolean));
-    }
+    // A database as release 0.1 left it (0001–0004, recorded in schema_migrations, which is adopted at start).
+    const before0005 = Object.entries(migrations).filter(([name]) => name < '0005');
+    for (const [, migration] of before0005) statements.push(...splitStatements(migration[engine]));
     statements.push('CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
-    for (const migration of migrations.filter((item) => item.name < '0005')) statements.push(`INSERT INTO schema_migrations VALUES ('${migration.name}', 'x')`);
+    for (const [name] of before0005) statements.push(`INSERT INTO schema_migrations VALUES ('${name}', 'x')`);
     statements.push("INSERT INTO tenants (id, name, base_currency, edit_policy, invoice_number_prefix, created_at) VALUES ('ten_a', 'A', 'EUR', 'until_paid', 'INV-', 'x'), ('ten_b', 'B', 'EUR', 'until_paid', 'INV-', 'x')");
     const rows: Array<[string, string, string]> = [['ten_a', 'inv_3', '2026-01-01T00:00:00.000Z'], ['ten_a', 'inv_1', '2026-01-03T00:00:00.000Z'], ['ten_a', 'inv_2', '2026-01-02T00:00:00.000Z'], ['ten_b', 'inv_9', '2026-01-05T00:00:00.000Z']];
     for (const [tenant, id, createdAt] of rows) {

@@ -20,9 +20,10 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh, empty database; `forEngine` lets a test that compares engines make one of each. */
+export async function createTestDatabase(forEngine: Engine = engine): Promise<TestDatabase> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-test-'));
-  if (engine === 'sqlite') {
+  if (forEngine === 'sqlite') {
     return { dataDir, databaseUrl: undefined, drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
   }
   const name = `folio_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;

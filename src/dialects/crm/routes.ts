@@ -1,7 +1,9 @@
 import type { FastifyRequest } from 'fastify';
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
+import type { App } from '../../core/app.js';
+import { requestContext, type RequestContext } from '../../core/request-context.js';
+import type { Db } from '../../db/database.js';
+import type { InvoiceService } from '../../modules/invoices/service.js';
 import { installDialectErrors } from '../common.js';
-import type { RequestContext } from '../../http/request-context.js';
 import { AppError } from '../../shared/errors.js';
 import type { Invoice } from '../../modules/invoices/domain/model.js';
 import { assertValidWrite, createDialectAuthenticator } from '../dialect-kit.js';
@@ -30,14 +32,19 @@ const tags = ['dialect: CRM.COM'];
 
 const pathsOf = new WeakMap<FastifyRequest, FieldPaths>();
 
-export async function crmRoutes(app: App, { database, services }: AppDeps) {
-  const authenticateKey = createDialectAuthenticator(database.db);
+export interface CrmDeps {
+  invoices: InvoiceService;
+  db: Db;
+}
+
+export async function crmRoutes(app: App, { invoices, db }: CrmDeps) {
+  const authenticateKey = createDialectAuthenticator(db);
 
   installDialectErrors(app, (problem, request) => toCrmError(problem, pathsOf.get(request)));
 
   /** By id, number or reference, within the caller's tenant (unknown → 404; a shared number/reference → 409). */
   function findInvoice(ctx: RequestContext, lookup: InvoiceLookup): Promise<Invoice> {
-    return services.invoices.resolve(ctx, lookup.key);
+    return invoices.resolve(ctx, lookup.key);
   }
 
   // The token travels in the body, so the caller is known once the body is read (before validation).
@@ -58,7 +65,7 @@ export async function crmRoutes(app: App, { database, services }: AppDeps) {
     const fields = parseFieldsSet(request.body.fields_set);
     const { write, paths } = toCreateCommand(request.body);
     pathsOf.set(request, paths);
-    const result = await services.invoices.create(requestContext(request), assertValidWrite(write));
+    const result = await invoices.create(requestContext(request), assertValidWrite(write));
     return reply.send(crmSuccess(toCrmInvoice(result.invoice, fields)));
   });
 
@@ -81,7 +88,7 @@ export async function crmRoutes(app: App, { database, services }: AppDeps) {
       try {
         // DRAFT only, whatever the tenant's policy (checked inside the write's transaction); If-Match on the
         // version read keeps what the translation read (item quantities, currency) true at the write, or it is retried.
-        const result = await services.invoices.update(ctx, current.id, assertValidWrite(write), 'patch', { ifMatch: [current.version], requireStatus: ['draft'] });
+        const result = await invoices.update(ctx, current.id, assertValidWrite(write), 'patch', { ifMatch: [current.version], requireStatus: ['draft'] });
         return reply.send(crmSuccess(toCrmInvoice(result.invoice, fields)));
       } catch (error) {
         const raced = error instanceof AppError && error.problemType === 'precondition-failed';

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { DecimalInput } from '../../http/schema-helpers.js';
+import { DecimalInput } from '../../core/schema-helpers.js';
 
 /**
  * CRM.COM `invoices/update` (seed 004) in CRM.COM's own field names. JSON bodies, `token` in the

@@ -1,13 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
+import type { App } from '../../core/app.js';
+import { requestContext, type Credential, type RequestContext } from '../../core/request-context.js';
+import type { Db } from '../../db/database.js';
+import type { ConnectionService } from '../../modules/connections/service.js';
+import type { InvoiceService } from '../../modules/invoices/service.js';
 import { decodeUtf8Body, parseJsonBody } from '../../http/json-body.js';
-import type { RequestContext } from '../../http/request-context.js';
 import { XMLBuilder } from 'fast-xml-parser';
 import { AppError } from '../../shared/errors.js';
 import type { Invoice } from '../../modules/invoices/domain/model.js';
 import { changeReason, installDialectErrors, type DialectErrorReply } from '../common.js';
-import { assertValidWrite, createDialectAuthenticator, keyFromAuthorization } from '../dialect-kit.js';
+import { assertValidWrite } from '../dialect-kit.js';
 import type { FieldPaths } from '../field-paths.js';
 import { MidnightErrorResponse, MidnightInvoiceUpdateRequest, MidnightStringResponse } from './schemas.js';
 import { midnightRefusal, toInsertCommand, toMidnightError, toMidnightInvoice, toWriteCommand } from './translate.js';
@@ -80,8 +83,22 @@ function renderMidnightError(problem: AppError, request: FastifyRequest): Dialec
 /** Translation context of the request being answered, so a core problem can name Midnight's fields. */
 const pathsOf = new WeakMap<FastifyRequest, FieldPaths>();
 
-export async function midnightRoutes(app: App, { database, services }: AppDeps) {
-  const authenticateKey = createDialectAuthenticator(database.db);
+/** `Authorization: Bearer <key>` or the bare key, as Midnight clients send it. */
+export function midnightCredential(request: FastifyRequest): Credential | null {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return null;
+  const value = header.trim();
+  const key = /^Bearer\s+(\S+)$/i.exec(value)?.[1] ?? (/^\S+$/.test(value) ? value : undefined);
+  return key ? { apiKey: key } : null;
+}
+
+export interface MidnightDeps {
+  invoices: InvoiceService;
+  connections: ConnectionService;
+  db: Db;
+}
+
+export async function midnightRoutes(app: App, { invoices, connections }: MidnightDeps) {
 
   // .NET clients send JSON as text/json too; same strict reader as application/json.
   app.addContentTypeParser('text/json', { parseAs: 'buffer' }, (_request, body, done) => {
@@ -93,15 +110,15 @@ export async function midnightRoutes(app: App, { database, services }: AppDeps) 
   });
   installDialectErrors(app, renderMidnightError);
 
-  /** Authorization (the key) and MISKEY (a connection of the key's tenant), before the body is read. */
-  const authenticate = (scope: 'invoices:read' | 'invoices:write') => async (request: FastifyRequest) => {
-    const auth = await authenticateKey(request, keyFromAuthorization(request.headers.authorization), scope);
+  /** The core authenticates the key (route config); MISKEY must then name a connection of the key's tenant. */
+  const access = (scope: 'invoices:read' | 'invoices:write') => ({ scope, credential: midnightCredential });
+  const requireMisKey = async (request: FastifyRequest) => {
     const misKey = request.headers.miskey;
     if (typeof misKey !== 'string' || misKey.trim() === '') {
       throw new AppError('unauthorized', 'Send MISKEY: the id of one of your connections (POST /v1/connections).');
     }
     try {
-      await services.connections.require({ auth, requestId: String(request.id) }, misKey.trim());
+      await connections.require(requestContext(request), misKey.trim());
     } catch (error) {
       // Unknown or another tenant's connection: the credentials are wrong, not the resource missing.
       if (error instanceof AppError && error.problemType === 'not-found') throw new AppError('unauthorized', 'The MISKEY is not a connection of this account.');
@@ -112,7 +129,7 @@ export async function midnightRoutes(app: App, { database, services }: AppDeps) 
   async function findByGuid(ctx: RequestContext, guid: string | null | undefined): Promise<Invoice> {
     if (!guid) throw midnightRefusal('validation-error', 'The Guid field is required.', 'Guid');
     try {
-      return await services.invoices.get(ctx, guid.trim());
+      return await invoices.get(ctx, guid.trim());
     } catch (error) {
       if (error instanceof AppError && error.problemType === 'not-found') throw new AppError('not-found', `No invoice with Guid '${guid}' was found.`);
       throw error;
@@ -120,8 +137,8 @@ export async function midnightRoutes(app: App, { database, services }: AppDeps) 
   }
 
   app.post('/v1/Generic/InvoiceUpdate', {
-    onRequest: authenticate('invoices:write'),
-    config: { representation: { schema: MidnightInvoiceUpdateRequest, xmlRoot: 'InvoiceUpdateRequest' } },
+    onRequest: requireMisKey,
+    config: { ...access('invoices:write'), representation: { schema: MidnightInvoiceUpdateRequest, xmlRoot: 'InvoiceUpdateRequest' } },
     schema: {
       tags,
       summary: 'PRC / Midnight: update an invoice by Guid (JSON or XML); answers a bare string',
@@ -140,7 +157,7 @@ export async function midnightRoutes(app: App, { database, services }: AppDeps) 
       const { write, clientTotals, paths } = toWriteCommand(request.body, current);
       pathsOf.set(request, paths);
       try {
-        await services.invoices.update(ctx, current.id, assertValidWrite(write), 'patch', { ifMatch: [current.version], reason, clientTotals });
+        await invoices.update(ctx, current.id, assertValidWrite(write), 'patch', { ifMatch: [current.version], reason, clientTotals });
         return sendString(request, reply, current.guid);
       } catch (error) {
         const raced = error instanceof AppError && error.problemType === 'precondition-failed';
@@ -150,8 +167,8 @@ export async function midnightRoutes(app: App, { database, services }: AppDeps) 
   });
 
   app.post('/v1/Generic/InvoiceInsert', {
-    onRequest: authenticate('invoices:write'),
-    config: { representation: { schema: MidnightInvoiceUpdateRequest, xmlRoot: 'InvoiceUpdateRequest' } },
+    onRequest: requireMisKey,
+    config: { ...access('invoices:write'), representation: { schema: MidnightInvoiceUpdateRequest, xmlRoot: 'InvoiceUpdateRequest' } },
     schema: {
       tags,
       summary: 'PRC / Midnight: create a draft invoice from an InvoiceUpdateRequest body (JSON or XML); answers its Guid',
@@ -164,12 +181,13 @@ export async function midnightRoutes(app: App, { database, services }: AppDeps) 
   }, async (request, reply) => {
     const { write, clientTotals, paths } = toInsertCommand(request.body);
     pathsOf.set(request, paths);
-    const result = await services.invoices.create(requestContext(request), assertValidWrite(write), { reason: changeReason(request), clientTotals });
+    const result = await invoices.create(requestContext(request), assertValidWrite(write), { reason: changeReason(request), clientTotals });
     return sendString(request, reply, result.invoice.guid);
   });
 
   app.get('/v1/Generic/InvoiceSelect', {
-    onRequest: authenticate('invoices:read'),
+    onRequest: requireMisKey,
+    config: access('invoices:read'),
     schema: {
       tags,
       summary: 'PRC / Midnight: read an invoice by Guid, in the InvoiceUpdateRequest shape (JSON or XML by Accept)',

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { DecimalInput } from '../../http/schema-helpers.js';
+import { DecimalInput } from '../../core/schema-helpers.js';
 
 /**
  * PRC / Midnight `InvoiceUpdateRequest` in Midnight's own field names (seed 002). Every member

@@ -1,4 +1,5 @@
-import type { App, AppDeps } from '../../http/app.js';
+import type { App } from '../../core/app.js';
+import type { InvoiceService } from '../../modules/invoices/service.js';
 import { changeReason, dialectContext, installDialectErrors } from '../common.js';
 import { StaxIdParams, StaxInvoice, StaxInvoiceWrite } from './schemas.js';
 import { invoiceToStax, staxError, staxToWrite } from './translate.js';
@@ -6,8 +7,7 @@ import { invoiceToStax, staxError, staxToWrite } from './translate.js';
 const tags = ['dialect: Stax'];
 
 /** Stax Pay under /compat/stax: `Authorization: Bearer <Folio API key>`; ids are the invoice guid (the native id works too). */
-export async function staxRoutes(app: App, { services }: AppDeps) {
-  const invoices = services.invoices;
+export async function staxRoutes(app: App, { invoices }: { invoices: InvoiceService }) {
   installDialectErrors(app, staxError);
 
   app.get('/invoice/:id', {

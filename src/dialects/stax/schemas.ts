@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DecimalInput, Nullable } from '../../http/schema-helpers.js';
+import { DecimalInput, Nullable } from '../../core/schema-helpers.js';
 
 /**
  * Stax Pay's invoice, in Stax's own field names (docs/dialects/stax.md). Items, subtotal, tax,

@@ -147,7 +147,10 @@ export function staxError(problem: AppError): DialectErrorReply {
   const fieldErrors = renamePointers(problem.errors, staxPointer);
   if (fieldErrors.length > 0 && status === 400) {
     const body: Record<string, string[]> = {};
-    for (const error of fieldErrors) (body[dotted(error.pointer) || 'body'] ??= []).push(error.detail);
+    for (const error of fieldErrors) {
+      const field = dotted(error.pointer) || 'body';
+      body[field] = [...(body[field] ?? []), error.detail];
+    }
     return { status, body };
   }
   const paid = problem.problemType === 'status-precondition' && problem.extensions.status_now === 'paid';

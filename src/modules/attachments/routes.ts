@@ -1,12 +1,12 @@
 import multipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
-import { etagFor } from '../../http/request-context.js';
-import { IfMatchHeaders, IdString } from '../../http/schema-helpers.js';
+import type { App } from '../../core/app.js';
+import { etagFor, requestContext } from '../../core/request-context.js';
+import { IfMatchHeaders, IdString } from '../../core/schema-helpers.js';
 import { AppError } from '../../shared/errors.js';
 import { AttachmentOutput, InvoiceIdParams } from '../invoices/schemas.js';
-import { writeOptions } from '../invoices/routes.js';
+import { writeOptions } from '../invoices/write-answer.js';
 import { contentDisposition } from './domain/filename.js';
 import { servedContentType } from './domain/sniff.js';
 import type { AttachmentService } from './service.js';
@@ -15,11 +15,10 @@ const tags = ['attachments'];
 const AttachmentParams = Type.Object({ id: IdString, aid: IdString });
 
 /** POST/GET/DELETE /invoices/:id/attachments[/:aid]. Thin: parsing and headers only. */
-export async function attachmentRoutes(app: App, deps: AppDeps & { attachments: AttachmentService }) {
-  const { attachments, config } = deps;
+export async function attachmentRoutes(app: App, { attachments, maxAttachmentBytes }: { attachments: AttachmentService; maxAttachmentBytes: number }) {
   // Parses multipart/form-data lazily: the file arrives as a stream, never buffered whole.
   await app.register(multipart, {
-    limits: { fileSize: config.maxAttachmentBytes, files: 1, fields: 10, fieldSize: 1024, parts: 20, headerPairs: 100 },
+    limits: { fileSize: maxAttachmentBytes, files: 1, fields: 10, fieldSize: 1024, parts: 20, headerPairs: 100 },
   });
 
   app.post('/invoices/:id/attachments', {

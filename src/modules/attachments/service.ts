@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/database.js';
-import { assertIfMatch, type RequestContext, type WriteOptions } from '../../http/request-context.js';
+import { assertIfMatch, type RequestContext, type WriteOptions } from '../../core/request-context.js';
 import { AppError, editNotAllowed, notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { nowIso } from '../../shared/time.js';

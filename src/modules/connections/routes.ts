@@ -1,13 +1,14 @@
 import { Type } from '@sinclair/typebox';
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
-import { IdString, Timestamp } from '../../http/schema-helpers.js';
+import type { App } from '../../core/app.js';
+import { requestContext } from '../../core/request-context.js';
+import type { ConnectionService } from './service.js';
+import { IdString, Timestamp } from '../../core/schema-helpers.js';
 
 const tags = ['connections'];
 
 const ConnectionSchema = Type.Object({ id: Type.String(), object: Type.Literal('connection'), name: Type.String(), created_at: Timestamp });
 
-export async function connectionRoutes(app: App, { services }: AppDeps) {
-  const connections = services.connections;
+export async function connectionRoutes(app: App, { connections }: { connections: ConnectionService }) {
 
   app.post('/connections', {
     config: { scope: 'admin' },

@@ -1,18 +1,20 @@
 import type { Static } from '@sinclair/typebox';
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
-import { decodeCursor, toPage } from '../../http/request-context.js';
-import { IfMatchHeaders } from '../../http/schema-helpers.js';
-import { etagFor } from '../../http/request-context.js';
-import { presentInvoice, writeOptions } from '../invoices/routes.js';
+import type { App } from '../../core/app.js';
+import type { Db } from '../../db/database.js';
+import { decodeCursor, toPage } from '../../core/paging.js';
+import { IfMatchHeaders } from '../../core/schema-helpers.js';
+import { etagFor, requestContext } from '../../core/request-context.js';
 import { InvoiceSchema } from '../invoices/schemas.js';
+import { presentInvoice, writeOptions } from '../invoices/write-answer.js';
 import { Type } from '@sinclair/typebox';
 import { CreditNoteCreateSchema, CreditNoteListQuery, CreditNoteParams, CreditNoteSchema } from './schemas.js';
+import type { CreditNoteService } from './service.js';
 import { creditNoteStore } from './store.js';
 
 const tags = ['credit-notes'];
 
 /** Credit notes: issued here (partial credits) or by POST /v1/invoices/{id}/revise (full credit). */
-export async function creditNoteRoutes(app: App, { database, services }: AppDeps) {
+export async function creditNoteRoutes(app: App, { creditNotes, db }: { creditNotes: CreditNoteService; db: Db }) {
   app.post('/credit-notes', {
     config: { scope: 'invoices:write' },
     schema: {
@@ -23,7 +25,7 @@ export async function creditNoteRoutes(app: App, { database, services }: AppDeps
       response: { 201: Type.Intersect([CreditNoteSchema, Type.Object({ invoice: InvoiceSchema })]) },
     },
   }, async (request, reply) => {
-    const result = await services.creditNotes.create(requestContext(request), request.body, { ...writeOptions(request), dryRun: false });
+    const result = await creditNotes.create(requestContext(request), request.body, { ...writeOptions(request), dryRun: false });
     reply.header('location', `/v1/credit-notes/${result.creditNote.id}`);
     reply.header('etag', etagFor(result.invoice.version));
     return reply.status(201).send({ ...result.creditNote, invoice: presentInvoice(result.invoice) });
@@ -35,7 +37,7 @@ export async function creditNoteRoutes(app: App, { database, services }: AppDeps
   }, async (request) => {
     const query = request.query as Static<typeof CreditNoteListQuery>;
     const limit = query.limit ?? 20;
-    const rows = await creditNoteStore.list(database.db, requestContext(request).auth.tenantId, {
+    const rows = await creditNoteStore.list(db, requestContext(request).auth.tenantId, {
       invoiceId: query.invoice_id,
       beforeId: decodeCursor(query.cursor),
       limit: limit + 1,
@@ -47,6 +49,6 @@ export async function creditNoteRoutes(app: App, { database, services }: AppDeps
     config: { scope: 'invoices:read' },
     schema: { tags, summary: 'Get a credit note', params: CreditNoteParams, response: { 200: CreditNoteSchema } },
   }, async (request) => {
-    return services.creditNotes.get(requestContext(request), request.params.id);
+    return creditNotes.get(requestContext(request), request.params.id);
   });
 }

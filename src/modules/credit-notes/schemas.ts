@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DecimalInput, DecimalOutput, IdString, ListQuery, Nullable, NullableText, Timestamp } from '../../http/schema-helpers.js';
+import { DecimalInput, DecimalOutput, IdString, ListQuery, Nullable, NullableText, Timestamp } from '../../core/schema-helpers.js';
 
 export const CreditNoteSchema = Type.Object({
   id: Type.String(),

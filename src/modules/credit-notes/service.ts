@@ -1,4 +1,4 @@
-import type { RequestContext, WriteOptions } from '../../http/request-context.js';
+import type { RequestContext, WriteOptions } from '../../core/request-context.js';
 import { notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { Dec } from '../../shared/money.js';

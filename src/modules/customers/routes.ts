@@ -1,12 +1,14 @@
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
-import { etagFor, parseIfMatch } from '../../http/request-context.js';
-import { IfMatchHeaders } from '../../http/schema-helpers.js';
+import type { FastifyReply } from 'fastify';
+import type { App } from '../../core/app.js';
+import { etagFor, parseIfMatch, requestContext, type RequestContext } from '../../core/request-context.js';
+import { IfMatchHeaders } from '../../core/schema-helpers.js';
+import { AppError } from '../../shared/errors.js';
 import { CustomerCreateSchema, CustomerIdParams, CustomerListQuery, CustomerPatchSchema, CustomerSchema } from './schemas.js';
+import type { CustomerService } from './service.js';
 
 const tags = ['customers'];
 
-export async function customerRoutes(app: App, { services }: AppDeps) {
-  const customers = services.customers;
+export async function customerRoutes(app: App, { customers }: { customers: CustomerService }) {
 
   app.post('/customers', {
     config: { scope: 'invoices:write' },
@@ -50,3 +52,15 @@ export async function customerRoutes(app: App, { services }: AppDeps) {
   });
 }
 
+/**
+ * Answers a replayed Idempotency-Key whose customer change committed but whose response was never
+ * stored. Customers keep no history: the committed version can be answered only while it is the current one.
+ */
+export function customerReplayRenderer(customers: CustomerService) {
+  return async (ctx: RequestContext, id: string, version: number, reply: FastifyReply) => {
+    const customer = await customers.get(ctx, id);
+    if (customer.version !== version) throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
+    reply.header('etag', etagFor(customer.version));
+    return reply.status(200).send(customer);
+  };
+}

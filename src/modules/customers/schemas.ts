@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { IdString, ListQuery, NullableText, Nullable, StringMap, StringMapPatch, Timestamp } from '../../http/schema-helpers.js';
+import { IdString, ListQuery, NullableText, Nullable, StringMap, StringMapPatch, Timestamp } from '../../core/schema-helpers.js';
 
 const AddressSchema = Type.Object(
   {

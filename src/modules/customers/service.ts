@@ -1,6 +1,7 @@
 import { markIdempotentChange } from '../idempotency/service.js';
 import type { Db } from '../../db/database.js';
-import { assertIfMatch, decodeCursor, toPage, type RequestContext, type WriteOptions } from '../../http/request-context.js';
+import { assertIfMatch, type RequestContext, type WriteOptions } from '../../core/request-context.js';
+import { decodeCursor, toPage } from '../../core/paging.js';
 import { AppError, notFound, validationError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { nowIso } from '../../shared/time.js';

@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
+import type { App } from '../../core/app.js';
+import { requestContext } from '../../core/request-context.js';
+import type { Db } from '../../db/database.js';
 import { decodeFeedCursor, encodeFeedCursor, readFeed, type FeedRow } from './feed.js';
 
 export const EventSchema = Type.Object({
@@ -33,7 +35,7 @@ const FeedQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
 });
 
-export async function eventRoutes(app: App, { database }: AppDeps) {
+export async function eventRoutes(app: App, { db }: { db: Db }) {
   app.get('/events', {
     config: { scope: 'invoices:read' },
     schema: {
@@ -53,7 +55,7 @@ export async function eventRoutes(app: App, { database }: AppDeps) {
     const ctx = requestContext(request);
     const limit = request.query.limit ?? 100;
     const after = decodeFeedCursor(request.query.after);
-    const rows = await readFeed(database.db, ctx.auth.tenantId, after, limit + 1);
+    const rows = await readFeed(db, ctx.auth.tenantId, after, limit + 1);
     const page = rows.slice(0, limit).map(presentEvent);
     return {
       object: 'list' as const,

@@ -2,7 +2,6 @@ import { PostgresAdapter, sql } from 'kysely';
 import type { DbOrTx } from '../../db/database.js';
 import { newId } from '../../shared/ids.js';
 import { nowIso } from '../../shared/time.js';
-import { enqueueWebhookDeliveries } from '../webhooks/store.js';
 
 export interface NewEvent {
   type: string;
@@ -10,6 +9,21 @@ export interface NewEvent {
   resourceId: string;
   resourceVersion: number | null;
   data: unknown;
+}
+
+/**
+ * Runs inside the transaction that appends the event, so whatever it writes commits or rolls back
+ * with the event (webhook deliveries: src/modules/webhooks/store.ts, registered in src/http/app.ts).
+ */
+export type EventAppendedListener = (tx: DbOrTx, tenantId: string, event: { id: string; type: string }) => Promise<void>;
+
+// Process-wide, like the event store itself: every writer of events reaches the same listeners
+// without each use case being handed them. A Set, so composing several apps registers a listener once.
+const appendedListeners = new Set<EventAppendedListener>();
+
+/** Subscribes to every appended event (at composition); the listener gets the appending transaction. */
+export function onEventAppended(listener: EventAppendedListener): void {
+  appendedListeners.add(listener);
 }
 
 /**
@@ -39,9 +53,9 @@ export const eventStore = {
         created_at: nowIso(),
       })
       .execute();
-    // Fan-out to the tenant's webhook endpoints in the same transaction: a committed event
+    // Fan-out (e.g. to the tenant's webhook endpoints) in the same transaction: a committed event
     // always has its deliveries queued (state in the database, so restarts lose nothing).
-    await enqueueWebhookDeliveries(db, tenantId, { id, type: event.type });
+    for (const listener of appendedListeners) await listener(db, tenantId, { id, type: event.type });
     return id;
   },
 };

@@ -1,6 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
+import type { App } from '../../core/app.js';
+import { requestContext } from '../../core/request-context.js';
 import { InvoiceIdParams } from '../invoices/schemas.js';
+import type { InvoiceService } from '../invoices/service.js';
+import type { HistoryService } from './service.js';
 
 const tags = ['history'];
 
@@ -23,7 +26,7 @@ const HistoryQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
 });
 
-export async function historyRoutes(app: App, { services }: AppDeps) {
+export async function historyRoutes(app: App, { invoices, history }: { invoices: InvoiceService; history: HistoryService }) {
   app.get('/invoices/:id/history', {
     config: { scope: 'invoices:read' },
     schema: {
@@ -43,7 +46,7 @@ export async function historyRoutes(app: App, { services }: AppDeps) {
     },
   }, async (request) => {
     const ctx = requestContext(request);
-    const invoice = await services.invoices.get(ctx, request.params.id);
-    return services.history.history(ctx, invoice, { afterVersion: request.query.after_version, limit: request.query.limit ?? 100 });
+    const invoice = await invoices.get(ctx, request.params.id);
+    return history.history(ctx, invoice, { afterVersion: request.query.after_version, limit: request.query.limit ?? 100 });
   });
 }

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.js';
-import type { RequestContext } from '../../http/request-context.js';
+import type { RequestContext } from '../../core/request-context.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import { auditStore, type AuditEvent } from '../audit/store.js';
 import { applyChanges, fromDocument } from '../invoices/domain/diff.js';

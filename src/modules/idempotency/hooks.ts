@@ -1,14 +1,21 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { App, AppDeps } from '../../http/app.js';
-import { etagFor, type IdempotencyClaim } from '../../http/request-context.js';
+import type { App } from '../../core/app.js';
+import type { RequestContext } from '../../core/request-context.js';
+import type { Db, Engine } from '../../db/database.js';
 import { AppError } from '../../shared/errors.js';
-import { presentInvoice } from '../invoices/routes.js';
 import { createIdempotencyService, keyPattern, requestHash } from './service.js';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    idempotency: IdempotencyClaim | null;
-  }
+/**
+ * Answers a replay whose change committed but whose response was never stored, from the resource
+ * as it was at `version` (its kind and id come from the `resource` the use case marked, e.g.
+ * `invoice/inv_…/3`). Each resource kind registers its own at composition.
+ */
+export type ReplayRenderer = (ctx: RequestContext, id: string, version: number, reply: FastifyReply) => Promise<FastifyReply>;
+
+export interface IdempotencyDeps {
+  db: Db;
+  engine: Engine;
+  ttlHours: number;
 }
 
 const writeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -25,9 +32,10 @@ const isFinal = (status: number) => status < 500 && status !== 409 && status !==
  * Idempotency-Key for every authenticated POST/PUT/PATCH/DELETE under /v1 and /compat (dialects), as generic
  * hooks: routes other modules add later get it without doing anything.
  */
-export function registerIdempotency(app: App, { config, database, services }: AppDeps) {
-  const idempotency = createIdempotencyService({ db: database.db, engine: database.engine, ttlHours: config.idempotencyTtlHours });
+export function registerIdempotency(app: App, deps: IdempotencyDeps) {
+  const idempotency = createIdempotencyService(deps);
   const replayed = new WeakSet<FastifyRequest>();
+  const replayRenderers = new Map<string, ReplayRenderer>();
 
   app.decorateRequest('idempotency', null);
 
@@ -58,22 +66,12 @@ export function registerIdempotency(app: App, { config, database, services }: Ap
       return reply.status(outcome.status).serializer((payload: unknown) => String(payload)).send(outcome.body);
     }
     // The change committed but the process stopped before its response was stored:
-    // answer with the invoice as it was at the committed version.
+    // answer with the resource as it was at the committed version.
     const [kind, id, version] = outcome.resource.split('/');
-    const ctx = { auth: request.auth, requestId: String(request.id) };
-    if (kind === 'customer') {
-      // Customers keep no history: the committed version can be answered only while it is the current one.
-      const customer = await services.customers.get(ctx, id);
-      if (customer.version !== Number(version)) throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
-      reply.header('etag', etagFor(customer.version));
-      return (reply as FastifyReply).status(200).send(customer);
-    }
-    // A dialect answers in its own shape, which cannot be rebuilt here: the client reads the invoice instead.
-    if (kind !== 'invoice' || !request.url.startsWith('/v1/')) throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
-    const current = await services.invoices.get(ctx, id);
-    const invoice = Number(version) === current.version ? current : await services.history.atVersion(ctx, current, Number(version));
-    reply.header('etag', etagFor(invoice.version));
-    return (reply as FastifyReply).status(200).send(presentInvoice(invoice));
+    const render = replayRenderers.get(kind);
+    // A dialect answers in its own shape, which a renderer cannot rebuild: the client reads the invoice instead.
+    if (!render || !request.url.startsWith('/v1/')) throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
+    return render({ auth: request.auth, requestId: String(request.id) }, id, Number(version), reply);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -112,4 +110,11 @@ export function registerIdempotency(app: App, { config, database, services }: Ap
   app.addHook('onClose', async () => {
     if (timer) clearInterval(timer);
   });
+
+  return {
+    /** How a replay of a committed `kind` change (e.g. 'invoice') is answered; one renderer per kind. */
+    registerReplayRenderer(kind: string, render: ReplayRenderer) {
+      replayRenderers.set(kind, render);
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db, Engine, Tx } from '../../db/database.js';
 import type { IdempotencyKeysTable } from '../../db/schema.js';
-import type { RequestContext } from '../../http/request-context.js';
+import type { RequestContext } from '../../core/request-context.js';
 import { AppError } from '../../shared/errors.js';
 import { idempotencyStore } from './store.js';
 

@@ -1,12 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
-import { etagFor } from '../../http/request-context.js';
-import { FieldsQuery, xmlContentTypes } from '../../http/representation.js';
-import { IfMatchHeaders } from '../../http/schema-helpers.js';
+import type { App } from '../../core/app.js';
+import { etagFor, requestContext } from '../../core/request-context.js';
+import { FieldsQuery, xmlContentTypes } from '../../core/representation.js';
+import { IfMatchHeaders } from '../../core/schema-helpers.js';
 import { CreditNoteSchema } from '../credit-notes/schemas.js';
 import { invoiceRepresentation } from './representation.js';
-import { InvoiceWriteHeaders, MinimalReturnResponse, presentInvoice, sendWriteResult, writeOptions } from './routes.js';
+import type { LifecycleService } from './lifecycle-service.js';
 import { InvoiceIdParams, InvoiceSchema } from './schemas.js';
+import { InvoiceWriteHeaders, MinimalReturnResponse, presentInvoice, sendWriteResult, writeOptions } from './write-answer.js';
 
 const tags = ['invoices'];
 
@@ -23,8 +24,7 @@ const EditabilitySchema = Type.Object(
 );
 
 /** finalize, void, delete, revise and editability: the lifecycle over HTTP. */
-export async function lifecycleRoutes(app: App, { services }: AppDeps) {
-  const lifecycle = services.lifecycle;
+export async function lifecycleRoutes(app: App, { lifecycle }: { lifecycle: LifecycleService }) {
   // Transitions answer with the invoice: ?fields= and Accept: application/xml apply as on GET.
   const transition = { config: { scope: 'invoices:write' as const, representation: invoiceRepresentation } };
   const transitionQuery = { querystring: Type.Object(FieldsQuery), produces: xmlContentTypes.produces };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Tx } from '../../db/database.js';
-import type { RequestContext, WriteOptions } from '../../http/request-context.js';
+import type { RequestContext, WriteOptions } from '../../core/request-context.js';
 import { newId } from '../../shared/ids.js';
 import { Dec } from '../../shared/money.js';
 import { addDays, nowIso, todayDate } from '../../shared/time.js';

@@ -1,4 +1,4 @@
-import type { Representation } from '../../http/representation.js';
+import type { Representation } from '../../core/representation.js';
 import { InvoiceSchema } from './schemas.js';
 
 /**

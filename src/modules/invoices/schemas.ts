@@ -10,10 +10,10 @@ import {
   StringMap,
   StringMapPatch,
   Timestamp,
-} from '../../http/schema-helpers.js';
+} from '../../core/schema-helpers.js';
 import type { BillTo } from './domain/model.js';
 import { metadataLimits } from './domain/metadata.js';
-import { FieldsQuery } from '../../http/representation.js';
+import { FieldsQuery } from '../../core/representation.js';
 
 /** Hard ceiling for one request's lines; the tenant-independent limit FOLIO_MAX_LINES may be lower. */
 export const maxLinesInRequest = 1000;

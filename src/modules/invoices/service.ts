@@ -1,6 +1,7 @@
 import type { Db, Engine, Tx } from '../../db/database.js';
-import { assertIfMatch, decodeCursor, toPage, type RequestContext, type WriteOptions } from '../../http/request-context.js';
 import { randomUUID } from 'node:crypto';
+import { assertIfMatch, type RequestContext, type WriteOptions } from '../../core/request-context.js';
+import { decodeCursor, toPage } from '../../core/paging.js';
 import { AppError, editNotAllowed, notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { nowIso } from '../../shared/time.js';
@@ -15,7 +16,7 @@ import { assertClientTotals, type ClientTotalCheck } from './domain/client-total
 import { describeKey, keyFromPathId, keyKind, keyValue, type InvoiceKey } from './domain/lookup.js';
 import { applyInvoiceWrite, type WriteMode } from './domain/apply-write.js';
 import { diffInvoices, toDocument, type Change } from './domain/diff.js';
-import { assertEditAllowed, type EditPolicy } from './domain/edit-rules.js';
+import { assertEditAllowed, changedFields, type EditPolicy } from './domain/edit-rules.js';
 import type { BillTo, Invoice, InvoiceStatus } from './domain/model.js';
 import type { InvoiceListQuery, InvoiceWrite } from './schemas.js';
 import { invoiceStore } from './store.js';
@@ -27,6 +28,8 @@ import { invoiceStore } from './store.js';
 export interface UpdateOptions extends WriteOptions {
   /** Refuse (422 `status-precondition`, nothing written) unless the invoice is in one of these states. */
   requireStatus?: readonly InvoiceStatus[];
+  /** Top-level fields an update may change whatever `requireStatus` says (Procountor: notes in any state). */
+  requireStatusExempt?: readonly string[];
   /** Figures the client sent, checked against the written invoice (422 `total-mismatch`); never stored. */
   clientTotals?: readonly ClientTotalCheck[];
   /** `metadata` in the body replaces the whole map instead of merging key by key. */
@@ -284,7 +287,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
     async update(ctx: RequestContext, key: InvoiceKey | string, body: InvoiceWrite, mode: Exclude<WriteMode, 'create'>, options: UpdateOptions = {}): Promise<WriteResult> {
       return inTransaction(options, async (tx) => {
         const before = await loadForWrite(tx, ctx, key, options);
-        assertStatusPrecondition(before, options.requireStatus);
+        if (!options.requireStatusExempt) assertStatusPrecondition(before, options.requireStatus);
         const input = options.replaceMetadata ? withMetadataReplaced(before, body) : body;
         const customer = await linkedCustomer(tx, ctx, before, input);
         const after = applyInvoiceWrite(before, input, {
@@ -294,10 +297,16 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
           linkedCustomer: customer,
         });
         if (options.keepAttachments) after.attachments = keptAttachments(before, options.keepAttachments);
-        assertClientTotals(after, options.clientTotals);
         const changes = diffInvoices(before, after);
+        if (changes.length > 0) {
+          const exempt = options.requireStatusExempt;
+          if (exempt && changedFields(changes).some((field) => !exempt.includes(field))) assertStatusPrecondition(before, options.requireStatus);
+          assertEditAllowed(before, after, changes, await editPolicyOf(tx, ctx.auth.tenantId));
+        }
+        // After the edit rules (a refused edit names its rule first), before the no-change return
+        // (a document sent back unchanged with a wrong figure is still refused).
+        assertClientTotals(after, options.clientTotals);
         if (changes.length === 0) return { invoice: before, changes, written: false };
-        assertEditAllowed(before, after, changes, await editPolicyOf(tx, ctx.auth.tenantId));
         await assertNumberFree(tx, ctx, before, after);
         after.version = before.version + 1;
         after.updated_at = nowIso();

@@ -1,5 +1,5 @@
 import type { Tx } from '../../db/database.js';
-import type { RequestContext } from '../../http/request-context.js';
+import type { RequestContext } from '../../core/request-context.js';
 import type { Dec } from '../../shared/money.js';
 import { settled, settlementEvents } from './domain/lifecycle.js';
 import type { Invoice } from './domain/model.js';

@@ -1,16 +1,15 @@
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
-import { etagFor } from '../../http/request-context.js';
-import { IfMatchHeaders } from '../../http/schema-helpers.js';
-import { presentInvoice, writeOptions } from '../invoices/routes.js';
+import type { App } from '../../core/app.js';
+import { etagFor, requestContext } from '../../core/request-context.js';
+import { IfMatchHeaders } from '../../core/schema-helpers.js';
 import { InvoiceIdParams } from '../invoices/schemas.js';
-import type { PaymentResult } from './service.js';
+import { presentInvoice, writeOptions } from '../invoices/write-answer.js';
+import type { PaymentResult, PaymentService } from './service.js';
 import { PaymentCreateSchema, PaymentParams, PaymentSchema, PaymentWithInvoiceSchema, RefundSchema } from './schemas.js';
 
 const tags = ['payments'];
 const present = (result: PaymentResult) => ({ ...result.payment, invoice: presentInvoice(result.invoice) });
 
-export async function paymentRoutes(app: App, { services }: AppDeps) {
-  const payments = services.payments;
+export async function paymentRoutes(app: App, { payments }: { payments: PaymentService }) {
 
   app.post('/invoices/:id/payments', {
     config: { scope: 'invoices:write' },

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { BusinessDate, DecimalInput, DecimalOutput, IdString, Nullable, NullableText, Timestamp } from '../../http/schema-helpers.js';
+import { BusinessDate, DecimalInput, DecimalOutput, IdString, Nullable, NullableText, Timestamp } from '../../core/schema-helpers.js';
 import { InvoiceSchema } from '../invoices/schemas.js';
 
 export const PaymentCreateSchema = Type.Object(

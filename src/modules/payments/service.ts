@@ -1,4 +1,4 @@
-import type { RequestContext, WriteOptions } from '../../http/request-context.js';
+import type { RequestContext, WriteOptions } from '../../core/request-context.js';
 import { AppError, notFound, validationError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { Dec, formatAmount } from '../../shared/money.js';

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/database.js';
 import { randomToken } from '../../shared/ids.js';
-import { isScope, type AuthContext } from './auth.js';
+import { isScope, type AuthContext } from '../../core/auth.js';
 import { hashApiKey } from './service.js';
 
 /**

@@ -3,7 +3,7 @@ import type { Db } from '../../db/database.js';
 import { newId, randomToken } from '../../shared/ids.js';
 import { isCurrencyCode } from '../../shared/money.js';
 import { nowIso } from '../../shared/time.js';
-import { isScope, type AuthContext, type Scope } from './auth.js';
+import { isScope, type AuthContext, type Scope } from '../../core/auth.js';
 import { tenantStore } from './store.js';
 
 const keyPrefix = 'folio_sk_';

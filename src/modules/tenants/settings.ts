@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
+import type { App } from '../../core/app.js';
+import { requestContext } from '../../core/request-context.js';
+import type { Db } from '../../db/database.js';
 import { notFound } from '../../shared/errors.js';
 import { editPolicies } from '../invoices/domain/lifecycle.js';
 import { tenantStore } from './store.js';
@@ -21,9 +23,9 @@ const SettingsPatchSchema = Type.Object(
 );
 
 /** Tenant settings (admin scope): the edit policy and the invoice number prefix. */
-export async function tenantSettingsRoutes(app: App, { database }: AppDeps) {
+export async function tenantSettingsRoutes(app: App, { db }: { db: Db }) {
   const read = async (tenantId: string) => {
-    const tenant = await tenantStore.findById(database.db, tenantId);
+    const tenant = await tenantStore.findById(db, tenantId);
     if (!tenant) throw notFound('tenant', tenantId);
     return { tenant_id: tenant.id, name: tenant.name, base_currency: tenant.base_currency, edit_policy: tenant.edit_policy, invoice_number_prefix: tenant.invoice_number_prefix };
   };
@@ -39,7 +41,7 @@ export async function tenantSettingsRoutes(app: App, { database }: AppDeps) {
   }, async (request) => {
     const tenantId = requestContext(request).auth.tenantId;
     const body = request.body as Static<typeof SettingsPatchSchema>;
-    await tenantStore.updateSettings(database.db, tenantId, body);
+    await tenantStore.updateSettings(db, tenantId, body);
     return read(tenantId);
   });
 }

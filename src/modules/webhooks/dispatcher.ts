@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import type { App, AppDeps } from '../../http/app.js';
+import type { App } from '../../core/app.js';
 import type { WebhookConfig } from '../../config.js';
 import type { Db, Engine } from '../../db/database.js';
 import { presentEvent } from '../events/routes.js';
@@ -106,15 +106,9 @@ export function createWebhookDispatcher(deps: { db: Db; engine: Engine; config: 
 }
 
 /** Runs the dispatcher inside the server process when FOLIO_WEBHOOK_DISPATCHER is not "off". */
-export function startWebhookDispatcher(app: App, { config, database }: AppDeps, onAttempt?: (outcome: AttemptOutcome) => void) {
-  if (!config.webhooks.dispatcherEnabled) return;
-  const dispatcher = createWebhookDispatcher({
-    db: database.db,
-    engine: database.engine,
-    config: config.webhooks,
-    log: (error, msg) => app.log.warn({ err: error }, msg),
-    onAttempt,
-  });
+export function startWebhookDispatcher(app: App, { db, engine, config, onAttempt }: { db: Db; engine: Engine; config: WebhookConfig; onAttempt?: (outcome: AttemptOutcome) => void }) {
+  if (!config.dispatcherEnabled) return;
+  const dispatcher = createWebhookDispatcher({ db, engine, config, log: (error, msg) => app.log.warn({ err: error }, msg), onAttempt });
   app.addHook('onReady', async () => dispatcher.start());
   app.addHook('onClose', async () => dispatcher.stop());
 }

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { requestContext, type App, type AppDeps } from '../../http/app.js';
-import { IdString, ListQuery, Nullable } from '../../http/schema-helpers.js';
-import { createWebhookService } from './service.js';
+import type { App } from '../../core/app.js';
+import { requestContext } from '../../core/request-context.js';
+import { IdString, ListQuery, Nullable } from '../../core/schema-helpers.js';
+import type { WebhookService } from './service.js';
 
 const tags = ['webhooks'];
 
@@ -37,8 +38,7 @@ const DeliveryQuery = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')])),
 });
 
-export async function webhookRoutes(app: App, { config, database }: AppDeps) {
-  const webhooks = createWebhookService({ db: database.db, allowPrivateTargets: config.webhooks.allowPrivateTargets });
+export async function webhookRoutes(app: App, { webhooks }: { webhooks: WebhookService }) {
 
   app.post('/webhook-endpoints', {
     config: { scope: 'admin' },

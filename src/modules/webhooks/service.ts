@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../db/database.js';
 import type { WebhookEndpointsTable } from '../../db/schema.js';
-import type { RequestContext } from '../../http/request-context.js';
-import { decodeCursor, toPage } from '../../http/request-context.js';
+import type { RequestContext } from '../../core/request-context.js';
+import { decodeCursor, toPage } from '../../core/paging.js';
 import { AppError, notFound, validationError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { nowIso } from '../../shared/time.js';

@@ -25,7 +25,7 @@ export const metadataLimits = {
 };
 
 const reservedKeys = new Set(['__proto__', 'constructor', 'prototype']);
-const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+const escapeKey = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** A copy without null object members (arrays keep their items); errors for reserved keys and depth. */
 function normalized(value: MetadataValue, pointer: string, depth: number, errors: FieldError[]): MetadataValue | undefined {
@@ -37,7 +37,7 @@ function normalized(value: MetadataValue, pointer: string, depth: number, errors
   if (value === null || typeof value !== 'object') return value;
   const result: { [key: string]: MetadataValue } = {};
   for (const [key, item] of Object.entries(value)) {
-    const at = `${pointer}/${escape(key)}`;
+    const at = `${pointer}/${escapeKey(key)}`;
     if (reservedKeys.has(key)) errors.push({ pointer: at, detail: 'reserved key' });
     else if (key.length > metadataLimits.maxNestedKeyLength) errors.push({ pointer: at, detail: `keys are at most ${metadataLimits.maxNestedKeyLength} characters` });
     else if (item !== null) {
@@ -60,7 +60,7 @@ export function mergeMetadata(
   if (patch === null) return {};
   const result: Metadata = replaceAll ? {} : { ...current };
   for (const [key, value] of Object.entries(patch)) {
-    const at = `${pointer}/${escape(key)}`;
+    const at = `${pointer}/${escapeKey(key)}`;
     if (reservedKeys.has(key)) errors.push({ pointer: at, detail: 'reserved key' });
     else if (key.length === 0 || key.length > metadataLimits.maxKeyLength) errors.push({ pointer: at, detail: `keys are 1 to ${metadataLimits.maxKeyLength} characters` });
     else if (value === null) delete result[key];

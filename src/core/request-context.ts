@@ -1,5 +1,34 @@
-import type { AuthContext } from '../modules/tenants/auth.js';
+import type { FastifyRequest } from 'fastify';
 import { AppError } from '../shared/errors.js';
+import type { AuthContext, Scope } from './auth.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the authentication hook (src/http/app.ts) on routes that declare a scope. */
+    auth: AuthContext | null;
+    /** Set by the Idempotency-Key hook when the request claimed a key. */
+    idempotency: IdempotencyClaim | null;
+  }
+  interface FastifyContextConfig {
+    /** The API-key scope a route needs; routes without one are public (docs, health). */
+    scope?: Scope;
+    /**
+     * Where the route reads its credential (dialects: a bare key, a token…). Default:
+     * `Authorization: Bearer <API key>`. Returning null means "none sent" (401).
+     */
+    credential?: (request: FastifyRequest) => Credential | null;
+  }
+}
+
+/** An API key, or an access token issued by a dialect's token endpoint (src/modules/tenants/access-tokens.ts). */
+export type Credential = { apiKey: string } | { accessToken: string };
+
+/** `Authorization: Bearer <key>` (any case of "Bearer"). */
+export function bearerCredential(request: FastifyRequest): Credential | null {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return match ? { apiKey: match[1] } : null;
+}
 
 /** What every use case needs to know about the call it serves. */
 export interface RequestContext {
@@ -22,6 +51,12 @@ export interface WriteOptions {
   reason?: string | null;
   /** Compute and return the result, write nothing. */
   dryRun?: boolean;
+}
+
+/** The context of an authenticated request; a 401 when the route ran without an API key. */
+export function requestContext(request: FastifyRequest): RequestContext {
+  if (!request.auth) throw new AppError('unauthorized', 'Send an API key: Authorization: Bearer <key>.');
+  return { auth: request.auth, requestId: String(request.id), idempotency: request.idempotency ?? undefined };
 }
 
 export const etagFor = (version: number) => `"${version}"`;
@@ -52,32 +87,4 @@ export function assertIfMatch(ifMatch: WriteOptions['ifMatch'], currentVersion: 
       headers: { etag: etagFor(currentVersion) },
     });
   }
-}
-
-/** Cursors are opaque to clients: base64url of the last id seen. */
-export const encodeCursor = (lastId: string) => Buffer.from(lastId, 'utf8').toString('base64url');
-
-export function decodeCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined) return undefined;
-  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[a-z]{2,4}_[0-9a-z]{1,40}$/.test(decoded)) {
-    throw new AppError('validation-error', 'The cursor is not one this API returned.', {
-      errors: [{ pointer: '/query/cursor', detail: 'invalid cursor' }],
-    });
-  }
-  return decoded;
-}
-
-export interface Page<T> {
-  object: 'list';
-  data: T[];
-  has_more: boolean;
-  next_cursor: string | null;
-}
-
-/** Builds a page from `limit + 1` fetched rows. */
-export function toPage<T extends { id: string }>(rows: T[], limit: number): Page<T> {
-  const hasMore = rows.length > limit;
-  const data = hasMore ? rows.slice(0, limit) : rows;
-  return { object: 'list', data, has_more: hasMore, next_cursor: hasMore ? encodeCursor(data[data.length - 1].id) : null };
 }

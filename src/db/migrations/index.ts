@@ -1,0 +1,34 @@
+import type { MigrationProvider } from 'kysely';
+import { toKyselyMigration, type MigrationEngine, type SqlMigration } from './sql-migration.js';
+import core from './0001_core.js';
+import lifecycle from './0002_lifecycle.js';
+import historyWebhooks from './0003_history_webhooks.js';
+import attachments from './0004_attachments.js';
+import dialectIdentifiers from './0005_dialect_identifiers.js';
+
+/**
+ * Every migration, in the order they run (Kysely's Migrator sorts by name; it refuses to start
+ * when a name sorts before one already applied).
+ *
+ * A released migration is never edited; add a new file; update checksums only when adding:
+ *   1. copy the newest file to NNNN_what.ts (next number), write its SQL for both engines;
+ *   2. import and list it below;
+ *   3. add its schema to src/db/schema.ts;
+ *   4. add its checksums to checksums.json (the checksum test prints the line it expects);
+ *   5. run test/unit/migration-checksums.test.ts and test/reliability/schema-parity.test.ts.
+ * Imported statically (no directory scan), so the compiled `dist/` carries them.
+ */
+export const migrations: Record<string, SqlMigration> = {
+  '0001_core': core,
+  '0002_lifecycle': lifecycle,
+  '0003_history_webhooks': historyWebhooks,
+  '0004_attachments': attachments,
+  '0005_dialect_identifiers': dialectIdentifiers,
+};
+
+export function migrationProvider(engine: MigrationEngine): MigrationProvider {
+  return {
+    getMigrations: async () =>
+      Object.fromEntries(Object.entries(migrations).map(([name, migration]) => [name, toKyselyMigration(migration[engine])])),
+  };
+}

@@ -1,0 +1,194 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
+import { assertNoInternals, assertOpenApiTag, assertSameAsNativePatch, assertUnchanged } from '../helpers/dialects.js';
+
+let t: TestApp;
+let api: Client;
+let apiKey: string;
+/** Authenticated the way a Procountor client is: with a token from oauth/token. */
+let procountor: Client;
+let other: Client;
+
+const base = '/compat/procountor/latest/api';
+
+async function tokenFor(key: string, path = `${base}/oauth/token/`) {
+  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: 'my-app', client_secret: 's3cret', redirect_uri: 'https://example.com/cb', api_key: key });
+  return t.client(key).request('POST', path, { rawBody: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: '' } });
+}
+
+before(async () => {
+  t = await startTestApp({ FOLIO_WEBHOOK_DISPATCHER: 'off' });
+  apiKey = await t.key('procountor-a');
+  api = t.client(apiKey);
+  const token = expectStatus(await tokenFor(apiKey), 200);
+  procountor = t.client(token.access_token);
+  other = t.client(await t.key('procountor-b'));
+});
+after(() => t.close());
+
+const draft = {
+  currency: 'EUR',
+  issue_date: '2026-03-01',
+  due_date: '2026-03-15',
+  bill_to: { name: 'Oy Asiakas Ab', tax_id: '1234567-8', address: { line1: 'Mannerheimintie 1', city: 'Helsinki', postal_code: '00100', country: 'FI' } },
+  lines: [
+    { description: 'Consulting', quantity: 2, unit: 'h', unit_price: '100.00', tax_rate: '25.5' },
+    { description: 'Licence', quantity: 1, unit_price: '40.00', tax_rate: '25.5' },
+  ],
+};
+const newDraft = async (client = api) => expectStatus(await client.post('/v1/invoices', draft), 201);
+
+describe('Procountor dialect', () => {
+  test('oauth/token: form body with api_key → JSON access_token; bad grant or key → OAuth error; the token authenticates, an unknown token is 401', async () => {
+    const token = expectStatus(await tokenFor(apiKey, `${base}/oauth/token`), 200);
+    assert.match(token.access_token, /^folio_at_/);
+    assert.equal(token.token_type, 'bearer');
+    assert.equal(token.expires_in, 3600);
+    const wrongGrant = await t.client(apiKey).request('POST', `${base}/oauth/token`, { rawBody: 'grant_type=password&api_key=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(wrongGrant.status, 400);
+    assert.equal(wrongGrant.body.error, 'unsupported_grant_type');
+    const badKey = await tokenFor('folio_sk_not_a_key');
+    assert.equal(badKey.status, 401);
+    assert.equal(badKey.body.error, 'invalid_client');
+    const invoice = await newDraft();
+    const stale = await t.client('folio_at_unknown').get(`${base}/invoices/${invoice.serial}`);
+    assert.equal(stale.status, 401, 'the client re-authenticates on 401');
+    assert.equal(stale.body.errors[0].status, 401);
+    for (const version of ['supported', 'v2001']) {
+      assert.equal(expectStatus(await procountor.get(`/compat/procountor/${version}/api/invoices/${invoice.serial}`), 200).id, invoice.serial);
+    }
+    assert.equal((await procountor.get(`/compat/procountor/v1/api/invoices/${invoice.serial}`)).status, 400);
+  });
+
+  test('GET → change fields → PUT back: rows by position, payment info, references, counterparty, notes; status unchanged', async () => {
+    const invoice = await newDraft();
+    const document = expectStatus(await procountor.get(`${base}/invoices/${invoice.serial}`), 200);
+    assert.equal(document.id, invoice.serial);
+    assert.equal(document.status, 'UNFINISHED');
+    assert.equal(document.invoiceRows.length, 2);
+    assert.equal(document.totalAmount, 301.2);
+    document.invoiceRows[0].quantity = 3;
+    document.invoiceRows.push({ product: 'Travel', quantity: 1, unit: 'pcs', unitPrice: 50, vatPercent: 0 });
+    document.paymentInfo.dueDate = '2026-03-31';
+    document.paymentInfo.bankReferenceCode = 'RF18539007547034';
+    document.orderReference = 'PO-55';
+    document.additionalInformation = 'Thank you';
+    document.notes = 'checked by Anna';
+    document.counterParty.counterPartyAddress.city = 'Espoo';
+    delete document.totalAmount; // computed totals may be omitted
+    delete document.vatAmount;
+    for (const row of document.invoiceRows) delete row.totalAmount;
+    const updated = expectStatus(await procountor.put(`${base}/invoices/${invoice.serial}`, document), 200);
+    assert.equal(updated.status, 'UNFINISHED');
+    assert.equal(updated.invoiceRows.length, 3);
+    assert.notEqual(updated.version, document.version);
+    const native = expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200);
+    assert.equal(native.lines[0].id, invoice.lines[0].id, 'row 1 is still line 1');
+    assert.equal(native.lines[0].quantity, '3');
+    assert.equal(native.due_date, '2026-03-31');
+    assert.equal(native.reference, 'RF18539007547034');
+    assert.equal(native.purchase_order, 'PO-55');
+    assert.equal(native.memo, 'Thank you');
+    assert.equal(native.internal_note, 'checked by Anna');
+    assert.equal(native.bill_to.address.city, 'Espoo');
+    assert.equal(native.total, '476.70');
+    assert.equal(native.version, 2);
+    assert.equal(native.status, 'draft');
+  });
+
+  test('a Procountor update leaves the same version, audit diff, actor and outbox event as the equivalent native PATCH', async () => {
+    await assertSameAsNativePatch(api, {
+      create: draft,
+      dialect: async (invoice) => {
+        const document = expectStatus(await api.get(`${base}/invoices/${invoice.serial}`), 200);
+        document.invoiceRows[1].unitPrice = 45;
+        document.notes = 'n';
+        delete document.totalAmount;
+        delete document.vatAmount;
+        for (const row of document.invoiceRows) delete row.totalAmount;
+        return api.put(`${base}/invoices/${invoice.serial}`, document);
+      },
+      native: (invoice) => ({ internal_note: 'n', line_operations: [{ op: 'update', id: invoice.lines[1].id, unit_price: 45 }] }),
+    });
+  });
+
+  test('version: required, and a stale one → 409, nothing written', async () => {
+    const invoice = await newDraft();
+    const document = expectStatus(await procountor.get(`${base}/invoices/${invoice.serial}`), 200);
+    expectStatus(await api.patch(`/v1/invoices/${invoice.id}`, { memo: 'changed meanwhile' }), 200);
+    const stale = await procountor.put(`${base}/invoices/${invoice.serial}`, { ...document, notes: 'mine' });
+    assert.equal(stale.status, 409);
+    assert.equal(stale.body.errors[0].status, 409);
+    const { version: _version, ...withoutVersion } = document;
+    const missing = await procountor.put(`${base}/invoices/${invoice.serial}`, withoutVersion);
+    assert.equal(missing.status, 400);
+    assert.equal(missing.body.errors[0].field, 'version');
+    await assertUnchanged(api, invoice.id, 2);
+  });
+
+  test('a finalized invoice: changing rows is refused (400, nothing written); notes stay editable; status unchanged', async () => {
+    const invoice = await newDraft();
+    expectStatus(await api.post(`/v1/invoices/${invoice.id}/finalize`, {}), 200);
+    const document = expectStatus(await procountor.get(`${base}/invoices/${invoice.serial}`), 200);
+    assert.equal(document.status, 'SENT');
+    const rows = structuredClone(document);
+    rows.invoiceRows[0].quantity = 5;
+    const refused = await procountor.put(`${base}/invoices/${invoice.serial}`, rows);
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.errors[0].message, /only invoices that are draft/);
+    await assertUnchanged(api, invoice.id, 2);
+    const notes = expectStatus(await procountor.put(`${base}/invoices/${invoice.serial}`, { ...document, notes: 'paid by card', status: 'PAID' }), 200);
+    assert.equal(notes.notes, 'paid by card');
+    assert.equal(notes.status, 'SENT', 'PUT never changes the status');
+    assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, 3);
+  });
+
+  test("another tenant's invoice → 404; bad bodies → 400 naming Procountor fields, nothing written, no internals; totals checked", async () => {
+    const foreign = expectStatus(await other.post('/v1/invoices', { ...draft, memo: 'theirs' }), 201);
+    const invoice = await newDraft();
+    const mine = expectStatus(await procountor.get(`${base}/invoices/${invoice.serial}`), 200);
+    // Serials count per tenant: the same number names the caller's own invoice or none, never another tenant's.
+    const sameSerial = await procountor.get(`${base}/invoices/${foreign.serial}`);
+    assert.ok(sameSerial.status === 404 || sameSerial.body.additionalInformation !== 'theirs');
+    const notFound = await procountor.get(`${base}/invoices/999999`);
+    assert.equal(notFound.status, 404);
+    assert.equal(notFound.body.errors[0].status, 404);
+    assert.equal((await procountor.get(`${base}/invoices/${foreign.id}`)).status, 400, 'ids are integers here');
+    const cases: Array<[unknown, string]> = [
+      [{ ...mine, invoiceRows: [{ product: 'x', quantity: 'many', unitPrice: 1 }] }, 'invoiceRows[0].quantity'],
+      [{ ...mine, paymentInfo: { ...mine.paymentInfo, dueDate: '2026-13-01' } }, 'paymentInfo.dueDate'],
+      [{ ...mine, unknownField: 1 }, 'unknownField'],
+      [{ ...mine, totalAmount: 1 }, 'totalAmount'],
+      [{ ...mine, invoiceRows: mine.invoiceRows.map((row: any, index: number) => (index === 0 ? { ...row, totalAmount: 1 } : row)) }, 'invoiceRows[0].totalAmount'],
+      [{ ...mine, attachments: [{ id: 'att_nope' }] }, 'attachments'],
+    ];
+    for (const [body, field] of cases) {
+      const reply = await procountor.put(`${base}/invoices/${invoice.serial}`, body);
+      assert.equal(reply.status, 400, `${field}: ${reply.text}`);
+      assert.ok(reply.body.errors.some((error: any) => error.field === field), `${field} in ${reply.text}`);
+      assertNoInternals(reply);
+    }
+    await assertUnchanged(api, invoice.id, 1);
+    await assertUnchanged(other, foreign.id, 1);
+  });
+
+  test('an Idempotency-Key retry replays; create gives an UNFINISHED invoice with the next serial', async () => {
+    const invoice = await newDraft();
+    const document = expectStatus(await procountor.get(`${base}/invoices/${invoice.serial}`), 200);
+    const headers = { 'idempotency-key': `procountor-${invoice.id}` };
+    const first = expectStatus(await procountor.put(`${base}/invoices/${invoice.serial}`, { ...document, notes: 'once' }, headers), 200);
+    const retry = await procountor.put(`${base}/invoices/${invoice.serial}`, { ...document, notes: 'once' }, headers);
+    assert.equal(retry.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(retry.body, first);
+    assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, 2);
+    const created = expectStatus(await procountor.post(`${base}/invoices`, { paymentInfo: { currency: 'EUR' }, invoiceRows: [{ product: 'New', quantity: 1, unitPrice: 10, vatPercent: 24 }] }), 200);
+    assert.equal(created.status, 'UNFINISHED');
+    assert.ok(created.id > invoice.serial);
+    assert.equal(created.totalAmount, 12.4);
+  });
+
+  test('OpenAPI lists the Procountor routes under one tag', async () => {
+    await assertOpenApiTag(api, '/compat/procountor/', 'dialect: Procountor');
+  });
+});
