@@ -137,12 +137,21 @@ export async function seedInvoices(database: DatabaseHandle, options: SeedOption
     return sql`${numbers(from, to)} INSERT INTO ${sql.raw(table)} (${sql.raw(columns.join(', '))}) SELECT ${selectList} FROM g CROSS JOIN ${sql.raw(table)} t WHERE t.tenant_id = ${tenant.tenantId} AND ${where} ORDER BY ${sql.raw(order)}`;
   };
 
+  // Every invoice and line gets its own random UUID; serials continue the tenant's (and the counter follows).
+  const uuidSql = sql.raw(
+    engine === 'postgres'
+      ? 'gen_random_uuid()::text'
+      : "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-a' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))",
+  );
   const copyBatch = async (executor: typeof db, from: number, to: number) => {
-    await copy('invoices', invoiceColumns, { id: invoiceIdSql }, sql`t.id = ${template.id}`, from, to).execute(executor);
+    const highest = await executor.selectFrom('invoices').select((eb) => eb.fn.max('serial').as('serial')).where('tenant_id', '=', tenant.tenantId).executeTakeFirst();
+    const serialSql = sql.raw(`g.n + ${Number(highest?.serial ?? 0) - from + 1}`);
+    await copy('invoices', invoiceColumns, { id: invoiceIdSql, guid: uuidSql, serial: serialSql }, sql`t.id = ${template.id}`, from, to).execute(executor);
+    await sql`UPDATE number_sequences SET last_value = ${Number(highest?.serial ?? 0) + to - from + 1} WHERE tenant_id = ${tenant.tenantId} AND name = 'invoice_serial'`.execute(executor);
     await copy(
       'invoice_lines',
       lineColumns,
-      { invoice_id: invoiceIdSql, id: sql.raw(`'lin_${tag}' || ${pad('g.n', 15)} || ${pad('t.position', 6)}`) },
+      { invoice_id: invoiceIdSql, id: sql.raw(`'lin_${tag}' || ${pad('g.n', 15)} || ${pad('t.position', 6)}`), guid: uuidSql },
       sql`t.invoice_id = ${template.id}`,
       from,
       to,
