@@ -80,7 +80,9 @@ export function parseXmlBody(text: string, rootName: string, bodySchema: TSchema
 type Node = string | Node[] | { [key: string]: Node };
 
 const isAttribute = (key: string) => key.startsWith('@_');
-const isNil = (node: Node) => typeof node === 'object' && !Array.isArray(node) && node['@_nil'] === 'true';
+/** `nil="true"`, or XML Schema's `xsi:nil="true"` (any prefix) as .NET and Java serializers write it. */
+const isNil = (node: Node) =>
+  typeof node === 'object' && !Array.isArray(node) && Object.entries(node).some(([key, value]) => (key === '@_nil' || key.endsWith(':nil')) && value === 'true');
 const textOf = (node: Node): string => (typeof node === 'string' ? decodeEntities(node) : !Array.isArray(node) && typeof node['#text'] === 'string' ? decodeEntities(node['#text']) : '');
 const childKeys = (node: Node) => (typeof node === 'object' && !Array.isArray(node) ? Object.keys(node).filter((key) => !isAttribute(key) && key !== '#text') : []);
 const asList = (node: Node): Node[] => (Array.isArray(node) ? node : [node]);

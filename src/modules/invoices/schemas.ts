@@ -75,6 +75,8 @@ const lineCheckFields = {
 
 const lineWriteFields = {
   parent_line_id: Type.Optional(Nullable(IdString)),
+  ref: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'A name for this line within this request only, so another line of the same request can name it as parent_ref.' })),
+  parent_ref: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Groups this line under the line of this request whose ref it names (a parent added in the same request has no id yet).' })),
   description: Type.Optional(NullableText(2000)),
   quantity: Type.Optional(DecimalInput),
   unit: Type.Optional(NullableText(32)),

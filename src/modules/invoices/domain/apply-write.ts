@@ -2,7 +2,7 @@ import type { BillTo, Invoice } from './model.js';
 import type { InvoiceWriteCommand, WriteMode } from './write-command.js';
 import { Collector } from './write/field-errors.js';
 import { mergeHeader } from './write/header.js';
-import { checkLineStructure, resolveLines } from './write/lines.js';
+import { checkLineStructure, resolveLines, resolveParentRefs } from './write/lines.js';
 import { recomputeInvoice } from './write/recompute.js';
 
 export type { WriteMode } from './write-command.js';
@@ -46,6 +46,7 @@ export function applyInvoiceWrite(current: Invoice, input: InvoiceWriteCommand, 
   errors.throwIfAny();
 
   const drafts = resolveLines(current, input, context, next.currency, errors);
+  resolveParentRefs(drafts, errors);
   errors.throwIfAny();
   checkLineStructure(drafts, context.maxLines);
 

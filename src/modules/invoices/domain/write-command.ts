@@ -61,6 +61,10 @@ export type CustomFieldInput =
 /** The fields a line write may set; the amounts are computed, the *_amount fields only cross-checked. */
 export interface LineFields {
   parent_line_id?: string | null;
+  /** A request-local name another line of the same request can give as its `parent_ref`. */
+  ref?: string;
+  /** Groups this line under the line of this request whose `ref` it names (a new parent has no id yet). */
+  parent_ref?: string;
   description?: string | null;
   quantity?: DecimalInput;
   unit?: string | null;

@@ -18,7 +18,7 @@ export interface LineResolution {
 }
 
 /** The client figures a line write may carry, cross-checked in recompute.ts. */
-export type LineChecks = Pick<LineFields, 'net_amount' | 'tax_amount' | 'gross_amount' | 'total_amount'>;
+export type LineChecks = Pick<LineFields, 'net_amount' | 'tax_amount' | 'gross_amount' | 'total_amount' | 'ref' | 'parent_ref' | 'parent_line_id'>;
 
 export interface LineDraft {
   line: InvoiceLine;
@@ -194,5 +194,27 @@ export function checkLineStructure(drafts: LineDraft[], maxLines: number) {
         errors: [{ pointer: at, detail: 'parent line is itself grouped' }],
       });
     }
+  }
+}
+
+/**
+ * `parent_ref` names the line of this same request whose `ref` it repeats: how a request
+ * groups lines under a parent it adds itself (a new line has no id before the write).
+ */
+export function resolveParentRefs(drafts: LineDraft[], errors: Collector) {
+  const byRef = new Map<string, InvoiceLine>();
+  for (const draft of drafts) {
+    const ref = draft.checks.ref;
+    if (ref === undefined) continue;
+    if (byRef.has(ref)) errors.add(`${draft.pointer}/ref`, `ref "${ref}" is used by another line of this request`);
+    byRef.set(ref, draft.line);
+  }
+  for (const draft of drafts) {
+    const parentRef = draft.checks.parent_ref;
+    if (parentRef === undefined) continue;
+    const parent = byRef.get(parentRef);
+    if (draft.checks.parent_line_id !== undefined) errors.add(`${draft.pointer}/parent_ref`, 'send parent_line_id or parent_ref, not both');
+    else if (!parent) errors.add(`${draft.pointer}/parent_ref`, `no line of this request has ref "${parentRef}"`);
+    else draft.line = { ...draft.line, parent_line_id: parent.id };
   }
 }
