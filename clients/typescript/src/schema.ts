@@ -54,6 +54,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/invoices/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find one invoice by exactly one of id, guid, serial, number or reference */
+        get: operations["lookupInvoice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/invoices/{id}": {
         parameters: {
             query?: never;
@@ -334,6 +351,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/invoice-jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change many invoices at once: a filter or a list, one change, a reason (dry_run previews) */
+        post: operations["createInvoiceJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoice-jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A job: state, counts, progress (percent, rate, ETA), amount difference, refusals by rule */
+        get: operations["getInvoiceJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoice-jobs/{id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per-invoice results of a job, paged in invoice id order; ?outcome=refused */
+        get: operations["listInvoiceJobItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoice-jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a running job: invoices not yet processed are left as they are */
+        post: operations["cancelInvoiceJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook-endpoints": {
         parameters: {
             query?: never;
@@ -380,6 +465,265 @@ export interface paths {
         };
         /** The delivery log of an endpoint, newest first, with every attempt */
         get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the tenant's connections */
+        get: operations["listConnections"];
+        put?: never;
+        /** Create a connection: the id dialect clients send as credentialId (unified API) or MISKEY (Midnight) */
+        post: operations["createConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connections/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a connection (clients sending its id get 404 from then on) */
+        delete: operations["deleteConnection"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/compat/stax/invoice/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stax: get an invoice */
+        get: operations["staxGetInvoice"];
+        /** Stax: update an invoice (items, taxes, memo, reference, meta, files); a fully paid invoice answers 422 */
+        put: operations["staxUpdateInvoice"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/compat/stax/invoice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stax: create an invoice (a Folio draft) */
+        post: operations["staxCreateInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/compat/unified/accounting/invoices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Unified: get an invoice */
+        get: operations["unifiedGetInvoice"];
+        /** Unified: update an invoice; lineItems replace the whole line set */
+        put: operations["unifiedUpdateInvoice"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/compat/unified/accounting/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unified: create an invoice (a Folio draft) */
+        post: operations["unifiedCreateInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/compat/procountor/{apiVersion}/api/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Procountor: exchange client credentials and a Folio API key for an access token */
+        post: operations["procountorIssueToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/compat/procountor/{apiVersion}/api/invoices/{invoiceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Procountor: get an invoice by its integer id */
+        get: operations["procountorGetInvoice"];
+        /** Procountor: update an unfinished invoice (notes in any state); `version` from GET must match; status never changes */
+        put: operations["procountorUpdateInvoice"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/compat/procountor/{apiVersion}/api/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Procountor: create an invoice (UNFINISHED) */
+        post: operations["procountorCreateInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/compat/midnight/v1/Generic/InvoiceUpdate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** PRC / Midnight: update an invoice by Guid (JSON or XML); answers a bare string */
+        post: operations["midnightInvoiceUpdate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/compat/midnight/v1/Generic/InvoiceInsert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** PRC / Midnight: create a draft invoice from an InvoiceUpdateRequest body (JSON or XML); answers its Guid */
+        post: operations["midnightInvoiceInsert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/compat/midnight/v1/Generic/InvoiceSelect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** PRC / Midnight: read an invoice by Guid, in the InvoiceUpdateRequest shape (JSON or XML by Accept) */
+        get: operations["midnightInvoiceSelect"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/compat/crm/invoices/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** CRM.COM: create a DRAFT invoice (items added; intended_currency_identifier sets its currency) */
+        post: operations["crmCreateInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/compat/crm/invoices/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** CRM.COM: update a DRAFT invoice (identified by id, number or reference_number); items added, updated and removed in one set */
+        post: operations["crmUpdateInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/compat/crm/invoices/show": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CRM.COM: show one invoice (?invoice_identifier=number=…) */
+        get: operations["crmShowInvoice"];
         put?: never;
         post?: never;
         delete?: never;
@@ -503,6 +847,10 @@ export interface components {
         InvoiceLineInput: {
             id?: string;
             parent_line_id?: string | null;
+            /** @description A name for this line within this request only, so another line of the same request can name it as parent_ref. */
+            ref?: string;
+            /** @description Groups this line under the line of this request whose ref it names (a parent added in the same request has no id yet). */
+            parent_ref?: string;
             description?: string | null;
             /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
             quantity?: string | number;
@@ -540,6 +888,10 @@ export interface components {
             /** @description 1-based place in the line list. */
             position?: number;
             parent_line_id?: string | null;
+            /** @description A name for this line within this request only, so another line of the same request can name it as parent_ref. */
+            ref?: string;
+            /** @description Groups this line under the line of this request whose ref it names (a parent added in the same request has no id yet). */
+            parent_ref?: string;
             description?: string | null;
             /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
             quantity?: string | number;
@@ -583,7 +935,7 @@ export interface components {
             memo?: string | null;
             internal_note?: string | null;
             metadata?: {
-                [key: string]: string | null;
+                [key: string]: unknown;
             } | null;
             custom_fields?: {
                 [key: string]: ({
@@ -625,6 +977,11 @@ export interface components {
         /** InvoiceLine */
         InvoiceLine: {
             id: string;
+            /**
+             * Format: uuid
+             * @description Stable UUID of the line.
+             */
+            guid: string;
             position: number;
             parent_line_id: string | null;
             description: string | null;
@@ -770,6 +1127,13 @@ export interface components {
          */
         Invoice: {
             id: string;
+            /**
+             * Format: uuid
+             * @description Stable UUID; GET/PATCH/PUT /v1/invoices/{guid} work too.
+             */
+            guid: string;
+            /** @description Per-tenant integer 1, 2, 3… in creation order. */
+            serial: number;
             /** @enum {string} */
             object: "invoice";
             number: string | null;
@@ -787,7 +1151,7 @@ export interface components {
             memo: string | null;
             internal_note: string | null;
             metadata: {
-                [key: string]: string;
+                [key: string]: unknown;
             };
             custom_fields: {
                 [key: string]: {
@@ -1489,6 +1853,10 @@ export interface operations {
                  */
                 number_prefix?: string;
                 reference?: string;
+                /** @description Exact invoice guid. */
+                guid?: string;
+                /** @description Exact per-tenant serial. */
+                serial?: number;
                 /** @description ISO 4217 code. */
                 currency?: string;
                 /**
@@ -1562,6 +1930,8 @@ export interface operations {
             query?: {
                 /** @description Return the result and the diff, write nothing. */
                 dry_run?: boolean;
+                /** @description Change the invoice only if its status is one of these (comma-separated); otherwise 422 status-precondition, nothing written. */
+                require_status?: string;
                 /** @description Comma-separated fields to return, dotted for nested ones: number,total,lines.description. `id` is always kept. */
                 fields?: string;
             };
@@ -1699,6 +2069,117 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    lookupInvoice: {
+        parameters: {
+            query?: {
+                id?: string;
+                guid?: string;
+                serial?: string;
+                number?: string;
+                reference?: string;
+                /** @description Comma-separated fields to return, dotted for nested ones: number,total,lines.description. `id` is always kept. */
+                fields?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_01hy8v7k3m2n4p5q6r7s8t9v0w",
+                     *       "object": "invoice",
+                     *       "number": null,
+                     *       "reference": null,
+                     *       "purchase_order": "PO-7781",
+                     *       "status": "draft",
+                     *       "currency": "EUR",
+                     *       "exchange_rate": null,
+                     *       "issue_date": null,
+                     *       "due_date": "2026-12-31",
+                     *       "payment_terms": {
+                     *         "net_days": 30
+                     *       },
+                     *       "memo": "Thank you for your business.",
+                     *       "internal_note": null,
+                     *       "metadata": {
+                     *         "crm_id": "88213"
+                     *       },
+                     *       "custom_fields": {},
+                     *       "external_refs": {},
+                     *       "customer_id": null,
+                     *       "bill_to": {
+                     *         "name": "Acme GmbH",
+                     *         "email": "ap@acme.example"
+                     *       },
+                     *       "tax_mode": "exclusive",
+                     *       "rounding_mode": "half_up",
+                     *       "lines": [
+                     *         {
+                     *           "id": "lin_01hy8v7k3m2n4p5q6r7s8t9v0x",
+                     *           "position": 1,
+                     *           "parent_line_id": null,
+                     *           "description": "Consulting",
+                     *           "quantity": "3",
+                     *           "unit": "h",
+                     *           "unit_price": "100.00",
+                     *           "discount": null,
+                     *           "tax_rate": "20",
+                     *           "tax_code": null,
+                     *           "account_code": null,
+                     *           "item_code": null,
+                     *           "tracking": null,
+                     *           "amount_before_discount": "300.00",
+                     *           "discount_amount": "0.00",
+                     *           "net_amount": "300.00",
+                     *           "tax_amount": "60.00",
+                     *           "gross_amount": "360.00"
+                     *         }
+                     *       ],
+                     *       "attachments": [],
+                     *       "subtotal": "300.00",
+                     *       "discount_total": "0.00",
+                     *       "tax_total": "60.00",
+                     *       "total": "360.00",
+                     *       "tax_breakdown": [
+                     *         {
+                     *           "tax_rate": "20",
+                     *           "taxable_amount": "300.00",
+                     *           "tax_amount": "60.00"
+                     *         }
+                     *       ],
+                     *       "amount_paid": "0.00",
+                     *       "amount_credited": "0.00",
+                     *       "balance": "360.00",
+                     *       "payment_status": "unpaid",
+                     *       "version": 1,
+                     *       "created_at": "2026-11-30T09:00:00.000Z",
+                     *       "updated_at": "2026-11-30T09:00:00.000Z",
+                     *       "finalized_at": null,
+                     *       "voided_at": null,
+                     *       "revision_of": null,
+                     *       "revised_by": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Invoice"];
+                    "application/xml": components["schemas"]["Invoice"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getInvoice: {
         parameters: {
             query?: {
@@ -1815,6 +2296,8 @@ export interface operations {
             query?: {
                 /** @description Return the result and the diff, write nothing. */
                 dry_run?: boolean;
+                /** @description Change the invoice only if its status is one of these (comma-separated); otherwise 422 status-precondition, nothing written. */
+                require_status?: string;
                 /** @description Comma-separated fields to return, dotted for nested ones: number,total,lines.description. `id` is always kept. */
                 fields?: string;
             };
@@ -1983,6 +2466,8 @@ export interface operations {
             query?: {
                 /** @description Return the result and the diff, write nothing. */
                 dry_run?: boolean;
+                /** @description Change the invoice only if its status is one of these (comma-separated); otherwise 422 status-precondition, nothing written. */
+                require_status?: string;
                 /** @description Comma-separated fields to return, dotted for nested ones: number,total,lines.description. `id` is always kept. */
                 fields?: string;
             };
@@ -3018,6 +3503,390 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    createInvoiceJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The list filters of GET /v1/invoices, by the same names; {} matches every invoice of the tenant. */
+                    filter?: {
+                        /**
+                         * @description Lifecycle status; several comma-separated match any.
+                         * @example open,paid
+                         */
+                        status?: string;
+                        /**
+                         * @description Derived payment status; overdue = open, unpaid balance, due date before today. Several comma-separated match any.
+                         * @example overdue
+                         */
+                        payment_status?: string;
+                        customer_id?: string;
+                        /** @description Exact invoice number. */
+                        number?: string;
+                        /**
+                         * @description Invoice numbers starting with this text (case-sensitive).
+                         * @example INV-2026
+                         */
+                        number_prefix?: string;
+                        reference?: string;
+                        /**
+                         * Format: uuid
+                         * @description Exact invoice guid.
+                         */
+                        guid?: string;
+                        /** @description Exact per-tenant serial. */
+                        serial?: number;
+                        /** @description ISO 4217 code. */
+                        currency?: string;
+                        /**
+                         * @description Issue date on or after (inclusive).
+                         * @example 2026-01-31
+                         */
+                        issue_date_from?: string;
+                        /**
+                         * @description Issue date on or before (inclusive).
+                         * @example 2026-01-31
+                         */
+                        issue_date_to?: string;
+                        /**
+                         * @description Due date on or after (inclusive).
+                         * @example 2026-01-31
+                         */
+                        due_date_from?: string;
+                        /**
+                         * @description Due date on or before (inclusive).
+                         * @example 2026-01-31
+                         */
+                        due_date_to?: string;
+                        /**
+                         * Format: date-time
+                         * @description Changed at or after this RFC 3339 time.
+                         */
+                        updated_since?: string;
+                        /**
+                         * @description Total at least (inclusive; exact decimal).
+                         * @example 1000.00
+                         */
+                        total_min?: string;
+                        /**
+                         * @description Total at most (inclusive; exact decimal).
+                         * @example 1000.00
+                         */
+                        total_max?: string;
+                        /** @description Case-insensitive text in the memo, a line description or the bill-to (customer) name; 3 to 100 characters. */
+                        q?: string;
+                    };
+                    invoice_ids?: string[];
+                    references?: string[];
+                    /** @description The PATCH write body, with line operations that may select lines by `match`. */
+                    change: {
+                        purchase_order?: string | null;
+                        /** @description ISO 4217 code */
+                        currency?: string;
+                        exchange_rate?: (string | number) | null;
+                        issue_date?: string | null;
+                        due_date?: string | null;
+                        payment_terms?: {
+                            net_days: number;
+                        } | null;
+                        memo?: string | null;
+                        internal_note?: string | null;
+                        metadata?: {
+                            [key: string]: unknown;
+                        } | null;
+                        custom_fields?: {
+                            [key: string]: ({
+                                /** @enum {string} */
+                                type: "string";
+                                value: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "number";
+                                /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                                value: string | number;
+                            } | {
+                                /** @enum {string} */
+                                type: "date";
+                                /** @description A date, YYYY-MM-DD. */
+                                value: string;
+                            }) | null;
+                        } | null;
+                        external_refs?: {
+                            [key: string]: string | null;
+                        } | null;
+                        customer_id?: string | null;
+                        bill_to?: components["schemas"]["BillTo"] | null;
+                        tax_mode?: "exclusive" | "inclusive";
+                        rounding_mode?: "half_up" | "half_even" | "half_down" | "up" | "down";
+                        line_operations?: ({
+                            op: "update" | "remove";
+                            /** @description Lines matching every given criterion (decimals compare by value). */
+                            match: {
+                                tax_rate?: (string | number) | null;
+                                tax_code?: string | null;
+                                description?: string;
+                                description_contains?: string;
+                                item_code?: string | null;
+                                account_code?: string | null;
+                            };
+                            set?: {
+                                parent_line_id?: string | null;
+                                /** @description A name for this line within this request only, so another line of the same request can name it as parent_ref. */
+                                ref?: string;
+                                /** @description Groups this line under the line of this request whose ref it names (a parent added in the same request has no id yet). */
+                                parent_ref?: string;
+                                description?: string | null;
+                                /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                                quantity?: string | number;
+                                unit?: string | null;
+                                /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                                unit_price?: string | number;
+                                discount?: {
+                                    type: "percent" | "amount";
+                                    /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                                    value: string | number;
+                                } | null;
+                                tax_rate?: (string | number) | null;
+                                tax_code?: string | null;
+                                account_code?: string | null;
+                                item_code?: string | null;
+                                tracking?: {
+                                    [key: string]: string;
+                                } | null;
+                                /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                                net_amount?: string | number;
+                                /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                                tax_amount?: string | number;
+                                /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                                gross_amount?: string | number;
+                                /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                                total_amount?: string | number;
+                            };
+                        } | components["schemas"]["InvoiceLineOperation"])[];
+                    };
+                    /** @description Why; kept in every changed invoice’s history. */
+                    reason: string;
+                    /** @description Process every invoice as a dry run: counts, refusals and the amount difference, nothing written. */
+                    dry_run?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "invoice_job";
+                        /** @enum {string} */
+                        state: "enumerating" | "running" | "completed" | "cancelled";
+                        dry_run: boolean;
+                        reason: string;
+                        counts: {
+                            matched: number;
+                            changed: number;
+                            unchanged: number;
+                            refused: number;
+                            failed: number;
+                            cancelled: number;
+                        };
+                        progress: {
+                            processed: number;
+                            pending: number;
+                            percent: number;
+                            rate_per_second: number | null;
+                            eta_seconds: number | null;
+                        };
+                        matching_complete: boolean;
+                        /** @description Sum of (new total − old total) over the changed invoices (would-change on a dry run). */
+                        amount_difference: string;
+                        refusals_by_rule: {
+                            rule: string;
+                            count: number;
+                        }[];
+                        created_at: string;
+                        started_at: string | null;
+                        finished_at: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getInvoiceJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "invoice_job";
+                        /** @enum {string} */
+                        state: "enumerating" | "running" | "completed" | "cancelled";
+                        dry_run: boolean;
+                        reason: string;
+                        counts: {
+                            matched: number;
+                            changed: number;
+                            unchanged: number;
+                            refused: number;
+                            failed: number;
+                            cancelled: number;
+                        };
+                        progress: {
+                            processed: number;
+                            pending: number;
+                            percent: number;
+                            rate_per_second: number | null;
+                            eta_seconds: number | null;
+                        };
+                        matching_complete: boolean;
+                        /** @description Sum of (new total − old total) over the changed invoices (would-change on a dry run). */
+                        amount_difference: string;
+                        refusals_by_rule: {
+                            rule: string;
+                            count: number;
+                        }[];
+                        created_at: string;
+                        started_at: string | null;
+                        finished_at: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listInvoiceJobItems: {
+        parameters: {
+            query?: {
+                outcome?: "pending" | "changed" | "unchanged" | "refused" | "failed" | "cancelled";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelInvoiceJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "invoice_job";
+                        /** @enum {string} */
+                        state: "enumerating" | "running" | "completed" | "cancelled";
+                        dry_run: boolean;
+                        reason: string;
+                        counts: {
+                            matched: number;
+                            changed: number;
+                            unchanged: number;
+                            refused: number;
+                            failed: number;
+                            cancelled: number;
+                        };
+                        progress: {
+                            processed: number;
+                            pending: number;
+                            percent: number;
+                            rate_per_second: number | null;
+                            eta_seconds: number | null;
+                        };
+                        matching_complete: boolean;
+                        /** @description Sum of (new total − old total) over the changed invoices (would-change on a dry run). */
+                        amount_difference: string;
+                        refusals_by_rule: {
+                            rule: string;
+                            count: number;
+                        }[];
+                        created_at: string;
+                        started_at: string | null;
+                        finished_at: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listWebhookEndpoints: {
         parameters: {
             query?: never;
@@ -3211,6 +4080,2101 @@ export interface operations {
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listConnections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "connection";
+                            name: string;
+                            /** @description RFC 3339 UTC timestamp. */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "connection";
+                        name: string;
+                        /** @description RFC 3339 UTC timestamp. */
+                        created_at: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    staxGetInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        customer_id: string | null;
+                        total: number;
+                        meta: {
+                            [key: string]: unknown;
+                        };
+                        /** @enum {string} */
+                        status: "DRAFT" | "SENT" | "PARTIALLY APPLIED" | "PAID" | "DELETED";
+                        balance_due: number;
+                        total_paid: number;
+                        files: {
+                            [key: string]: unknown;
+                        }[];
+                        created_at: string;
+                        updated_at: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    staxUpdateInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    customer_id?: string | null;
+                    /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                    total?: string | number;
+                    /** @description Any other keys are kept verbatim (nested JSON, bounded: docs/api.md). */
+                    meta?: {
+                        lineItems?: ({
+                            id?: string | null;
+                            item?: string | null;
+                            details?: string | null;
+                            /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                            quantity?: string | number;
+                            /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                            price?: string | number;
+                            tax_rate?: (string | number) | null;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                        subtotal?: string | number;
+                        /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                        tax?: string | number;
+                        memo?: string | null;
+                        reference?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    files?: ({
+                        id: string;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                    url?: string | null;
+                    send_now?: boolean;
+                    is_partial_payment_enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        customer_id: string | null;
+                        total: number;
+                        meta: {
+                            [key: string]: unknown;
+                        };
+                        /** @enum {string} */
+                        status: "DRAFT" | "SENT" | "PARTIALLY APPLIED" | "PAID" | "DELETED";
+                        balance_due: number;
+                        total_paid: number;
+                        files: {
+                            [key: string]: unknown;
+                        }[];
+                        created_at: string;
+                        updated_at: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    staxCreateInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    customer_id?: string | null;
+                    /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                    total?: string | number;
+                    /** @description Any other keys are kept verbatim (nested JSON, bounded: docs/api.md). */
+                    meta?: {
+                        lineItems?: ({
+                            id?: string | null;
+                            item?: string | null;
+                            details?: string | null;
+                            /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                            quantity?: string | number;
+                            /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                            price?: string | number;
+                            tax_rate?: (string | number) | null;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                        subtotal?: string | number;
+                        /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                        tax?: string | number;
+                        memo?: string | null;
+                        reference?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    files?: ({
+                        id: string;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                    url?: string | null;
+                    send_now?: boolean;
+                    is_partial_payment_enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        customer_id: string | null;
+                        total: number;
+                        meta: {
+                            [key: string]: unknown;
+                        };
+                        /** @enum {string} */
+                        status: "DRAFT" | "SENT" | "PARTIALLY APPLIED" | "PAID" | "DELETED";
+                        balance_due: number;
+                        total_paid: number;
+                        files: {
+                            [key: string]: unknown;
+                        }[];
+                        created_at: string;
+                        updated_at: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unifiedGetInvoice: {
+        parameters: {
+            query: {
+                credentialId: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        invoice: {
+                            id: string;
+                            remoteId: string;
+                            customerId: string | null;
+                            invoiceNumber: string | null;
+                            issueDate: number | null;
+                            dueDate: number | null;
+                            paidOnDate: number | null;
+                            memo: string | null;
+                            companyId: string | null;
+                            currency: string;
+                            exchangeRate: number | null;
+                            totalDiscount: string;
+                            subTotal: string;
+                            /** @enum {string} */
+                            invoiceStatus: "DRAFT" | "SUBMITTED" | "PARTIALLY_PAID" | "PAID" | "VOID";
+                            totalTaxAmount: string;
+                            totalAmount: number;
+                            balance: number;
+                            trackingCategories: unknown[];
+                            lineItems: ({
+                                id: string;
+                                remoteId: string;
+                                description: string | null;
+                                unitPrice: number;
+                                quantity: number;
+                                totalAmount: number;
+                                currency: string;
+                                exchangeRate: number | null;
+                                accountingItemId: string | null;
+                                accountId: string | null;
+                                trackingCategoryId: string | null;
+                                trackingCategoryIds: string[];
+                                companyId: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            purchaseOrders: unknown[];
+                            remoteFields: {
+                                [key: string]: unknown;
+                            };
+                            remoteCreatedAt: string;
+                            remoteUpdatedAt: string;
+                            remoteDeleted: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unifiedUpdateInvoice: {
+        parameters: {
+            query: {
+                credentialId: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    customerId?: string | null;
+                    /** @description The whole line set: lines not listed are removed. */
+                    lineItems: {
+                        /** @description A line of this invoice (as the response shows it): updated in place. Lines without id are added. */
+                        id?: string;
+                        description: string;
+                        /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                        unitPrice?: string | number;
+                        quantity?: number;
+                        /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                        totalAmount: string | number;
+                        accountingItemId?: string | null;
+                        accountId?: string | null;
+                    }[];
+                    invoiceNumber?: string | null;
+                    issueDate?: (string | number) | null;
+                    dueDate?: (string | number) | null;
+                    memo?: string | null;
+                    /** @enum {string} */
+                    currency?: "AED" | "AFN" | "ALL" | "AMD" | "ANG" | "AOA" | "ARS" | "AUD" | "AWG" | "AZN" | "BAM" | "BBD" | "BDT" | "BGN" | "BHD" | "BIF" | "BMD" | "BND" | "BOB" | "BOV" | "BRL" | "BSD" | "BTN" | "BWP" | "BYN" | "BZD" | "CAD" | "CDF" | "CHE" | "CHF" | "CHW" | "CLF" | "CLP" | "CNY" | "COP" | "COU" | "CRC" | "CUC" | "CUP" | "CVE" | "CZK" | "DJF" | "DKK" | "DOP" | "DZD" | "EGP" | "ERN" | "ETB" | "EUR" | "FJD" | "FKP" | "GBP" | "GEL" | "GHS" | "GIP" | "GMD" | "GNF" | "GTQ" | "GYD" | "HKD" | "HNL" | "HRK" | "HTG" | "HUF" | "IDR" | "ILS" | "INR" | "IQD" | "IRR" | "ISK" | "JMD" | "JOD" | "JPY" | "KES" | "KGS" | "KHR" | "KMF" | "KPW" | "KRW" | "KWD" | "KYD" | "KZT" | "LAK" | "LBP" | "LKR" | "LRD" | "LSL" | "LYD" | "MAD" | "MDL" | "MGA" | "MKD" | "MMK" | "MNT" | "MOP" | "MRU" | "MUR" | "MVR" | "MWK" | "MXN" | "MXV" | "MYR" | "MZN" | "NAD" | "NGN" | "NIO" | "NOK" | "NPR" | "NZD" | "OMR" | "PAB" | "PEN" | "PGK" | "PHP" | "PKR" | "PLN" | "PYG" | "QAR" | "RON" | "RSD" | "RUB" | "RWF" | "SAR" | "SBD" | "SCR" | "SDG" | "SEK" | "SGD" | "SHP" | "SLL" | "SOS" | "SRD" | "SSP" | "STN" | "SVC" | "SYP" | "SZL" | "THB" | "TJS" | "TMT" | "TND" | "TOP" | "TRY" | "TTD" | "TWD" | "TZS" | "UAH" | "UGX" | "USD" | "USN" | "UYI" | "UYU" | "UYW" | "UZS" | "VES" | "VND" | "VUV" | "WST" | "XAF" | "XAG" | "XAU" | "XBA" | "XBB" | "XBC" | "XBD" | "XCD" | "XDR" | "XOF" | "XPD" | "XPF" | "XPT" | "XSU" | "XTS" | "XUA" | "XXX" | "YER" | "ZAR" | "ZMW" | "ZWL";
+                    exchangeRate?: (string | number) | null;
+                    /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                    totalAmount?: string | number;
+                    /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                    balance?: string | number;
+                    remoteFields?: {
+                        [key: string]: unknown;
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        invoice: {
+                            id: string;
+                            remoteId: string;
+                            customerId: string | null;
+                            invoiceNumber: string | null;
+                            issueDate: number | null;
+                            dueDate: number | null;
+                            paidOnDate: number | null;
+                            memo: string | null;
+                            companyId: string | null;
+                            currency: string;
+                            exchangeRate: number | null;
+                            totalDiscount: string;
+                            subTotal: string;
+                            /** @enum {string} */
+                            invoiceStatus: "DRAFT" | "SUBMITTED" | "PARTIALLY_PAID" | "PAID" | "VOID";
+                            totalTaxAmount: string;
+                            totalAmount: number;
+                            balance: number;
+                            trackingCategories: unknown[];
+                            lineItems: ({
+                                id: string;
+                                remoteId: string;
+                                description: string | null;
+                                unitPrice: number;
+                                quantity: number;
+                                totalAmount: number;
+                                currency: string;
+                                exchangeRate: number | null;
+                                accountingItemId: string | null;
+                                accountId: string | null;
+                                trackingCategoryId: string | null;
+                                trackingCategoryIds: string[];
+                                companyId: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            purchaseOrders: unknown[];
+                            remoteFields: {
+                                [key: string]: unknown;
+                            };
+                            remoteCreatedAt: string;
+                            remoteUpdatedAt: string;
+                            remoteDeleted: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unifiedCreateInvoice: {
+        parameters: {
+            query: {
+                credentialId: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    customerId?: string | null;
+                    /** @description The whole line set: lines not listed are removed. */
+                    lineItems: {
+                        /** @description A line of this invoice (as the response shows it): updated in place. Lines without id are added. */
+                        id?: string;
+                        description: string;
+                        /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                        unitPrice?: string | number;
+                        quantity?: number;
+                        /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                        totalAmount: string | number;
+                        accountingItemId?: string | null;
+                        accountId?: string | null;
+                    }[];
+                    invoiceNumber?: string | null;
+                    issueDate?: (string | number) | null;
+                    dueDate?: (string | number) | null;
+                    memo?: string | null;
+                    /** @enum {string} */
+                    currency?: "AED" | "AFN" | "ALL" | "AMD" | "ANG" | "AOA" | "ARS" | "AUD" | "AWG" | "AZN" | "BAM" | "BBD" | "BDT" | "BGN" | "BHD" | "BIF" | "BMD" | "BND" | "BOB" | "BOV" | "BRL" | "BSD" | "BTN" | "BWP" | "BYN" | "BZD" | "CAD" | "CDF" | "CHE" | "CHF" | "CHW" | "CLF" | "CLP" | "CNY" | "COP" | "COU" | "CRC" | "CUC" | "CUP" | "CVE" | "CZK" | "DJF" | "DKK" | "DOP" | "DZD" | "EGP" | "ERN" | "ETB" | "EUR" | "FJD" | "FKP" | "GBP" | "GEL" | "GHS" | "GIP" | "GMD" | "GNF" | "GTQ" | "GYD" | "HKD" | "HNL" | "HRK" | "HTG" | "HUF" | "IDR" | "ILS" | "INR" | "IQD" | "IRR" | "ISK" | "JMD" | "JOD" | "JPY" | "KES" | "KGS" | "KHR" | "KMF" | "KPW" | "KRW" | "KWD" | "KYD" | "KZT" | "LAK" | "LBP" | "LKR" | "LRD" | "LSL" | "LYD" | "MAD" | "MDL" | "MGA" | "MKD" | "MMK" | "MNT" | "MOP" | "MRU" | "MUR" | "MVR" | "MWK" | "MXN" | "MXV" | "MYR" | "MZN" | "NAD" | "NGN" | "NIO" | "NOK" | "NPR" | "NZD" | "OMR" | "PAB" | "PEN" | "PGK" | "PHP" | "PKR" | "PLN" | "PYG" | "QAR" | "RON" | "RSD" | "RUB" | "RWF" | "SAR" | "SBD" | "SCR" | "SDG" | "SEK" | "SGD" | "SHP" | "SLL" | "SOS" | "SRD" | "SSP" | "STN" | "SVC" | "SYP" | "SZL" | "THB" | "TJS" | "TMT" | "TND" | "TOP" | "TRY" | "TTD" | "TWD" | "TZS" | "UAH" | "UGX" | "USD" | "USN" | "UYI" | "UYU" | "UYW" | "UZS" | "VES" | "VND" | "VUV" | "WST" | "XAF" | "XAG" | "XAU" | "XBA" | "XBB" | "XBC" | "XBD" | "XCD" | "XDR" | "XOF" | "XPD" | "XPF" | "XPT" | "XSU" | "XTS" | "XUA" | "XXX" | "YER" | "ZAR" | "ZMW" | "ZWL";
+                    exchangeRate?: (string | number) | null;
+                    /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                    totalAmount?: string | number;
+                    /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                    balance?: string | number;
+                    remoteFields?: {
+                        [key: string]: unknown;
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        invoice: {
+                            id: string;
+                            remoteId: string;
+                            customerId: string | null;
+                            invoiceNumber: string | null;
+                            issueDate: number | null;
+                            dueDate: number | null;
+                            paidOnDate: number | null;
+                            memo: string | null;
+                            companyId: string | null;
+                            currency: string;
+                            exchangeRate: number | null;
+                            totalDiscount: string;
+                            subTotal: string;
+                            /** @enum {string} */
+                            invoiceStatus: "DRAFT" | "SUBMITTED" | "PARTIALLY_PAID" | "PAID" | "VOID";
+                            totalTaxAmount: string;
+                            totalAmount: number;
+                            balance: number;
+                            trackingCategories: unknown[];
+                            lineItems: ({
+                                id: string;
+                                remoteId: string;
+                                description: string | null;
+                                unitPrice: number;
+                                quantity: number;
+                                totalAmount: number;
+                                currency: string;
+                                exchangeRate: number | null;
+                                accountingItemId: string | null;
+                                accountId: string | null;
+                                trackingCategoryId: string | null;
+                                trackingCategoryIds: string[];
+                                companyId: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            purchaseOrders: unknown[];
+                            remoteFields: {
+                                [key: string]: unknown;
+                            };
+                            remoteCreatedAt: string;
+                            remoteUpdatedAt: string;
+                            remoteDeleted: boolean;
+                            createdAt: string;
+                            updatedAt: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    procountorIssueToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description latest, supported or a dated version such as v2001 */
+                apiVersion: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    grant_type: string;
+                    client_id?: string;
+                    client_secret?: string;
+                    redirect_uri?: string;
+                    /** @description A Folio API key */
+                    api_key: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        access_token: string;
+                        token_type: string;
+                        expires_in: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    procountorGetInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description latest, supported or a dated version such as v2001 */
+                apiVersion: string;
+                /** @description The invoice's integer serial */
+                invoiceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        version: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    procountorUpdateInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description latest, supported or a dated version such as v2001 */
+                apiVersion: string;
+                /** @description The invoice's integer serial */
+                invoiceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    id?: number;
+                    type?: string;
+                    status?: string;
+                    invoiceNumber?: string | null;
+                    version?: string;
+                    date?: string | null;
+                    counterParty?: {
+                        contactPersonName?: string | null;
+                        identifier?: string | null;
+                        email?: string | null;
+                        phone?: string | null;
+                        counterPartyAddress?: {
+                            name?: string | null;
+                            specifier?: string | null;
+                            street?: string | null;
+                            zip?: string | null;
+                            city?: string | null;
+                            country?: string | null;
+                        } | null;
+                    } | null;
+                    paymentInfo?: {
+                        paymentMethod?: string | null;
+                        currency?: string;
+                        currencyRate?: (string | number) | null;
+                        dueDate?: string | null;
+                        paymentTermDays?: number | null;
+                        bankReferenceCode?: string | null;
+                        bankReferenceCodeType?: string | null;
+                    };
+                    orderReference?: string | null;
+                    invoiceRows?: {
+                        product?: string | null;
+                        productCode?: string | null;
+                        /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                        quantity: string | number;
+                        unit?: string | null;
+                        /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                        unitPrice: string | number;
+                        discountPercent?: (string | number) | null;
+                        vatPercent?: (string | number) | null;
+                        comment?: string | null;
+                        /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                        totalAmount?: string | number;
+                    }[];
+                    additionalInformation?: string | null;
+                    notes?: string | null;
+                    attachments?: {
+                        id: string;
+                        name?: string | null;
+                        mimeType?: string | null;
+                    }[];
+                    /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                    totalAmount?: string | number;
+                    /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                    vatAmount?: string | number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        version: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    procountorCreateInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description latest, supported or a dated version such as v2001 */
+                apiVersion: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    id?: number;
+                    type?: string;
+                    status?: string;
+                    invoiceNumber?: string | null;
+                    version?: string;
+                    date?: string | null;
+                    counterParty?: {
+                        contactPersonName?: string | null;
+                        identifier?: string | null;
+                        email?: string | null;
+                        phone?: string | null;
+                        counterPartyAddress?: {
+                            name?: string | null;
+                            specifier?: string | null;
+                            street?: string | null;
+                            zip?: string | null;
+                            city?: string | null;
+                            country?: string | null;
+                        } | null;
+                    } | null;
+                    paymentInfo?: {
+                        paymentMethod?: string | null;
+                        currency?: string;
+                        currencyRate?: (string | number) | null;
+                        dueDate?: string | null;
+                        paymentTermDays?: number | null;
+                        bankReferenceCode?: string | null;
+                        bankReferenceCodeType?: string | null;
+                    };
+                    orderReference?: string | null;
+                    invoiceRows?: {
+                        product?: string | null;
+                        productCode?: string | null;
+                        /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                        quantity: string | number;
+                        unit?: string | null;
+                        /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                        unitPrice: string | number;
+                        discountPercent?: (string | number) | null;
+                        vatPercent?: (string | number) | null;
+                        comment?: string | null;
+                        /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                        totalAmount?: string | number;
+                    }[];
+                    additionalInformation?: string | null;
+                    notes?: string | null;
+                    attachments?: {
+                        id: string;
+                        name?: string | null;
+                        mimeType?: string | null;
+                    }[];
+                    /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                    totalAmount?: string | number;
+                    /** @description A decimal as a string ("12.50") or a JSON number; read exactly, never as a float. */
+                    vatAmount?: string | number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        version: string;
+                        status: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    midnightInvoiceUpdate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description MIS Key: the id of one of the tenant's connections (POST /v1/connections). */
+                miskey?: string;
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description PRC / Midnight InvoiceUpdateRequest (JSON, or XML with the document element <InvoiceUpdateRequest>). */
+        requestBody: {
+            content: {
+                "application/json": {
+                    Guid?: string | null;
+                    InvoiceID?: number | null;
+                    InvoiceNumber?: string | null;
+                    InvoiceNumberExt?: string | null;
+                    CustomerId?: number | null;
+                    UserName?: string | null;
+                    InvoiceDate?: string | null;
+                    InvoiceDueDate?: string | null;
+                    TermsCode?: string | null;
+                    SubTotalBilledAmount?: (string | number) | null;
+                    InvoiceTaxAmount?: (string | number) | null;
+                    TotalBilledAmount?: (string | number) | null;
+                    PaymentDueAmount?: (string | number) | null;
+                    PaymentBilledDateTime?: string | null;
+                    AddressLine1?: string | null;
+                    AddressLine2?: string | null;
+                    AddressLine3?: string | null;
+                    City?: string | null;
+                    StateCode?: string | null;
+                    ZipCode?: string | null;
+                    Phone?: string | null;
+                    Extension?: string | null;
+                    EmailAddress?: string | null;
+                    ContactID?: number | null;
+                    InvoiceNote?: string | null;
+                    SourceModule?: string | null;
+                    InvoiceTitle?: string | null;
+                    Note?: string | null;
+                    DisplayItem?: boolean | null;
+                    InvoiceStatus?: string | null;
+                    InvoiceLine?: {
+                        InvoiceLineID?: number | null;
+                        InvoiceID?: number | null;
+                        ParentInvoiceLineID?: number | null;
+                        OrderID?: number | null;
+                        InvoiceLineType?: string | null;
+                        Title?: string | null;
+                        Priority?: number | null;
+                        Quantity?: (string | number) | null;
+                        Rate?: (string | number) | null;
+                        AmountBilled?: (string | number) | null;
+                        PreviouslyInvoiced?: (string | number) | null;
+                        PreviouslyInvoicedBalance?: (string | number) | null;
+                        InitialTotal?: (string | number) | null;
+                        Note?: string | null;
+                        bNoteVisible?: boolean | null;
+                        DisplayItem?: boolean | null;
+                        LineSubTotal?: (string | number) | null;
+                        Tax?: (string | number) | null;
+                        ItemId?: number | null;
+                        ItemType?: string | null;
+                        LineType?: string | null;
+                        TempInvoiceLineID?: number | null;
+                        InvoiceLineGuid?: string | null;
+                        ParentInvoiceLineGuid?: string | null;
+                        InvoiceLineItem?: {
+                            InvoiceLineItemID?: number | null;
+                            InvoiceID?: number | null;
+                            InvoiceLineID?: number | null;
+                            OrderID?: number | null;
+                            OrderVersionID?: number | null;
+                            OrderVersionDetailID?: number | null;
+                            ServiceID?: number | null;
+                            InvoiceLineDetailType?: string | null;
+                            Quantity?: (string | number) | null;
+                            Amount?: (string | number) | null;
+                            Tax?: (string | number) | null;
+                            AccountingGLID?: string | null;
+                            PaymentAccountID?: number | null;
+                            OrderVersionPostageID?: number | null;
+                            AmountApplied?: (string | number) | null;
+                            DisplayItem?: boolean | null;
+                            PreviouslyInvoiced?: (string | number) | null;
+                            PreviouslyInvoicedBalance?: (string | number) | null;
+                            InitialTotal?: (string | number) | null;
+                        }[] | null;
+                        ParentObjectType?: string | null;
+                        ParentObjectID?: number | null;
+                    }[] | null;
+                    PurchaseOrderNumber?: string | null;
+                    ItemDisplaySetting?: string | null;
+                };
+                "text/json": {
+                    Guid?: string | null;
+                    InvoiceID?: number | null;
+                    InvoiceNumber?: string | null;
+                    InvoiceNumberExt?: string | null;
+                    CustomerId?: number | null;
+                    UserName?: string | null;
+                    InvoiceDate?: string | null;
+                    InvoiceDueDate?: string | null;
+                    TermsCode?: string | null;
+                    SubTotalBilledAmount?: (string | number) | null;
+                    InvoiceTaxAmount?: (string | number) | null;
+                    TotalBilledAmount?: (string | number) | null;
+                    PaymentDueAmount?: (string | number) | null;
+                    PaymentBilledDateTime?: string | null;
+                    AddressLine1?: string | null;
+                    AddressLine2?: string | null;
+                    AddressLine3?: string | null;
+                    City?: string | null;
+                    StateCode?: string | null;
+                    ZipCode?: string | null;
+                    Phone?: string | null;
+                    Extension?: string | null;
+                    EmailAddress?: string | null;
+                    ContactID?: number | null;
+                    InvoiceNote?: string | null;
+                    SourceModule?: string | null;
+                    InvoiceTitle?: string | null;
+                    Note?: string | null;
+                    DisplayItem?: boolean | null;
+                    InvoiceStatus?: string | null;
+                    InvoiceLine?: {
+                        InvoiceLineID?: number | null;
+                        InvoiceID?: number | null;
+                        ParentInvoiceLineID?: number | null;
+                        OrderID?: number | null;
+                        InvoiceLineType?: string | null;
+                        Title?: string | null;
+                        Priority?: number | null;
+                        Quantity?: (string | number) | null;
+                        Rate?: (string | number) | null;
+                        AmountBilled?: (string | number) | null;
+                        PreviouslyInvoiced?: (string | number) | null;
+                        PreviouslyInvoicedBalance?: (string | number) | null;
+                        InitialTotal?: (string | number) | null;
+                        Note?: string | null;
+                        bNoteVisible?: boolean | null;
+                        DisplayItem?: boolean | null;
+                        LineSubTotal?: (string | number) | null;
+                        Tax?: (string | number) | null;
+                        ItemId?: number | null;
+                        ItemType?: string | null;
+                        LineType?: string | null;
+                        TempInvoiceLineID?: number | null;
+                        InvoiceLineGuid?: string | null;
+                        ParentInvoiceLineGuid?: string | null;
+                        InvoiceLineItem?: {
+                            InvoiceLineItemID?: number | null;
+                            InvoiceID?: number | null;
+                            InvoiceLineID?: number | null;
+                            OrderID?: number | null;
+                            OrderVersionID?: number | null;
+                            OrderVersionDetailID?: number | null;
+                            ServiceID?: number | null;
+                            InvoiceLineDetailType?: string | null;
+                            Quantity?: (string | number) | null;
+                            Amount?: (string | number) | null;
+                            Tax?: (string | number) | null;
+                            AccountingGLID?: string | null;
+                            PaymentAccountID?: number | null;
+                            OrderVersionPostageID?: number | null;
+                            AmountApplied?: (string | number) | null;
+                            DisplayItem?: boolean | null;
+                            PreviouslyInvoiced?: (string | number) | null;
+                            PreviouslyInvoicedBalance?: (string | number) | null;
+                            InitialTotal?: (string | number) | null;
+                        }[] | null;
+                        ParentObjectType?: string | null;
+                        ParentObjectID?: number | null;
+                    }[] | null;
+                    PurchaseOrderNumber?: string | null;
+                    ItemDisplaySetting?: string | null;
+                };
+                "application/xml": {
+                    Guid?: string | null;
+                    InvoiceID?: number | null;
+                    InvoiceNumber?: string | null;
+                    InvoiceNumberExt?: string | null;
+                    CustomerId?: number | null;
+                    UserName?: string | null;
+                    InvoiceDate?: string | null;
+                    InvoiceDueDate?: string | null;
+                    TermsCode?: string | null;
+                    SubTotalBilledAmount?: (string | number) | null;
+                    InvoiceTaxAmount?: (string | number) | null;
+                    TotalBilledAmount?: (string | number) | null;
+                    PaymentDueAmount?: (string | number) | null;
+                    PaymentBilledDateTime?: string | null;
+                    AddressLine1?: string | null;
+                    AddressLine2?: string | null;
+                    AddressLine3?: string | null;
+                    City?: string | null;
+                    StateCode?: string | null;
+                    ZipCode?: string | null;
+                    Phone?: string | null;
+                    Extension?: string | null;
+                    EmailAddress?: string | null;
+                    ContactID?: number | null;
+                    InvoiceNote?: string | null;
+                    SourceModule?: string | null;
+                    InvoiceTitle?: string | null;
+                    Note?: string | null;
+                    DisplayItem?: boolean | null;
+                    InvoiceStatus?: string | null;
+                    InvoiceLine?: {
+                        InvoiceLineID?: number | null;
+                        InvoiceID?: number | null;
+                        ParentInvoiceLineID?: number | null;
+                        OrderID?: number | null;
+                        InvoiceLineType?: string | null;
+                        Title?: string | null;
+                        Priority?: number | null;
+                        Quantity?: (string | number) | null;
+                        Rate?: (string | number) | null;
+                        AmountBilled?: (string | number) | null;
+                        PreviouslyInvoiced?: (string | number) | null;
+                        PreviouslyInvoicedBalance?: (string | number) | null;
+                        InitialTotal?: (string | number) | null;
+                        Note?: string | null;
+                        bNoteVisible?: boolean | null;
+                        DisplayItem?: boolean | null;
+                        LineSubTotal?: (string | number) | null;
+                        Tax?: (string | number) | null;
+                        ItemId?: number | null;
+                        ItemType?: string | null;
+                        LineType?: string | null;
+                        TempInvoiceLineID?: number | null;
+                        InvoiceLineGuid?: string | null;
+                        ParentInvoiceLineGuid?: string | null;
+                        InvoiceLineItem?: {
+                            InvoiceLineItemID?: number | null;
+                            InvoiceID?: number | null;
+                            InvoiceLineID?: number | null;
+                            OrderID?: number | null;
+                            OrderVersionID?: number | null;
+                            OrderVersionDetailID?: number | null;
+                            ServiceID?: number | null;
+                            InvoiceLineDetailType?: string | null;
+                            Quantity?: (string | number) | null;
+                            Amount?: (string | number) | null;
+                            Tax?: (string | number) | null;
+                            AccountingGLID?: string | null;
+                            PaymentAccountID?: number | null;
+                            OrderVersionPostageID?: number | null;
+                            AmountApplied?: (string | number) | null;
+                            DisplayItem?: boolean | null;
+                            PreviouslyInvoiced?: (string | number) | null;
+                            PreviouslyInvoicedBalance?: (string | number) | null;
+                            InitialTotal?: (string | number) | null;
+                        }[] | null;
+                        ParentObjectType?: string | null;
+                        ParentObjectID?: number | null;
+                    }[] | null;
+                    PurchaseOrderNumber?: string | null;
+                    ItemDisplaySetting?: string | null;
+                };
+                "text/xml": {
+                    Guid?: string | null;
+                    InvoiceID?: number | null;
+                    InvoiceNumber?: string | null;
+                    InvoiceNumberExt?: string | null;
+                    CustomerId?: number | null;
+                    UserName?: string | null;
+                    InvoiceDate?: string | null;
+                    InvoiceDueDate?: string | null;
+                    TermsCode?: string | null;
+                    SubTotalBilledAmount?: (string | number) | null;
+                    InvoiceTaxAmount?: (string | number) | null;
+                    TotalBilledAmount?: (string | number) | null;
+                    PaymentDueAmount?: (string | number) | null;
+                    PaymentBilledDateTime?: string | null;
+                    AddressLine1?: string | null;
+                    AddressLine2?: string | null;
+                    AddressLine3?: string | null;
+                    City?: string | null;
+                    StateCode?: string | null;
+                    ZipCode?: string | null;
+                    Phone?: string | null;
+                    Extension?: string | null;
+                    EmailAddress?: string | null;
+                    ContactID?: number | null;
+                    InvoiceNote?: string | null;
+                    SourceModule?: string | null;
+                    InvoiceTitle?: string | null;
+                    Note?: string | null;
+                    DisplayItem?: boolean | null;
+                    InvoiceStatus?: string | null;
+                    InvoiceLine?: {
+                        InvoiceLineID?: number | null;
+                        InvoiceID?: number | null;
+                        ParentInvoiceLineID?: number | null;
+                        OrderID?: number | null;
+                        InvoiceLineType?: string | null;
+                        Title?: string | null;
+                        Priority?: number | null;
+                        Quantity?: (string | number) | null;
+                        Rate?: (string | number) | null;
+                        AmountBilled?: (string | number) | null;
+                        PreviouslyInvoiced?: (string | number) | null;
+                        PreviouslyInvoicedBalance?: (string | number) | null;
+                        InitialTotal?: (string | number) | null;
+                        Note?: string | null;
+                        bNoteVisible?: boolean | null;
+                        DisplayItem?: boolean | null;
+                        LineSubTotal?: (string | number) | null;
+                        Tax?: (string | number) | null;
+                        ItemId?: number | null;
+                        ItemType?: string | null;
+                        LineType?: string | null;
+                        TempInvoiceLineID?: number | null;
+                        InvoiceLineGuid?: string | null;
+                        ParentInvoiceLineGuid?: string | null;
+                        InvoiceLineItem?: {
+                            InvoiceLineItemID?: number | null;
+                            InvoiceID?: number | null;
+                            InvoiceLineID?: number | null;
+                            OrderID?: number | null;
+                            OrderVersionID?: number | null;
+                            OrderVersionDetailID?: number | null;
+                            ServiceID?: number | null;
+                            InvoiceLineDetailType?: string | null;
+                            Quantity?: (string | number) | null;
+                            Amount?: (string | number) | null;
+                            Tax?: (string | number) | null;
+                            AccountingGLID?: string | null;
+                            PaymentAccountID?: number | null;
+                            OrderVersionPostageID?: number | null;
+                            AmountApplied?: (string | number) | null;
+                            DisplayItem?: boolean | null;
+                            PreviouslyInvoiced?: (string | number) | null;
+                            PreviouslyInvoicedBalance?: (string | number) | null;
+                            InitialTotal?: (string | number) | null;
+                        }[] | null;
+                        ParentObjectType?: string | null;
+                        ParentObjectID?: number | null;
+                    }[] | null;
+                    PurchaseOrderNumber?: string | null;
+                    ItemDisplaySetting?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description A bare string: JSON "…" or XML <string>…</string>, following the request format. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                    "text/json": string;
+                    "application/xml": string;
+                    "text/xml": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Message: string;
+                        ModelState?: {
+                            [key: string]: string[];
+                        };
+                    };
+                    "text/json": {
+                        Message: string;
+                        ModelState?: {
+                            [key: string]: string[];
+                        };
+                    };
+                    "application/xml": {
+                        Message: string;
+                        ModelState?: {
+                            [key: string]: string[];
+                        };
+                    };
+                    "text/xml": {
+                        Message: string;
+                        ModelState?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    midnightInvoiceInsert: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description MIS Key: the id of one of the tenant's connections (POST /v1/connections). */
+                miskey?: string;
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description PRC / Midnight InvoiceUpdateRequest (JSON, or XML with the document element <InvoiceUpdateRequest>). */
+        requestBody: {
+            content: {
+                "application/json": {
+                    Guid?: string | null;
+                    InvoiceID?: number | null;
+                    InvoiceNumber?: string | null;
+                    InvoiceNumberExt?: string | null;
+                    CustomerId?: number | null;
+                    UserName?: string | null;
+                    InvoiceDate?: string | null;
+                    InvoiceDueDate?: string | null;
+                    TermsCode?: string | null;
+                    SubTotalBilledAmount?: (string | number) | null;
+                    InvoiceTaxAmount?: (string | number) | null;
+                    TotalBilledAmount?: (string | number) | null;
+                    PaymentDueAmount?: (string | number) | null;
+                    PaymentBilledDateTime?: string | null;
+                    AddressLine1?: string | null;
+                    AddressLine2?: string | null;
+                    AddressLine3?: string | null;
+                    City?: string | null;
+                    StateCode?: string | null;
+                    ZipCode?: string | null;
+                    Phone?: string | null;
+                    Extension?: string | null;
+                    EmailAddress?: string | null;
+                    ContactID?: number | null;
+                    InvoiceNote?: string | null;
+                    SourceModule?: string | null;
+                    InvoiceTitle?: string | null;
+                    Note?: string | null;
+                    DisplayItem?: boolean | null;
+                    InvoiceStatus?: string | null;
+                    InvoiceLine?: {
+                        InvoiceLineID?: number | null;
+                        InvoiceID?: number | null;
+                        ParentInvoiceLineID?: number | null;
+                        OrderID?: number | null;
+                        InvoiceLineType?: string | null;
+                        Title?: string | null;
+                        Priority?: number | null;
+                        Quantity?: (string | number) | null;
+                        Rate?: (string | number) | null;
+                        AmountBilled?: (string | number) | null;
+                        PreviouslyInvoiced?: (string | number) | null;
+                        PreviouslyInvoicedBalance?: (string | number) | null;
+                        InitialTotal?: (string | number) | null;
+                        Note?: string | null;
+                        bNoteVisible?: boolean | null;
+                        DisplayItem?: boolean | null;
+                        LineSubTotal?: (string | number) | null;
+                        Tax?: (string | number) | null;
+                        ItemId?: number | null;
+                        ItemType?: string | null;
+                        LineType?: string | null;
+                        TempInvoiceLineID?: number | null;
+                        InvoiceLineGuid?: string | null;
+                        ParentInvoiceLineGuid?: string | null;
+                        InvoiceLineItem?: {
+                            InvoiceLineItemID?: number | null;
+                            InvoiceID?: number | null;
+                            InvoiceLineID?: number | null;
+                            OrderID?: number | null;
+                            OrderVersionID?: number | null;
+                            OrderVersionDetailID?: number | null;
+                            ServiceID?: number | null;
+                            InvoiceLineDetailType?: string | null;
+                            Quantity?: (string | number) | null;
+                            Amount?: (string | number) | null;
+                            Tax?: (string | number) | null;
+                            AccountingGLID?: string | null;
+                            PaymentAccountID?: number | null;
+                            OrderVersionPostageID?: number | null;
+                            AmountApplied?: (string | number) | null;
+                            DisplayItem?: boolean | null;
+                            PreviouslyInvoiced?: (string | number) | null;
+                            PreviouslyInvoicedBalance?: (string | number) | null;
+                            InitialTotal?: (string | number) | null;
+                        }[] | null;
+                        ParentObjectType?: string | null;
+                        ParentObjectID?: number | null;
+                    }[] | null;
+                    PurchaseOrderNumber?: string | null;
+                    ItemDisplaySetting?: string | null;
+                };
+                "text/json": {
+                    Guid?: string | null;
+                    InvoiceID?: number | null;
+                    InvoiceNumber?: string | null;
+                    InvoiceNumberExt?: string | null;
+                    CustomerId?: number | null;
+                    UserName?: string | null;
+                    InvoiceDate?: string | null;
+                    InvoiceDueDate?: string | null;
+                    TermsCode?: string | null;
+                    SubTotalBilledAmount?: (string | number) | null;
+                    InvoiceTaxAmount?: (string | number) | null;
+                    TotalBilledAmount?: (string | number) | null;
+                    PaymentDueAmount?: (string | number) | null;
+                    PaymentBilledDateTime?: string | null;
+                    AddressLine1?: string | null;
+                    AddressLine2?: string | null;
+                    AddressLine3?: string | null;
+                    City?: string | null;
+                    StateCode?: string | null;
+                    ZipCode?: string | null;
+                    Phone?: string | null;
+                    Extension?: string | null;
+                    EmailAddress?: string | null;
+                    ContactID?: number | null;
+                    InvoiceNote?: string | null;
+                    SourceModule?: string | null;
+                    InvoiceTitle?: string | null;
+                    Note?: string | null;
+                    DisplayItem?: boolean | null;
+                    InvoiceStatus?: string | null;
+                    InvoiceLine?: {
+                        InvoiceLineID?: number | null;
+                        InvoiceID?: number | null;
+                        ParentInvoiceLineID?: number | null;
+                        OrderID?: number | null;
+                        InvoiceLineType?: string | null;
+                        Title?: string | null;
+                        Priority?: number | null;
+                        Quantity?: (string | number) | null;
+                        Rate?: (string | number) | null;
+                        AmountBilled?: (string | number) | null;
+                        PreviouslyInvoiced?: (string | number) | null;
+                        PreviouslyInvoicedBalance?: (string | number) | null;
+                        InitialTotal?: (string | number) | null;
+                        Note?: string | null;
+                        bNoteVisible?: boolean | null;
+                        DisplayItem?: boolean | null;
+                        LineSubTotal?: (string | number) | null;
+                        Tax?: (string | number) | null;
+                        ItemId?: number | null;
+                        ItemType?: string | null;
+                        LineType?: string | null;
+                        TempInvoiceLineID?: number | null;
+                        InvoiceLineGuid?: string | null;
+                        ParentInvoiceLineGuid?: string | null;
+                        InvoiceLineItem?: {
+                            InvoiceLineItemID?: number | null;
+                            InvoiceID?: number | null;
+                            InvoiceLineID?: number | null;
+                            OrderID?: number | null;
+                            OrderVersionID?: number | null;
+                            OrderVersionDetailID?: number | null;
+                            ServiceID?: number | null;
+                            InvoiceLineDetailType?: string | null;
+                            Quantity?: (string | number) | null;
+                            Amount?: (string | number) | null;
+                            Tax?: (string | number) | null;
+                            AccountingGLID?: string | null;
+                            PaymentAccountID?: number | null;
+                            OrderVersionPostageID?: number | null;
+                            AmountApplied?: (string | number) | null;
+                            DisplayItem?: boolean | null;
+                            PreviouslyInvoiced?: (string | number) | null;
+                            PreviouslyInvoicedBalance?: (string | number) | null;
+                            InitialTotal?: (string | number) | null;
+                        }[] | null;
+                        ParentObjectType?: string | null;
+                        ParentObjectID?: number | null;
+                    }[] | null;
+                    PurchaseOrderNumber?: string | null;
+                    ItemDisplaySetting?: string | null;
+                };
+                "application/xml": {
+                    Guid?: string | null;
+                    InvoiceID?: number | null;
+                    InvoiceNumber?: string | null;
+                    InvoiceNumberExt?: string | null;
+                    CustomerId?: number | null;
+                    UserName?: string | null;
+                    InvoiceDate?: string | null;
+                    InvoiceDueDate?: string | null;
+                    TermsCode?: string | null;
+                    SubTotalBilledAmount?: (string | number) | null;
+                    InvoiceTaxAmount?: (string | number) | null;
+                    TotalBilledAmount?: (string | number) | null;
+                    PaymentDueAmount?: (string | number) | null;
+                    PaymentBilledDateTime?: string | null;
+                    AddressLine1?: string | null;
+                    AddressLine2?: string | null;
+                    AddressLine3?: string | null;
+                    City?: string | null;
+                    StateCode?: string | null;
+                    ZipCode?: string | null;
+                    Phone?: string | null;
+                    Extension?: string | null;
+                    EmailAddress?: string | null;
+                    ContactID?: number | null;
+                    InvoiceNote?: string | null;
+                    SourceModule?: string | null;
+                    InvoiceTitle?: string | null;
+                    Note?: string | null;
+                    DisplayItem?: boolean | null;
+                    InvoiceStatus?: string | null;
+                    InvoiceLine?: {
+                        InvoiceLineID?: number | null;
+                        InvoiceID?: number | null;
+                        ParentInvoiceLineID?: number | null;
+                        OrderID?: number | null;
+                        InvoiceLineType?: string | null;
+                        Title?: string | null;
+                        Priority?: number | null;
+                        Quantity?: (string | number) | null;
+                        Rate?: (string | number) | null;
+                        AmountBilled?: (string | number) | null;
+                        PreviouslyInvoiced?: (string | number) | null;
+                        PreviouslyInvoicedBalance?: (string | number) | null;
+                        InitialTotal?: (string | number) | null;
+                        Note?: string | null;
+                        bNoteVisible?: boolean | null;
+                        DisplayItem?: boolean | null;
+                        LineSubTotal?: (string | number) | null;
+                        Tax?: (string | number) | null;
+                        ItemId?: number | null;
+                        ItemType?: string | null;
+                        LineType?: string | null;
+                        TempInvoiceLineID?: number | null;
+                        InvoiceLineGuid?: string | null;
+                        ParentInvoiceLineGuid?: string | null;
+                        InvoiceLineItem?: {
+                            InvoiceLineItemID?: number | null;
+                            InvoiceID?: number | null;
+                            InvoiceLineID?: number | null;
+                            OrderID?: number | null;
+                            OrderVersionID?: number | null;
+                            OrderVersionDetailID?: number | null;
+                            ServiceID?: number | null;
+                            InvoiceLineDetailType?: string | null;
+                            Quantity?: (string | number) | null;
+                            Amount?: (string | number) | null;
+                            Tax?: (string | number) | null;
+                            AccountingGLID?: string | null;
+                            PaymentAccountID?: number | null;
+                            OrderVersionPostageID?: number | null;
+                            AmountApplied?: (string | number) | null;
+                            DisplayItem?: boolean | null;
+                            PreviouslyInvoiced?: (string | number) | null;
+                            PreviouslyInvoicedBalance?: (string | number) | null;
+                            InitialTotal?: (string | number) | null;
+                        }[] | null;
+                        ParentObjectType?: string | null;
+                        ParentObjectID?: number | null;
+                    }[] | null;
+                    PurchaseOrderNumber?: string | null;
+                    ItemDisplaySetting?: string | null;
+                };
+                "text/xml": {
+                    Guid?: string | null;
+                    InvoiceID?: number | null;
+                    InvoiceNumber?: string | null;
+                    InvoiceNumberExt?: string | null;
+                    CustomerId?: number | null;
+                    UserName?: string | null;
+                    InvoiceDate?: string | null;
+                    InvoiceDueDate?: string | null;
+                    TermsCode?: string | null;
+                    SubTotalBilledAmount?: (string | number) | null;
+                    InvoiceTaxAmount?: (string | number) | null;
+                    TotalBilledAmount?: (string | number) | null;
+                    PaymentDueAmount?: (string | number) | null;
+                    PaymentBilledDateTime?: string | null;
+                    AddressLine1?: string | null;
+                    AddressLine2?: string | null;
+                    AddressLine3?: string | null;
+                    City?: string | null;
+                    StateCode?: string | null;
+                    ZipCode?: string | null;
+                    Phone?: string | null;
+                    Extension?: string | null;
+                    EmailAddress?: string | null;
+                    ContactID?: number | null;
+                    InvoiceNote?: string | null;
+                    SourceModule?: string | null;
+                    InvoiceTitle?: string | null;
+                    Note?: string | null;
+                    DisplayItem?: boolean | null;
+                    InvoiceStatus?: string | null;
+                    InvoiceLine?: {
+                        InvoiceLineID?: number | null;
+                        InvoiceID?: number | null;
+                        ParentInvoiceLineID?: number | null;
+                        OrderID?: number | null;
+                        InvoiceLineType?: string | null;
+                        Title?: string | null;
+                        Priority?: number | null;
+                        Quantity?: (string | number) | null;
+                        Rate?: (string | number) | null;
+                        AmountBilled?: (string | number) | null;
+                        PreviouslyInvoiced?: (string | number) | null;
+                        PreviouslyInvoicedBalance?: (string | number) | null;
+                        InitialTotal?: (string | number) | null;
+                        Note?: string | null;
+                        bNoteVisible?: boolean | null;
+                        DisplayItem?: boolean | null;
+                        LineSubTotal?: (string | number) | null;
+                        Tax?: (string | number) | null;
+                        ItemId?: number | null;
+                        ItemType?: string | null;
+                        LineType?: string | null;
+                        TempInvoiceLineID?: number | null;
+                        InvoiceLineGuid?: string | null;
+                        ParentInvoiceLineGuid?: string | null;
+                        InvoiceLineItem?: {
+                            InvoiceLineItemID?: number | null;
+                            InvoiceID?: number | null;
+                            InvoiceLineID?: number | null;
+                            OrderID?: number | null;
+                            OrderVersionID?: number | null;
+                            OrderVersionDetailID?: number | null;
+                            ServiceID?: number | null;
+                            InvoiceLineDetailType?: string | null;
+                            Quantity?: (string | number) | null;
+                            Amount?: (string | number) | null;
+                            Tax?: (string | number) | null;
+                            AccountingGLID?: string | null;
+                            PaymentAccountID?: number | null;
+                            OrderVersionPostageID?: number | null;
+                            AmountApplied?: (string | number) | null;
+                            DisplayItem?: boolean | null;
+                            PreviouslyInvoiced?: (string | number) | null;
+                            PreviouslyInvoicedBalance?: (string | number) | null;
+                            InitialTotal?: (string | number) | null;
+                        }[] | null;
+                        ParentObjectType?: string | null;
+                        ParentObjectID?: number | null;
+                    }[] | null;
+                    PurchaseOrderNumber?: string | null;
+                    ItemDisplaySetting?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description A bare string: JSON "…" or XML <string>…</string>, following the request format. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                    "text/json": string;
+                    "application/xml": string;
+                    "text/xml": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Message: string;
+                        ModelState?: {
+                            [key: string]: string[];
+                        };
+                    };
+                    "text/json": {
+                        Message: string;
+                        ModelState?: {
+                            [key: string]: string[];
+                        };
+                    };
+                    "application/xml": {
+                        Message: string;
+                        ModelState?: {
+                            [key: string]: string[];
+                        };
+                    };
+                    "text/xml": {
+                        Message: string;
+                        ModelState?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    midnightInvoiceSelect: {
+        parameters: {
+            query: {
+                Guid: string;
+            };
+            header?: {
+                /** @description MIS Key: the id of one of the tenant's connections (POST /v1/connections). */
+                miskey?: string;
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    crmCreateInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A Folio API key of the tenant (CRM.COM's login token). */
+                    token?: string;
+                    due_on?: string | null;
+                    notes?: string | null;
+                    back_office_code?: string | null;
+                    intended_currency_identifier?: {
+                        code?: string;
+                        id?: string;
+                    };
+                    accounts_receivable_identifier?: {
+                        id?: string;
+                        code?: string;
+                        name?: string;
+                        alternative_code?: string;
+                    };
+                    type_identifier?: {
+                        id?: string;
+                        code?: string;
+                        name?: string;
+                        alternative_code?: string;
+                    };
+                    category_identifier?: {
+                        id?: string;
+                        code?: string;
+                        name?: string;
+                        alternative_code?: string;
+                    };
+                    member_accounts_receivable_identifier?: {
+                        id?: string;
+                        code?: string;
+                        name?: string;
+                        alternative_code?: string;
+                    };
+                    udf_string_1?: string | null;
+                    udf_string_2?: string | null;
+                    udf_string_3?: string | null;
+                    udf_string_4?: string | null;
+                    udf_string_5?: string | null;
+                    udf_string_6?: string | null;
+                    udf_string_7?: string | null;
+                    udf_string_8?: string | null;
+                    udf_float_1?: (string | number) | null;
+                    udf_float_2?: (string | number) | null;
+                    udf_float_3?: (string | number) | null;
+                    udf_float_4?: (string | number) | null;
+                    udf_date_1?: string | null;
+                    udf_date_2?: string | null;
+                    udf_date_3?: string | null;
+                    udf_date_4?: string | null;
+                    invoice_item_set?: {
+                        /** @description add, update or remove (CRM.COM documents ADD/UPDATE/REMOVE; both cases accepted). */
+                        action: "add" | "update" | "remove" | "ADD" | "UPDATE" | "REMOVE";
+                        /** @description id: the Folio line id (update, remove). */
+                        invoice_item_identifier?: {
+                            id: string;
+                        };
+                        /** @description Kept on the line: code → item_code, name → description. */
+                        product_identifier?: {
+                            id?: string;
+                            code?: string;
+                            name?: string;
+                        };
+                        quantity?: (string | number) | null;
+                        cost?: (string | number) | null;
+                        sub_total?: (string | number) | null;
+                        discount_percentage?: (string | number) | null;
+                        discount_amount?: (string | number) | null;
+                    }[];
+                    /** @description Comma-separated response fields, e.g. "id,notes"; all when absent. */
+                    fields_set?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status: {
+                            code: string;
+                            message: string;
+                            description: string;
+                        };
+                        data: {
+                            [key: string]: unknown;
+                        } | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status: {
+                            code: string;
+                            message: string;
+                            description: string;
+                        };
+                        data: {
+                            [key: string]: unknown;
+                        } | null;
+                    };
+                };
+            };
+        };
+    };
+    crmUpdateInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A Folio API key of the tenant (CRM.COM's login token). */
+                    token?: string;
+                    /** @description Exactly one of id (the Folio invoice id), number, reference_number. */
+                    invoice_identifier: {
+                        id?: string;
+                        number?: string;
+                        reference_number?: string;
+                    };
+                    due_on?: string | null;
+                    notes?: string | null;
+                    back_office_code?: string | null;
+                    intended_currency_identifier?: {
+                        code?: string;
+                        id?: string;
+                    };
+                    accounts_receivable_identifier?: {
+                        id?: string;
+                        code?: string;
+                        name?: string;
+                        alternative_code?: string;
+                    };
+                    type_identifier?: {
+                        id?: string;
+                        code?: string;
+                        name?: string;
+                        alternative_code?: string;
+                    };
+                    category_identifier?: {
+                        id?: string;
+                        code?: string;
+                        name?: string;
+                        alternative_code?: string;
+                    };
+                    member_accounts_receivable_identifier?: {
+                        id?: string;
+                        code?: string;
+                        name?: string;
+                        alternative_code?: string;
+                    };
+                    udf_string_1?: string | null;
+                    udf_string_2?: string | null;
+                    udf_string_3?: string | null;
+                    udf_string_4?: string | null;
+                    udf_string_5?: string | null;
+                    udf_string_6?: string | null;
+                    udf_string_7?: string | null;
+                    udf_string_8?: string | null;
+                    udf_float_1?: (string | number) | null;
+                    udf_float_2?: (string | number) | null;
+                    udf_float_3?: (string | number) | null;
+                    udf_float_4?: (string | number) | null;
+                    udf_date_1?: string | null;
+                    udf_date_2?: string | null;
+                    udf_date_3?: string | null;
+                    udf_date_4?: string | null;
+                    invoice_item_set?: {
+                        /** @description add, update or remove (CRM.COM documents ADD/UPDATE/REMOVE; both cases accepted). */
+                        action: "add" | "update" | "remove" | "ADD" | "UPDATE" | "REMOVE";
+                        /** @description id: the Folio line id (update, remove). */
+                        invoice_item_identifier?: {
+                            id: string;
+                        };
+                        /** @description Kept on the line: code → item_code, name → description. */
+                        product_identifier?: {
+                            id?: string;
+                            code?: string;
+                            name?: string;
+                        };
+                        quantity?: (string | number) | null;
+                        cost?: (string | number) | null;
+                        sub_total?: (string | number) | null;
+                        discount_percentage?: (string | number) | null;
+                        discount_amount?: (string | number) | null;
+                    }[];
+                    /** @description Comma-separated response fields, e.g. "id,notes"; all when absent. */
+                    fields_set?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status: {
+                            code: string;
+                            message: string;
+                            description: string;
+                        };
+                        data: {
+                            [key: string]: unknown;
+                        } | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["BusinessRuleViolation"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status: {
+                            code: string;
+                            message: string;
+                            description: string;
+                        };
+                        data: {
+                            [key: string]: unknown;
+                        } | null;
+                    };
+                };
+            };
+        };
+    };
+    crmShowInvoice: {
+        parameters: {
+            query: {
+                token?: string;
+                /** @description id=…, number=… or reference_number=… */
+                invoice_identifier: string;
+                fields_set?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status: {
+                            code: string;
+                            message: string;
+                            description: string;
+                        };
+                        data: {
+                            [key: string]: unknown;
+                        } | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description Default Response */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status: {
+                            code: string;
+                            message: string;
+                            description: string;
+                        };
+                        data: {
+                            [key: string]: unknown;
+                        } | null;
+                    };
+                };
+            };
         };
     };
 }

@@ -55,7 +55,7 @@ export async function crmRoutes(app: App, { invoices, db }: CrmDeps) {
 
   app.post('/invoices/create', {
     preValidation: authenticateBodyToken,
-    schema: {
+    schema: { operationId: 'crmCreateInvoice', 
       tags,
       summary: 'CRM.COM: create a DRAFT invoice (items added; intended_currency_identifier sets its currency)',
       body: CrmInvoiceCreateRequest,
@@ -71,7 +71,7 @@ export async function crmRoutes(app: App, { invoices, db }: CrmDeps) {
 
   app.post('/invoices/update', {
     preValidation: authenticateBodyToken,
-    schema: {
+    schema: { operationId: 'crmUpdateInvoice', 
       tags,
       summary: 'CRM.COM: update a DRAFT invoice (identified by id, number or reference_number); items added, updated and removed in one set',
       body: CrmInvoiceUpdateRequest,
@@ -102,7 +102,7 @@ export async function crmRoutes(app: App, { invoices, db }: CrmDeps) {
       const token = (request.query as { token?: unknown } | null)?.token;
       await authenticateKey(request, typeof token === 'string' ? token : undefined, 'invoices:read');
     },
-    schema: { tags, summary: 'CRM.COM: show one invoice (?invoice_identifier=number=…)', querystring: CrmShowQuery, response: { 200: CrmResponse, '4xx': CrmResponse } },
+    schema: { operationId: 'crmShowInvoice', tags, summary: 'CRM.COM: show one invoice (?invoice_identifier=number=…)', querystring: CrmShowQuery, response: { 200: CrmResponse, '4xx': CrmResponse } },
   }, async (request, reply) => {
     const fields = parseFieldsSet(request.query.fields_set, '/query/fields_set');
     const invoice = await findInvoice(requestContext(request), invoiceIdentifierFromQuery(request.query.invoice_identifier));

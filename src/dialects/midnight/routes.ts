@@ -139,7 +139,7 @@ export async function midnightRoutes(app: App, { invoices, connections }: Midnig
   app.post('/v1/Generic/InvoiceUpdate', {
     onRequest: requireMisKey,
     config: { ...access('invoices:write'), representation: { schema: MidnightInvoiceUpdateRequest, xmlRoot: 'InvoiceUpdateRequest' } },
-    schema: {
+    schema: { operationId: 'midnightInvoiceUpdate', 
       tags,
       summary: 'PRC / Midnight: update an invoice by Guid (JSON or XML); answers a bare string',
       headers: MidnightHeaders,
@@ -169,7 +169,7 @@ export async function midnightRoutes(app: App, { invoices, connections }: Midnig
   app.post('/v1/Generic/InvoiceInsert', {
     onRequest: requireMisKey,
     config: { ...access('invoices:write'), representation: { schema: MidnightInvoiceUpdateRequest, xmlRoot: 'InvoiceUpdateRequest' } },
-    schema: {
+    schema: { operationId: 'midnightInvoiceInsert', 
       tags,
       summary: 'PRC / Midnight: create a draft invoice from an InvoiceUpdateRequest body (JSON or XML); answers its Guid',
       headers: MidnightHeaders,
@@ -188,7 +188,7 @@ export async function midnightRoutes(app: App, { invoices, connections }: Midnig
   app.get('/v1/Generic/InvoiceSelect', {
     onRequest: requireMisKey,
     config: access('invoices:read'),
-    schema: {
+    schema: { operationId: 'midnightInvoiceSelect', 
       tags,
       summary: 'PRC / Midnight: read an invoice by Guid, in the InvoiceUpdateRequest shape (JSON or XML by Accept)',
       headers: MidnightHeaders,

@@ -33,7 +33,7 @@ export async function procountorRoutes(app: App, { invoices, db }: { invoices: I
   });
 
   const tokenRoute = {
-    schema: { tags, summary: 'Procountor: exchange client credentials and a Folio API key for an access token', params: Type.Object(ProcountorBase), body: ProcountorTokenRequest, response: { 200: ProcountorTokenResponse } },
+    schema: { operationId: 'procountorIssueToken', tags, summary: 'Procountor: exchange client credentials and a Folio API key for an access token', params: Type.Object(ProcountorBase), body: ProcountorTokenRequest, response: { 200: ProcountorTokenResponse } },
   };
   const issueToken = async (request: FastifyRequest<{ Body: { grant_type: string; api_key: string } }>, reply: FastifyReply) => {
     const answer = (status: number, error: string, description: string) => {
@@ -48,18 +48,18 @@ export async function procountorRoutes(app: App, { invoices, db }: { invoices: I
     return { access_token: issued.token, token_type: 'bearer', expires_in: issued.expiresInSeconds };
   };
   app.post('/:apiVersion/api/oauth/token', tokenRoute, issueToken);
-  app.post('/:apiVersion/api/oauth/token/', { ...tokenRoute, schema: { ...tokenRoute.schema, hide: true } }, issueToken);
+  app.post('/:apiVersion/api/oauth/token/', { ...tokenRoute, schema: { ...tokenRoute.schema, operationId: 'procountorIssueTokenSlash', hide: true } }, issueToken);
 
   const config = (scope: 'invoices:read' | 'invoices:write') => ({ scope, credential: procountorCredential });
 
   app.get('/:apiVersion/api/invoices/:invoiceId', {
     config: config('invoices:read'),
-    schema: { tags, summary: 'Procountor: get an invoice by its integer id', params: ProcountorInvoiceParams, response: { 200: ProcountorInvoice } },
+    schema: { operationId: 'procountorGetInvoice', tags, summary: 'Procountor: get an invoice by its integer id', params: ProcountorInvoiceParams, response: { 200: ProcountorInvoice } },
   }, async (request) => invoiceToProcountor(await invoices.resolve(dialectContext(request), { serial: Number(request.params.invoiceId) })));
 
   app.post('/:apiVersion/api/invoices', {
     config: config('invoices:write'),
-    schema: { tags, summary: 'Procountor: create an invoice (UNFINISHED)', params: Type.Object(ProcountorBase), body: ProcountorInvoiceWrite, response: { 200: ProcountorInvoice } },
+    schema: { operationId: 'procountorCreateInvoice', tags, summary: 'Procountor: create an invoice (UNFINISHED)', params: Type.Object(ProcountorBase), body: ProcountorInvoiceWrite, response: { 200: ProcountorInvoice } },
   }, async (request) => {
     const command = procountorToWrite(request.body, null);
     const result = await invoices.create(dialectContext(request), command.body, { clientTotals: command.options.clientTotals, reason: changeReason(request) });
@@ -68,7 +68,7 @@ export async function procountorRoutes(app: App, { invoices, db }: { invoices: I
 
   app.put('/:apiVersion/api/invoices/:invoiceId', {
     config: config('invoices:write'),
-    schema: {
+    schema: { operationId: 'procountorUpdateInvoice', 
       tags,
       summary: 'Procountor: update an unfinished invoice (notes in any state); `version` from GET must match; status never changes',
       params: ProcountorInvoiceParams,

@@ -12,12 +12,12 @@ export async function staxRoutes(app: App, { invoices }: { invoices: InvoiceServ
 
   app.get('/invoice/:id', {
     config: { scope: 'invoices:read' },
-    schema: { tags, summary: 'Stax: get an invoice', params: StaxIdParams, response: { 200: StaxInvoice } },
+    schema: { operationId: 'staxGetInvoice', tags, summary: 'Stax: get an invoice', params: StaxIdParams, response: { 200: StaxInvoice } },
   }, async (request) => invoiceToStax(await invoices.get(dialectContext(request), request.params.id)));
 
   app.post('/invoice', {
     config: { scope: 'invoices:write' },
-    schema: { tags, summary: 'Stax: create an invoice (a Folio draft)', body: StaxInvoiceWrite, response: { 200: StaxInvoice } },
+    schema: { operationId: 'staxCreateInvoice', tags, summary: 'Stax: create an invoice (a Folio draft)', body: StaxInvoiceWrite, response: { 200: StaxInvoice } },
   }, async (request) => {
     const command = staxToWrite(request.body, null);
     const result = await invoices.create(dialectContext(request), command.body, { clientTotals: command.options.clientTotals, reason: changeReason(request) });
@@ -26,7 +26,7 @@ export async function staxRoutes(app: App, { invoices }: { invoices: InvoiceServ
 
   app.put('/invoice/:id', {
     config: { scope: 'invoices:write' },
-    schema: { tags, summary: 'Stax: update an invoice (items, taxes, memo, reference, meta, files); a fully paid invoice answers 422', params: StaxIdParams, body: StaxInvoiceWrite, response: { 200: StaxInvoice } },
+    schema: { operationId: 'staxUpdateInvoice', tags, summary: 'Stax: update an invoice (items, taxes, memo, reference, meta, files); a fully paid invoice answers 422', params: StaxIdParams, body: StaxInvoiceWrite, response: { 200: StaxInvoice } },
   }, async (request) => {
     const ctx = dialectContext(request);
     const current = await invoices.get(ctx, request.params.id);

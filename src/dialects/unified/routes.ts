@@ -23,12 +23,12 @@ export async function unifiedRoutes(app: App, { invoices, connections }: { invoi
 
   app.get('/accounting/invoices/:id', {
     config: { scope: 'invoices:read' },
-    schema: { tags, summary: 'Unified: get an invoice', params: UnifiedIdParams, querystring: UnifiedQuery, response: { 200: UnifiedInvoiceResponse } },
+    schema: { operationId: 'unifiedGetInvoice', tags, summary: 'Unified: get an invoice', params: UnifiedIdParams, querystring: UnifiedQuery, response: { 200: UnifiedInvoiceResponse } },
   }, async (request) => invoiceToUnified(await invoices.get(await contextWithCredential(request), request.params.id)));
 
   app.post('/accounting/invoices', {
     config: { scope: 'invoices:write' },
-    schema: { tags, summary: 'Unified: create an invoice (a Folio draft)', querystring: UnifiedQuery, body: UnifiedInvoiceWrite, response: { 200: UnifiedInvoiceResponse } },
+    schema: { operationId: 'unifiedCreateInvoice', tags, summary: 'Unified: create an invoice (a Folio draft)', querystring: UnifiedQuery, body: UnifiedInvoiceWrite, response: { 200: UnifiedInvoiceResponse } },
   }, async (request) => {
     const ctx = await contextWithCredential(request);
     const command = unifiedToWrite(request.body, null);
@@ -38,7 +38,7 @@ export async function unifiedRoutes(app: App, { invoices, connections }: { invoi
 
   app.put('/accounting/invoices/:id', {
     config: { scope: 'invoices:write' },
-    schema: { tags, summary: 'Unified: update an invoice; lineItems replace the whole line set', params: UnifiedIdParams, querystring: UnifiedQuery, body: UnifiedInvoiceWrite, response: { 200: UnifiedInvoiceResponse } },
+    schema: { operationId: 'unifiedUpdateInvoice', tags, summary: 'Unified: update an invoice; lineItems replace the whole line set', params: UnifiedIdParams, querystring: UnifiedQuery, body: UnifiedInvoiceWrite, response: { 200: UnifiedInvoiceResponse } },
   }, async (request) => {
     const ctx = await contextWithCredential(request);
     const current = await invoices.get(ctx, request.params.id);

@@ -12,7 +12,7 @@ export async function connectionRoutes(app: App, { connections }: { connections:
 
   app.post('/connections', {
     config: { scope: 'admin' },
-    schema: {
+    schema: { operationId: 'createConnection', 
       tags,
       summary: 'Create a connection: the id dialect clients send as credentialId (unified API) or MISKEY (Midnight)',
       body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
@@ -26,12 +26,12 @@ export async function connectionRoutes(app: App, { connections }: { connections:
 
   app.get('/connections', {
     config: { scope: 'admin' },
-    schema: { tags, summary: "List the tenant's connections", response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(ConnectionSchema) }) } },
+    schema: { operationId: 'listConnections', tags, summary: "List the tenant's connections", response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(ConnectionSchema) }) } },
   }, async (request) => ({ object: 'list' as const, data: await connections.list(requestContext(request)) }));
 
   app.delete('/connections/:id', {
     config: { scope: 'admin' },
-    schema: { tags, summary: 'Delete a connection (clients sending its id get 404 from then on)', params: Type.Object({ id: IdString }) },
+    schema: { operationId: 'deleteConnection', tags, summary: 'Delete a connection (clients sending its id get 404 from then on)', params: Type.Object({ id: IdString }) },
   }, async (request, reply) => {
     await connections.delete(requestContext(request), request.params.id);
     return reply.status(204).send();

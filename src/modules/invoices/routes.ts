@@ -69,7 +69,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
 
   app.get('/invoices/lookup', {
     config: { scope: 'invoices:read', representation: invoiceRepresentation },
-    schema: { tags, summary: 'Find one invoice by exactly one of id, guid, serial, number or reference', querystring: InvoiceLookupQuery, response: { 200: InvoiceSchema }, produces: xmlContentTypes.produces },
+    schema: { operationId: 'lookupInvoice', tags, summary: 'Find one invoice by exactly one of id, guid, serial, number or reference', querystring: InvoiceLookupQuery, response: { 200: InvoiceSchema }, produces: xmlContentTypes.produces },
   }, async (request, reply) => {
     const { fields: _fields, ...candidates } = request.query;
     const invoice = await invoices.resolve(requestContext(request), exactlyOneKey(candidates, (kind) => `/query/${kind}`));

@@ -10,7 +10,7 @@ const tags = ['invoice jobs'];
 export async function jobRoutes(app: App, { jobs }: { jobs: JobService }) {
   app.post('/invoice-jobs', {
     config: { scope: 'invoices:write' },
-    schema: { tags, summary: 'Change many invoices at once: a filter or a list, one change, a reason (dry_run previews)', body: CreateJobSchema, response: { 202: JobSchema } },
+    schema: { operationId: 'createInvoiceJob', tags, summary: 'Change many invoices at once: a filter or a list, one change, a reason (dry_run previews)', body: CreateJobSchema, response: { 202: JobSchema } },
   }, async (request, reply) => {
     const body = request.body;
     const targets = [body.filter, body.invoice_ids, body.references].filter((target) => target !== undefined).length;
@@ -26,16 +26,16 @@ export async function jobRoutes(app: App, { jobs }: { jobs: JobService }) {
 
   app.get('/invoice-jobs/:id', {
     config: { scope: 'invoices:read' },
-    schema: { tags, summary: 'A job: state, counts, progress (percent, rate, ETA), amount difference, refusals by rule', params: JobIdParams, response: { 200: JobSchema } },
+    schema: { operationId: 'getInvoiceJob', tags, summary: 'A job: state, counts, progress (percent, rate, ETA), amount difference, refusals by rule', params: JobIdParams, response: { 200: JobSchema } },
   }, async (request) => jobs.get(requestContext(request), request.params.id));
 
   app.get('/invoice-jobs/:id/items', {
     config: { scope: 'invoices:read' },
-    schema: { tags, summary: 'Per-invoice results of a job, paged in invoice id order; ?outcome=refused', params: JobIdParams, querystring: JobItemsQuery },
+    schema: { operationId: 'listInvoiceJobItems', tags, summary: 'Per-invoice results of a job, paged in invoice id order; ?outcome=refused', params: JobIdParams, querystring: JobItemsQuery },
   }, async (request) => jobs.items(requestContext(request), request.params.id, { outcome: request.query.outcome, after: request.query.cursor, limit: request.query.limit ?? 100 }));
 
   app.post('/invoice-jobs/:id/cancel', {
     config: { scope: 'invoices:write' },
-    schema: { tags, summary: 'Cancel a running job: invoices not yet processed are left as they are', params: JobIdParams, response: { 200: JobSchema } },
+    schema: { operationId: 'cancelInvoiceJob', tags, summary: 'Cancel a running job: invoices not yet processed are left as they are', params: JobIdParams, response: { 200: JobSchema } },
   }, async (request) => jobs.cancel(requestContext(request), request.params.id));
 }
