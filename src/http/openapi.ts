@@ -232,6 +232,8 @@ function liftNamedSchemas(document: Json): void {
 const exampleInvoice = {
   id: 'inv_01hy8v7k3m2n4p5q6r7s8t9v0w',
   object: 'invoice',
+  guid: '3f1c2a9e-6d4b-4c8a-9f1e-2b7d5a6c8e01',
+  serial: 42,
   number: null,
   reference: null,
   purchase_order: 'PO-7781',
@@ -253,6 +255,7 @@ const exampleInvoice = {
   lines: [
     {
       id: 'lin_01hy8v7k3m2n4p5q6r7s8t9v0x',
+      guid: '9a7e4b2c-1d3f-4e5a-8b6c-7d9e0f1a2b03',
       position: 1,
       parent_line_id: null,
       description: 'Consulting',
@@ -310,6 +313,11 @@ function addExamples(document: Json): void {
   if (schemas.Invoice) schemas.Invoice.examples = [exampleInvoice];
   for (const pathItem of Object.values(document.paths as Record<string, Record<string, Json>>)) {
     for (const operation of Object.values(pathItem)) {
+      // A route that answers a shape only its dialect documents (Midnight's InvoiceSelect: JSON or XML by Accept).
+      const responses = (operation.responses ??= {}) as Record<string, unknown>;
+      if (!Object.keys(responses).some((status) => status.startsWith('2'))) {
+        responses['200'] = { description: "The resource, in the shape its system's documentation gives (see docs/dialects/)." };
+      }
       const example = requestExamples[operation.operationId as string];
       const body = (operation.requestBody as { content?: Record<string, Json> } | undefined)?.content?.['application/json'];
       if (example && body) body.example = example;

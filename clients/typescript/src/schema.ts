@@ -1053,6 +1053,8 @@ export interface components {
          * @example {
          *       "id": "inv_01hy8v7k3m2n4p5q6r7s8t9v0w",
          *       "object": "invoice",
+         *       "guid": "3f1c2a9e-6d4b-4c8a-9f1e-2b7d5a6c8e01",
+         *       "serial": 42,
          *       "number": null,
          *       "reference": null,
          *       "purchase_order": "PO-7781",
@@ -1081,6 +1083,7 @@ export interface components {
          *       "lines": [
          *         {
          *           "id": "lin_01hy8v7k3m2n4p5q6r7s8t9v0x",
+         *           "guid": "9a7e4b2c-1d3f-4e5a-8b6c-7d9e0f1a2b03",
          *           "position": 1,
          *           "parent_line_id": null,
          *           "description": "Consulting",
@@ -1980,6 +1983,8 @@ export interface operations {
                      * @example {
                      *       "id": "inv_01hy8v7k3m2n4p5q6r7s8t9v0w",
                      *       "object": "invoice",
+                     *       "guid": "3f1c2a9e-6d4b-4c8a-9f1e-2b7d5a6c8e01",
+                     *       "serial": 42,
                      *       "number": null,
                      *       "reference": null,
                      *       "purchase_order": "PO-7781",
@@ -2008,6 +2013,7 @@ export interface operations {
                      *       "lines": [
                      *         {
                      *           "id": "lin_01hy8v7k3m2n4p5q6r7s8t9v0x",
+                     *           "guid": "9a7e4b2c-1d3f-4e5a-8b6c-7d9e0f1a2b03",
                      *           "position": 1,
                      *           "parent_line_id": null,
                      *           "description": "Consulting",
@@ -2096,6 +2102,8 @@ export interface operations {
                      * @example {
                      *       "id": "inv_01hy8v7k3m2n4p5q6r7s8t9v0w",
                      *       "object": "invoice",
+                     *       "guid": "3f1c2a9e-6d4b-4c8a-9f1e-2b7d5a6c8e01",
+                     *       "serial": 42,
                      *       "number": null,
                      *       "reference": null,
                      *       "purchase_order": "PO-7781",
@@ -2124,6 +2132,7 @@ export interface operations {
                      *       "lines": [
                      *         {
                      *           "id": "lin_01hy8v7k3m2n4p5q6r7s8t9v0x",
+                     *           "guid": "9a7e4b2c-1d3f-4e5a-8b6c-7d9e0f1a2b03",
                      *           "position": 1,
                      *           "parent_line_id": null,
                      *           "description": "Consulting",
@@ -2206,6 +2215,8 @@ export interface operations {
                      * @example {
                      *       "id": "inv_01hy8v7k3m2n4p5q6r7s8t9v0w",
                      *       "object": "invoice",
+                     *       "guid": "3f1c2a9e-6d4b-4c8a-9f1e-2b7d5a6c8e01",
+                     *       "serial": 42,
                      *       "number": null,
                      *       "reference": null,
                      *       "purchase_order": "PO-7781",
@@ -2234,6 +2245,7 @@ export interface operations {
                      *       "lines": [
                      *         {
                      *           "id": "lin_01hy8v7k3m2n4p5q6r7s8t9v0x",
+                     *           "guid": "9a7e4b2c-1d3f-4e5a-8b6c-7d9e0f1a2b03",
                      *           "position": 1,
                      *           "parent_line_id": null,
                      *           "description": "Consulting",
@@ -2330,6 +2342,8 @@ export interface operations {
                      * @example {
                      *       "id": "inv_01hy8v7k3m2n4p5q6r7s8t9v0w",
                      *       "object": "invoice",
+                     *       "guid": "3f1c2a9e-6d4b-4c8a-9f1e-2b7d5a6c8e01",
+                     *       "serial": 42,
                      *       "number": null,
                      *       "reference": null,
                      *       "purchase_order": "PO-7781",
@@ -2358,6 +2372,7 @@ export interface operations {
                      *       "lines": [
                      *         {
                      *           "id": "lin_01hy8v7k3m2n4p5q6r7s8t9v0x",
+                     *           "guid": "9a7e4b2c-1d3f-4e5a-8b6c-7d9e0f1a2b03",
                      *           "position": 1,
                      *           "parent_line_id": null,
                      *           "description": "Consulting",
@@ -2512,6 +2527,8 @@ export interface operations {
                      * @example {
                      *       "id": "inv_01hy8v7k3m2n4p5q6r7s8t9v0w",
                      *       "object": "invoice",
+                     *       "guid": "3f1c2a9e-6d4b-4c8a-9f1e-2b7d5a6c8e01",
+                     *       "serial": 42,
                      *       "number": null,
                      *       "reference": null,
                      *       "purchase_order": "PO-7781",
@@ -2540,6 +2557,7 @@ export interface operations {
                      *       "lines": [
                      *         {
                      *           "id": "lin_01hy8v7k3m2n4p5q6r7s8t9v0x",
+                     *           "guid": "9a7e4b2c-1d3f-4e5a-8b6c-7d9e0f1a2b03",
                      *           "position": 1,
                      *           "parent_line_id": null,
                      *           "description": "Consulting",
@@ -2639,6 +2657,8 @@ export interface operations {
                      * @example {
                      *       "id": "inv_01hy8v7k3m2n4p5q6r7s8t9v0w",
                      *       "object": "invoice",
+                     *       "guid": "3f1c2a9e-6d4b-4c8a-9f1e-2b7d5a6c8e01",
+                     *       "serial": 42,
                      *       "number": null,
                      *       "reference": null,
                      *       "purchase_order": "PO-7781",
@@ -2667,6 +2687,7 @@ export interface operations {
                      *       "lines": [
                      *         {
                      *           "id": "lin_01hy8v7k3m2n4p5q6r7s8t9v0x",
+                     *           "guid": "9a7e4b2c-1d3f-4e5a-8b6c-7d9e0f1a2b03",
                      *           "position": 1,
                      *           "parent_line_id": null,
                      *           "description": "Consulting",
@@ -2764,6 +2785,8 @@ export interface operations {
                      * @example {
                      *       "id": "inv_01hy8v7k3m2n4p5q6r7s8t9v0w",
                      *       "object": "invoice",
+                     *       "guid": "3f1c2a9e-6d4b-4c8a-9f1e-2b7d5a6c8e01",
+                     *       "serial": 42,
                      *       "number": null,
                      *       "reference": null,
                      *       "purchase_order": "PO-7781",
@@ -2792,6 +2815,7 @@ export interface operations {
                      *       "lines": [
                      *         {
                      *           "id": "lin_01hy8v7k3m2n4p5q6r7s8t9v0x",
+                     *           "guid": "9a7e4b2c-1d3f-4e5a-8b6c-7d9e0f1a2b03",
                      *           "position": 1,
                      *           "parent_line_id": null,
                      *           "description": "Consulting",
@@ -3812,6 +3836,25 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            [key: string]: unknown;
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4173,6 +4216,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -5841,6 +5891,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The resource, in the shape its system's documentation gives (see docs/dialects/). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];

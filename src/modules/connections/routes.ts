@@ -31,9 +31,9 @@ export async function connectionRoutes(app: App, { connections }: { connections:
 
   app.delete('/connections/:id', {
     config: { scope: 'admin' },
-    schema: { operationId: 'deleteConnection', tags, summary: 'Delete a connection (clients sending its id get 404 from then on)', params: Type.Object({ id: IdString }) },
+    schema: { operationId: 'deleteConnection', tags, summary: 'Delete a connection (clients sending its id get 404 from then on)', params: Type.Object({ id: IdString }), response: { 204: Type.Null({ description: 'Deleted.' }) } },
   }, async (request, reply) => {
     await connections.delete(requestContext(request), request.params.id);
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 }

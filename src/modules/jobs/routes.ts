@@ -2,7 +2,7 @@ import type { App } from '../../core/app.js';
 import { requestContext } from '../../core/request-context.js';
 import { AppError } from '../../shared/errors.js';
 import type { JobChange } from './domain/change.js';
-import { CreateJobSchema, JobIdParams, JobItemsQuery, JobSchema } from './schemas.js';
+import { CreateJobSchema, JobIdParams, JobItemsQuery, JobItemsPageSchema, JobSchema } from './schemas.js';
 import type { JobService } from './service.js';
 
 const tags = ['invoice jobs'];
@@ -31,7 +31,7 @@ export async function jobRoutes(app: App, { jobs }: { jobs: JobService }) {
 
   app.get('/invoice-jobs/:id/items', {
     config: { scope: 'invoices:read' },
-    schema: { operationId: 'listInvoiceJobItems', tags, summary: 'Per-invoice results of a job, paged in invoice id order; ?outcome=refused', params: JobIdParams, querystring: JobItemsQuery },
+    schema: { operationId: 'listInvoiceJobItems', tags, summary: 'Per-invoice results of a job, paged in invoice id order; ?outcome=refused', params: JobIdParams, querystring: JobItemsQuery, response: { 200: JobItemsPageSchema } },
   }, async (request) => jobs.items(requestContext(request), request.params.id, { outcome: request.query.outcome, after: request.query.cursor, limit: request.query.limit ?? 100 }));
 
   app.post('/invoice-jobs/:id/cancel', {

@@ -103,3 +103,14 @@ export const JobItemsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** One page of a job's per-invoice results (GET /v1/invoice-jobs/{id}/items). */
+export const JobItemsPageSchema = Type.Object(
+  {
+    object: Type.Literal('list'),
+    data: Type.Array(Type.Object({}, { additionalProperties: true, description: 'One invoice of the job: its id, outcome (changed, unchanged, refused, failed, cancelled, pending), rule and detail when refused, versions before/after.' })),
+    has_more: Type.Boolean(),
+    next_cursor: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: true },
+);
