@@ -314,7 +314,8 @@ function addExamples(document: Json): void {
   for (const pathItem of Object.values(document.paths as Record<string, Record<string, Json>>)) {
     for (const operation of Object.values(pathItem)) {
       // A route that answers a shape only its dialect documents (Midnight's InvoiceSelect: JSON or XML by Accept).
-      const responses = (operation.responses ??= {}) as Record<string, unknown>;
+      operation.responses ??= {};
+      const responses = operation.responses as Record<string, unknown>;
       if (!Object.keys(responses).some((status) => status.startsWith('2'))) {
         responses['200'] = { description: "The resource, in the shape its system's documentation gives (see docs/dialects/)." };
       }
