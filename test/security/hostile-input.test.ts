@@ -137,7 +137,7 @@ function invoiceCases(): HostileCase[] {
     { name: 'metadata with 51 keys', body: { metadata: Object.fromEntries(Array.from({ length: 51 }, (_, index) => [`k${index}`, 'v'])) } },
     { name: 'metadata key of 41 characters', body: { metadata: { ['k'.repeat(41)]: 'v' } } },
     { name: 'metadata empty key', body: { metadata: { '': 'v' } } },
-    { name: 'metadata over 16 KiB as JSON', body: { metadata: { k: 'v'.repeat(16_400) } } },
+    { name: 'metadata over 32 KiB as JSON', body: { metadata: { k: Array.from({ length: 70 }, () => 'v'.repeat(500)) } } },
     { name: 'metadata nested 9 levels', body: { metadata: { k: nestedValue(9) } } },
     { name: 'metadata nested key of 101 characters', body: { metadata: { k: { ['n'.repeat(101)]: 1 } } } },
     { name: 'memo of 5,001 characters', body: { memo: 'm'.repeat(5001) } },

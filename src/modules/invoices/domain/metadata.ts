@@ -21,7 +21,9 @@ export const metadataLimits = {
   /** Levels below the map itself: `{"a": {"b": [1]}}` is depth 3 (a, b, the array's item). */
   maxDepth: 8,
   /** The whole map as compact JSON (UTF-8 bytes). */
-  maxBytes: 16_384,
+  maxBytes: 32_768,
+  /** Any string value, at any depth (as the flat string metadata always allowed). */
+  maxStringLength: 500,
 };
 
 const reservedKeys = new Set(['__proto__', 'constructor', 'prototype']);
@@ -34,6 +36,10 @@ function normalized(value: MetadataValue, pointer: string, depth: number, errors
     return undefined;
   }
   if (Array.isArray(value)) return value.map((item, index) => normalized(item, `${pointer}/${index}`, depth + 1, errors) ?? null);
+  if (typeof value === 'string' && value.length > metadataLimits.maxStringLength) {
+    errors.push({ pointer, detail: `metadata strings are at most ${metadataLimits.maxStringLength} characters` });
+    return undefined;
+  }
   if (value === null || typeof value !== 'object') return value;
   const result: { [key: string]: MetadataValue } = {};
   for (const [key, item] of Object.entries(value)) {
