@@ -254,7 +254,10 @@ describe('invoice create and update', () => {
     const tooMany = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v']));
     expectProblem(await api.patch(`/v1/invoices/${created.id}`, { metadata: tooMany }), 400, 'validation-error');
     expectProblem(await api.patch(`/v1/invoices/${created.id}`, { metadata: { ['k'.repeat(41)]: 'v' } }), 400, 'validation-error');
-    const tooBig = expectProblem(await api.patch(`/v1/invoices/${created.id}`, { metadata: { k: 'v'.repeat(16_400) } }), 400, 'validation-error');
+    // A string over 500 characters is refused where it is; a map over 32 KiB as a whole, at /metadata.
+    const tooLong = expectProblem(await api.patch(`/v1/invoices/${created.id}`, { metadata: { k: 'v'.repeat(501) } }), 400, 'validation-error');
+    assert.equal(tooLong.errors[0].pointer, '/metadata/k');
+    const tooBig = expectProblem(await api.patch(`/v1/invoices/${created.id}`, { metadata: { k: Array.from({ length: 80 }, () => 'v'.repeat(450)) } }), 400, 'validation-error');
     assert.equal(tooBig.errors[0].pointer, '/metadata');
   });
 
