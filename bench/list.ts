@@ -97,7 +97,8 @@ interface CaseResult {
   plan: string;
 }
 
-async function runCases(url: string, tenant: BenchTenant, count: number, rounds: number): Promise<CaseResult[]> {
+/** One database of the comparison: its own pool and invoice service, with the SQL it runs captured on demand. */
+function openRunner(url: string, tenant: BenchTenant) {
   const captured: CompiledQuery[] = [];
   let capturing = false;
   const pool = new pg.Pool({ connectionString: url, max: 2 });
@@ -110,35 +111,67 @@ async function runCases(url: string, tenant: BenchTenant, count: number, rounds:
   const kernel = createWriteKernel({ db, engine: 'postgres', clock: fixedClock(`${today}T12:00:00Z`) });
   const invoices = createInvoiceService({ db, engine: 'postgres', kernel, maxLinesPerInvoice: 1000 });
   const ctx = { auth: { tenantId: tenant.tenantId, keyId: tenant.keyId, scopes: new Set(['invoices:read'] as const) }, requestId: 'bench' };
-  const results: CaseResult[] = [];
-  try {
-    for (const item of cases(count)) {
-      const filter = { ...item.filter, limit: 20 };
+  return {
+    /** The filter of a case, with the cursor of its first page when the case reads the second. */
+    async prepare(item: Case): Promise<InvoiceListFilter> {
+      const filter: InvoiceListFilter = { ...item.filter, limit: 20 };
       if (item.secondPage) filter.cursor = (await invoices.list(ctx, filter)).next_cursor ?? undefined;
-      const timesMs: number[] = [];
-      let rows = 0;
-      for (let i = 0; i < rounds; i++) {
-        const started = performance.now();
-        rows = (await invoices.list(ctx, filter)).data.length;
-        timesMs.push(performance.now() - started);
-      }
+      return filter;
+    },
+    async timeOnce(filter: InvoiceListFilter): Promise<{ ms: number; rows: number }> {
+      const started = performance.now();
+      const rows = (await invoices.list(ctx, filter)).data.length;
+      return { ms: performance.now() - started, rows };
+    },
+    /** EXPLAIN ANALYZE of the invoice query the service runs (the page's lines are key lookups, explained by bench:scale). */
+    async explain(filter: InvoiceListFilter): Promise<string> {
       captured.length = 0;
       capturing = true;
       await invoices.list(ctx, filter);
       capturing = false;
-      // The invoice query (the lines and attachments of the page are key lookups, explained by bench:scale).
-      const listQueries = captured.filter((query) => query.sql.startsWith('select * from "invoices"'));
       const plans: string[] = [];
-      for (const query of listQueries) {
+      for (const query of captured.filter((q) => q.sql.startsWith('select * from "invoices"'))) {
         const explained = await pool.query(`explain (analyze, costs off, timing off, summary off) ${query.sql}`, query.parameters as unknown[]);
         plans.push(explained.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n'));
       }
-      const plan = plans.join('\n-- then (the nulls section) --\n');
-      timesMs.sort((a, b) => a - b);
-      results.push({ name: item.name, query: item.query, rows, medianMs: round(timesMs[Math.floor(timesMs.length / 2)]), seqScanOnInvoices: /Seq Scan on invoices\b/.test(plan), plan });
+      return plans.join('\n-- then (the nulls section) --\n');
+    },
+    close: () => db.destroy(),
+  };
+}
+
+type Runner = ReturnType<typeof openRunner>;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/**
+ * Every case on both databases, interleaved request by request (small, large, small, …), so a
+ * moment of load on the shared machine hits both sides alike and the ratio stays meaningful.
+ */
+async function runCasesSideBySide(small: Runner, large: Runner, casesOf: (count: number) => Case[], counts: [number, number], rounds: number) {
+  const results: { small: CaseResult; large: CaseResult }[] = [];
+  const [smallCases, largeCases] = [casesOf(counts[0]), casesOf(counts[1])];
+  for (let index = 0; index < smallCases.length; index++) {
+    const sides = [
+      { runner: small, item: smallCases[index] },
+      { runner: large, item: largeCases[index] },
+    ];
+    const filters = await Promise.all(sides.map((side) => side.runner.prepare(side.item)));
+    const timesMs: number[][] = [[], []];
+    const rows = [0, 0];
+    for (let round = 0; round < rounds; round++) {
+      for (let side = 0; side < 2; side++) {
+        const timed = await sides[side].runner.timeOnce(filters[side]);
+        timesMs[side].push(timed.ms);
+        rows[side] = timed.rows;
+      }
     }
-  } finally {
-    await db.destroy();
+    const [smallResult, largeResult] = await Promise.all(
+      sides.map(async (side, at) => {
+        const plan = await side.runner.explain(filters[at]);
+        return { name: side.item.name, query: side.item.query, rows: rows[at], medianMs: round(median(timesMs[at])), seqScanOnInvoices: /Seq Scan on invoices\b/.test(plan), plan };
+      }),
+    );
+    results.push({ small: smallResult, large: largeResult });
   }
   return results;
 }
@@ -146,46 +179,45 @@ async function runCases(url: string, tenant: BenchTenant, count: number, rounds:
 runMain(async () => {
   const smallCount = intSetting('BENCH_LIST_SMALL', 10_000, 500);
   const largeCount = intSetting('BENCH_LIST_LARGE', 1_000_000, 5_000);
-  const rounds = intSetting('BENCH_LIST_ROUNDS', 15, 3);
-  const name = `folio_bench_${smoke ? 'smoke_' : ''}list_${process.pid}`;
-  const url = await freshPostgresDatabase(name);
-  let closeDatabase = async () => {};
+  const rounds = intSetting('BENCH_LIST_ROUNDS', 31, 3);
+  // Two databases, one per size, named after this process (the machine is shared).
+  const names = [smallCount, largeCount].map((count) => `folio_bench_${smoke ? 'smoke_' : ''}list_${process.pid}_${count}`);
+  const closers: (() => Promise<void>)[] = [];
   try {
-    const database = await openDatabase({ dataDir: freshDataDir('list'), databaseUrl: url });
-    closeDatabase = () => database.close();
-    const tenant = await createBenchTenant(database);
-    const sizes: Record<string, CaseResult[]> = {};
-    let seeded = 0;
-    for (const count of [smallCount, largeCount]) {
+    const runners: Runner[] = [];
+    for (const [at, count] of [smallCount, largeCount].entries()) {
+      const url = await freshPostgresDatabase(names[at]);
+      const database = await openDatabase({ dataDir: freshDataDir(`list-${count}`), databaseUrl: url });
+      closers.push(() => database.close());
+      const tenant = await createBenchTenant(database);
       const started = performance.now();
-      await seedInvoices(database, { tenant, tag, from: seeded + 1, to: count, linesPerInvoice: 1, onProgress: (done) => process.stdout.write(`\rseeded ${seeded + done}`) });
-      await diversify(url, tenant.tenantId, seeded + 1, count);
+      await seedInvoices(database, { tenant, tag, from: 1, to: count, linesPerInvoice: 1, onProgress: (done) => process.stdout.write(`\rseeded ${done}`) });
+      await diversify(url, tenant.tenantId, 1, count);
       console.log(`\n${count} invoices ready in ${round((performance.now() - started) / 1000, 1)} s`);
-      seeded = count;
-      sizes[count] = await runCases(url, tenant, count, rounds);
+      const runner = openRunner(url, tenant);
+      closers.push(() => runner.close());
+      runners.push(runner);
     }
-    await closeDatabase();
-    closeDatabase = async () => {};
-    const small = sizes[smallCount];
-    const large = sizes[largeCount];
-    const rows = small.map((item, index) => ({
-      case: item.name,
-      rows: item.rows,
-      [`${smallCount} ms`]: item.medianMs,
-      [`${largeCount} ms`]: large[index].medianMs,
-      ratio: round(large[index].medianMs / item.medianMs),
-      'seq scan': item.seqScanOnInvoices || large[index].seqScanOnInvoices ? 'YES' : 'no',
+    const results = await runCasesSideBySide(runners[0], runners[1], cases, [smallCount, largeCount], rounds);
+    const rows = results.map(({ small, large }) => ({
+      case: small.name,
+      rows: `${small.rows} / ${large.rows}`,
+      [`${smallCount} ms`]: small.medianMs,
+      [`${largeCount} ms`]: large.medianMs,
+      ratio: round(large.medianMs / small.medianMs),
+      'seq scan': small.seqScanOnInvoices || large.seqScanOnInvoices ? 'YES' : 'no',
     }));
-    printTable(`invoice list: median of ${rounds} service calls (page of 20, with lines), ${smallCount} vs ${largeCount} invoices`, rows);
-    for (const item of large) console.log(`\n### ${item.name} (${item.query})\n${item.plan}`);
-    console.log(`\nwrote ${writeResults(smoke ? 'list-smoke' : 'list', { smallCount, largeCount, rounds, today, rows, plans: Object.fromEntries(large.map((item) => [item.name, item.plan])) })}`);
-    if (rows.some((row) => row['seq scan'] === 'YES')) process.exitCode = 1;
+    printTable(`invoice list: median of ${rounds} service calls each (page of 20, with lines), ${smallCount} vs ${largeCount} invoices, interleaved`, rows);
+    for (const { large } of results) console.log(`\n### ${large.name} (${large.query})\n${large.plan}`);
+    for (const { small } of results) if (small.seqScanOnInvoices) console.log(`\n### at ${smallCount}: ${small.name} (${small.query})\n${small.plan}`);
+    console.log(`\nwrote ${writeResults(smoke ? 'list-smoke' : 'list', { smallCount, largeCount, rounds, today, rows, plans: Object.fromEntries(results.map(({ large }) => [large.name, large.plan])) })}`);
+    if (results.some(({ large }) => large.seqScanOnInvoices)) process.exitCode = 1;
   } catch (error) {
     console.error(error);
-    await closeDatabase();
     process.exitCode = 1;
   } finally {
     // Only after every pool of this run is closed: a forced drop terminates open connections.
-    await dropPostgresDatabase(name);
+    for (const close of closers.reverse()) await close().catch(() => {});
+    for (const name of names) await dropPostgresDatabase(name);
   }
 });
