@@ -46,6 +46,7 @@ export const ProblemSchema = Type.Object(
     detail: Type.String(),
     instance: Type.Optional(Type.String()),
     errors: Type.Optional(Type.Array(FieldErrorSchema)),
+    accepted_media_types: Type.Optional(Type.Array(Type.String(), { description: 'On a 415: the media types the operation accepts as a body.' })),
   },
   { additionalProperties: true, description: 'RFC 9457 problem details' },
 );

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../core/app.js';
 import { requestContext } from '../core/request-context.js';
 import { toAppError } from '../http/errors.js';
+import { withAcceptedMediaTypes } from '../http/media-types.js';
 import type { RequestContext } from '../core/request-context.js';
 import { AppError, type FieldError } from '../shared/errors.js';
 import type { UpdateOptions } from '../modules/invoices/service.js';
@@ -47,7 +48,7 @@ export function installDialectErrors(scope: App, render: DialectErrorRenderer): 
   scope.setErrorHandler((error, request, reply) => {
     const { appError, unexpected } = toAppError(error);
     if (unexpected) request.log.error({ err: error }, 'request failed');
-    return send(request, reply, appError);
+    return send(request, reply, withAcceptedMediaTypes(request, appError));
   });
   scope.setNotFoundHandler((request, reply) => send(request, reply, new AppError('not-found', `No route ${request.method} ${request.url.split('?')[0]}.`)));
 }

@@ -49,6 +49,7 @@ import { jobListFilter, matchesFromInvoiceList } from '../modules/jobs/matches.j
 import { jobRoutes } from '../modules/jobs/routes.js';
 import { startJobWorker } from '../modules/jobs/worker.js';
 import { webApp } from '../web/plugin.js';
+import { recordContentTypeParsers } from './media-types.js';
 import { sendProblem } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { openApiOptions } from './openapi.js';
@@ -186,6 +187,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
 
   app.decorateRequest('auth', null);
 
+  recordContentTypeParsers(app);
   app.removeContentTypeParser('application/json');
   // Fastify's built-in text/plain parser would let a non-JSON body reach validation (a 400); it is a 415.
   app.removeContentTypeParser('text/plain');

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { closest, distance } from 'fastest-levenshtein';
 import { AppError, type FieldError, type ProblemType } from '../shared/errors.js';
+import { withAcceptedMediaTypes } from './media-types.js';
 import { prefersXml, problemAsXml } from './representation.js';
 
 interface AjvLikeError {
@@ -117,7 +118,8 @@ export function toAppError(error: unknown): { appError: AppError; unexpected: bo
 }
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown) {
-  const { appError, unexpected } = toAppError(error);
+  const { appError: problem, unexpected } = toAppError(error);
+  const appError = withAcceptedMediaTypes(request, problem);
   if (unexpected) request.log.error({ err: error }, 'request failed');
   for (const [name, value] of Object.entries(appError.headers)) reply.header(name, value);
   if (appError.status === 401) reply.header('www-authenticate', 'Bearer');

@@ -120,7 +120,7 @@ const validationExample = {
 type RouteSchema = Record<string, unknown> & { operationId?: string; body?: unknown; headers?: unknown; response?: Record<string, unknown>; consumes?: string[] };
 
 /** The problem answers, one shared response component each (components.responses). */
-const problemAnswers: Record<number, { name: string; description: string; example?: unknown }> = {
+const problemAnswers: Record<number, { name: string; description: string; example?: unknown; headers?: Record<string, unknown> }> = {
   400: { name: 'BadRequest', description: 'The request is invalid: `errors[]` holds a JSON pointer per invalid field (validation-error, malformed-request).', example: validationExample },
   401: { name: 'Unauthorized', description: 'No valid API key (unauthorized).' },
   403: { name: 'Forbidden', description: 'The API key lacks the scope this operation needs (forbidden).' },
@@ -128,7 +128,11 @@ const problemAnswers: Record<number, { name: string; description: string; exampl
   409: { name: 'Conflict', description: 'A concurrent request got in the way (a unique value taken, the Idempotency-Key in flight); nothing was written (conflict).' },
   412: { name: 'PreconditionFailed', description: 'If-Match names another version than the current one (`current_version`); re-read, re-apply, resend (precondition-failed).', example: preconditionFailedExample },
   413: { name: 'PayloadTooLarge', description: 'The body or file is larger than the limit (payload-too-large).' },
-  415: { name: 'UnsupportedMediaType', description: 'The Content-Type is not one this operation accepts; `detail` lists the accepted ones (unsupported-media-type).' },
+  415: {
+    name: 'UnsupportedMediaType',
+    description: 'The Content-Type is not one this operation accepts; `detail`, `accepted_media_types` and the `Accept` header list the accepted ones (`Accept-Post` / `Accept-Patch` too on POST / PATCH) (unsupported-media-type).',
+    headers: { Accept: { type: 'string', description: 'The media types this operation accepts as a body, comma-separated.' } },
+  },
   422: { name: 'BusinessRuleViolation', description: 'The change breaks a business rule; `type` names the rule (e.g. /problems/paid-invoice-financial-fields); nothing was written.' },
   429: { name: 'RateLimited', description: 'Too many requests; retry after `Retry-After` seconds (rate-limited).' },
   500: { name: 'InternalError', description: 'An unexpected error; nothing internal is disclosed (internal-error).' },
@@ -149,8 +153,8 @@ function problemStatuses(method: string, url: string, schema: RouteSchema): numb
 function problemResponses(method: string, url: string, schema: RouteSchema): Record<string, unknown> {
   return Object.fromEntries(
     problemStatuses(method, url, schema).map((status) => {
-      const { description, example } = problemAnswers[status];
-      return [status, { description, content: problemContent(example) }];
+      const { description, example, headers } = problemAnswers[status];
+      return [status, { description, ...(headers ? { headers } : {}), content: problemContent(example) }];
     }),
   );
 }

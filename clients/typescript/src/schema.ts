@@ -794,6 +794,8 @@ export interface components {
             detail: string;
             instance?: string;
             errors?: components["schemas"]["ProblemFieldError"][];
+            /** @description On a 415: the media types the operation accepts as a body. */
+            accepted_media_types?: string[];
         } & {
             [key: string]: unknown;
         };
@@ -1625,9 +1627,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The Content-Type is not one this operation accepts; `detail` lists the accepted ones (unsupported-media-type). */
+        /** @description The Content-Type is not one this operation accepts; `detail`, `accepted_media_types` and the `Accept` header list the accepted ones (`Accept-Post` / `Accept-Patch` too on POST / PATCH) (unsupported-media-type). */
         UnsupportedMediaType: {
             headers: {
+                /** @description The media types this operation accepts as a body, comma-separated. */
+                Accept?: string;
                 [name: string]: unknown;
             };
             content: {

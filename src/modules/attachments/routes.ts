@@ -25,6 +25,8 @@ function uploadFingerprint(part: MultipartFile, staged: StagedUpload) {
 /** POST/GET/DELETE /invoices/:id/attachments[/:aid]. Thin: parsing and headers only. */
 export async function attachmentRoutes(app: App, { attachments, maxAttachmentBytes }: { attachments: AttachmentService; maxAttachmentBytes: number }) {
   // Parses multipart/form-data lazily: the file arrives as a stream, never buffered whole.
+  // Uploads are multipart only: without the JSON parser in this scope, a JSON body is a 415 that lists what is accepted.
+  app.removeContentTypeParser('application/json');
   await app.register(multipart, {
     limits: { fileSize: maxAttachmentBytes, files: 1, fields: 10, fieldSize: 1024, parts: 20, headerPairs: 100 },
   });
