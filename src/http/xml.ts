@@ -11,12 +11,16 @@ import { assertXmlShape } from './body-shape.js';
  *  - a list is a wrapper element holding one element per item (`<lines><line>…</line></lines>`);
  *  - a map is a wrapper element holding `<entry key="…">value</entry>` items
  *    (`<metadata><entry key="po">7</entry></metadata>`);
- *  - null is an empty element with `nil="true"` (`<memo nil="true"/>`); `<memo/>` is "".
+ *  - null is an empty element with XML Schema's `xsi:nil="true"` (`<memo xsi:nil="true"/>`, the
+ *    document element declaring `xmlns:xsi`); reading takes a bare `nil="true"` too; `<memo/>` is "".
  * Reading is guided by the route's body schema, so "12.50" stays a decimal string and
  * `<net_days>30</net_days>` becomes the number 30 only where the schema asks for a number.
  * DOCTYPE and ENTITY declarations are refused before parsing (no DTDs, no entity expansion).
  */
 export const xmlMediaTypes = ['application/xml', 'text/xml'];
+
+/** The XML Schema instance namespace, where `nil` lives (XML Schema Part 1, §2.6.2). */
+export const xsiNamespace = 'http://www.w3.org/2001/XMLSchema-instance';
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -33,7 +37,7 @@ const builder = new XMLBuilder({
   ignoreAttributes: false,
   attributeNamePrefix: '@_',
   format: false,
-  suppressEmptyNode: false,
+  suppressEmptyNode: true, // an empty element is written <memo/>, a null one <memo xsi:nil="true"/>
   suppressBooleanAttributes: false,
   processEntities: true,
 });
@@ -167,7 +171,7 @@ const xmlName = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const clean = (text: string) => text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD');
 
 function toXmlNode(value: unknown, name: string): unknown {
-  if (value === null || value === undefined) return { '@_nil': 'true' };
+  if (value === null || value === undefined) return { '@_xsi:nil': 'true' };
   if (Array.isArray(value)) {
     if (value.length === 0) return '';
     const item = itemNames[name] ?? 'item';
@@ -194,6 +198,8 @@ function toXmlNode(value: unknown, name: string): unknown {
 /** Serializes a JSON model as an XML document with the given document element. */
 export function toXmlDocument(rootName: string, value: unknown, attributes: Record<string, string> = {}): string {
   const node = toXmlNode(value, rootName);
-  const root = typeof node === 'object' ? { ...Object.fromEntries(Object.entries(attributes).map(([k, v]) => [`@_${k}`, v])), ...(node as object) } : node;
+  // xsi is declared on the document element whatever the content, so every nil below is in scope.
+  const rootAttributes = { ...attributes, 'xmlns:xsi': xsiNamespace };
+  const root = typeof node === 'object' ? { ...Object.fromEntries(Object.entries(rootAttributes).map(([k, v]) => [`@_${k}`, v])), ...(node as object) } : node;
   return `<?xml version="1.0" encoding="UTF-8"?>${builder.build({ [rootName]: root })}`;
 }

@@ -117,12 +117,14 @@ describe('XML bodies', () => {
     assert.equal(parsed.invoice.lines.line.length, 2);
     assert.equal(parsed.invoice.lines.line[0].description, 'Consulting');
     assert.deepEqual(parsed.invoice.metadata.entry.map((entry: any) => entry['@_key']), ['crm', 'odd key']);
-    assert.equal(parsed.invoice.number['@_nil'], 'true');
+    assert.equal(parsed.invoice.number['@_xsi:nil'], 'true');
+    assert.equal(parsed.invoice['@_xmlns:xsi'], 'http://www.w3.org/2001/XMLSchema-instance');
+    assert.match(reply.text, /<number xsi:nil="true"\/>/);
 
     // What the server writes, it reads: the XML answer sent back as a PUT body changes nothing financial.
     const xmlCreate = await sendXml('POST', '/v1/invoices', xmlBody, { accept: 'application/xml' });
     assert.equal(xmlCreate.status, 201);
-    assert.match(xmlCreate.text, /^<\?xml version="1.0" encoding="UTF-8"\?><invoice>/);
+    assert.match(xmlCreate.text, /^<\?xml version="1.0" encoding="UTF-8"\?><invoice xmlns:xsi="http:\/\/www.w3.org\/2001\/XMLSchema-instance">/);
   });
 
   test('malformed XML is a 400 problem: JSON by default, problem+xml when XML is asked for', async () => {
@@ -183,7 +185,7 @@ describe('?fields=', () => {
       lines: created.lines.map((line: any) => ({ id: line.id, description: line.description })),
     });
     const asXml = await api.get(`/v1/invoices/${created.id}?fields=total`, { accept: 'application/xml' });
-    assert.equal(asXml.text, `<?xml version="1.0" encoding="UTF-8"?><invoice><id>${created.id}</id><total>${created.total}</total></invoice>`);
+    assert.equal(asXml.text, `<?xml version="1.0" encoding="UTF-8"?><invoice xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><id>${created.id}</id><total>${created.total}</total></invoice>`);
   });
 
   test('PATCH (and POST) responses honour fields; an unknown field is a 400 naming it and writes nothing', async () => {

@@ -59,6 +59,39 @@ describe('XML mapping', () => {
     );
   });
 
+  const xmlText = (maxLength: number) => fc.string({ maxLength }).map((text) => text.replace(/[^\x20-\x7E]/g, ''));
+  const countNulls = (value: unknown): number =>
+    value === null ? 1 : typeof value === 'object' ? Object.values(value as object).reduce((sum: number, member) => sum + countNulls(member), 0) : 0;
+  const nullableText = (maxLength: number) => fc.option(xmlText(maxLength), { nil: null });
+
+  test('null is written xsi:nil="true" with xsi declared on the root, and reads back as null at any depth (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          memo: nullableText(20),
+          metadata: fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }).filter((key) => !['__proto__', 'constructor'].includes(key)), nullableText(10), { maxKeys: 4 }),
+          bill_to: fc.option(
+            fc.record({
+              name: nullableText(20),
+              phone: nullableText(10),
+              address: fc.option(fc.record({ line1: nullableText(20), city: nullableText(10) }), { nil: null }),
+            }),
+            { nil: null },
+          ),
+        }),
+        (generated) => {
+          const model = JSON.parse(JSON.stringify(generated));
+          const xml = toXmlDocument('invoice', model);
+          assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?><invoice xmlns:xsi="http:\/\/www\.w3\.org\/2001\/XMLSchema-instance"[ >]/);
+          assert.doesNotMatch(xml, /[\s<]nil=/, 'nil is always in the xsi namespace');
+          const nulls = countNulls(model);
+          assert.equal(xml.match(/ xsi:nil="true"\/>/g)?.length ?? 0, nulls, 'one self-closed xsi:nil element per null');
+          assert.deepEqual(parseXmlBody(xml, 'invoice', InvoiceWriteSchema), model);
+        },
+      ),
+    );
+  });
+
   test('DOCTYPE and unknown entities are refused', () => {
     assert.throws(() => parseXmlBody('<!DOCTYPE invoice><invoice/>', 'invoice', InvoiceWriteSchema), /DOCTYPE/);
     assert.throws(() => parseXmlBody('<invoice><memo>&foo;</memo></invoice>', 'invoice', InvoiceWriteSchema), /Unknown entity/);
