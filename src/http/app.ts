@@ -1,3 +1,4 @@
+import { Transform } from 'node:stream';
 import Fastify from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -54,7 +55,8 @@ import { sendProblem } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { openApiOptions } from './openapi.js';
 import { registerProblemPages } from './problem-pages.js';
-import { decodeUtf8Body, parseJsonBody } from './json-body.js';
+import { jsonShapeScanner } from './body-shape.js';
+import { decodeUtf8Body, isJsonMediaType, parseJsonBody } from './json-body.js';
 import { createRateLimiter, createSharedRateLimiter, rateLimitKey } from './rate-limit.js';
 import { installRepresentations } from './representation.js';
 import { refuseNulInUrl } from './request-guards.js';
@@ -197,6 +199,25 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     } catch (error) {
       done(error as Error, undefined);
     }
+  });
+
+  // JSON bodies are shape-checked while they stream in (src/http/body-shape.ts): a body of 150,000
+  // keys is refused after its first kilobytes, before the rest is read, decoded or parsed (issue 13).
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (!isJsonMediaType(request.headers['content-type'])) return payload;
+    const scanner = jsonShapeScanner();
+    return payload.pipe(
+      new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          try {
+            scanner.feed(chunk);
+            callback(null, chunk);
+          } catch (error) {
+            callback(error as Error);
+          }
+        },
+      }),
+    );
   });
 
   installRepresentations(app);

@@ -7,7 +7,13 @@ import { AppError } from '../shared/errors.js';
  * in a few milliseconds. The bounds sit far above anything a valid request needs: the largest
  * map any schema allows has 50 keys, the longest list 1,000 lines of about 20 values each.
  */
-export const bodyShapeLimits = {
+export interface BodyShapeLimits {
+  maxMembers: number;
+  maxArrayItems: number;
+  maxValues: number;
+}
+
+export const bodyShapeLimits: Readonly<BodyShapeLimits> = {
   /** Members of one JSON object, or child elements of one XML element. */
   maxMembers: 1_000,
   /** Items of one JSON array (an XML list is an element: `maxMembers`). */
@@ -21,42 +27,55 @@ const tooComplex = (what: string, limit: number) =>
     extensions: { limit },
   });
 
-/** Refuses a JSON text whose objects, arrays or total value count exceed `bodyShapeLimits` (413). */
-export function assertJsonShape(text: string, limits = bodyShapeLimits): void {
-  // One counter per open container: its commas so far (members − 1); negative marks an array.
+/**
+ * An incremental form of the JSON bound: fed the body chunk by chunk as it arrives (bytes or
+ * text: every character the scan looks at is ASCII, and UTF-8 never uses ASCII bytes inside a
+ * multi-byte character), it throws the 413 as soon as a bound is passed, so a hostile body is
+ * refused after its first kilobytes, before the rest is read, decoded or parsed.
+ */
+export function jsonShapeScanner(limits: BodyShapeLimits = bodyShapeLimits) {
+  // One counter per open container: its commas so far (members − 1).
   const open: number[] = [];
   const isArray: boolean[] = [];
   let values = 1;
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    if (code === 0x22) {
-      // Skip the string: to the next quote not escaped by a backslash.
-      index++;
-      while (index < text.length) {
-        const inner = text.charCodeAt(index);
-        if (inner === 0x5c) index += 2;
-        else if (inner === 0x22) break;
-        else index++;
+  let inString = false;
+  let escaped = false;
+  return {
+    feed(input: string | Uint8Array): void {
+      const text = typeof input === 'string' ? input : undefined;
+      const bytes = typeof input === 'string' ? undefined : input;
+      for (let index = 0; index < input.length; index++) {
+        const code = text === undefined ? (bytes as Uint8Array)[index] : text.charCodeAt(index);
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (code === 0x5c) escaped = true;
+          else if (code === 0x22) inString = false;
+        } else if (code === 0x22) {
+          inString = true;
+        } else if (code === 0x7b || code === 0x5b) {
+          open.push(0);
+          isArray.push(code === 0x5b);
+        } else if (code === 0x7d || code === 0x5d) {
+          open.pop();
+          isArray.pop();
+        } else if (code === 0x2c && open.length > 0) {
+          const top = open.length - 1;
+          const count = ++open[top] + 1;
+          if (++values > limits.maxValues) throw tooComplex(`more than ${limits.maxValues.toLocaleString('en')} values`, limits.maxValues);
+          if (isArray[top] ? count > limits.maxArrayItems : count > limits.maxMembers) {
+            throw isArray[top]
+              ? tooComplex(`an array of more than ${limits.maxArrayItems.toLocaleString('en')} items`, limits.maxArrayItems)
+              : tooComplex(`an object of more than ${limits.maxMembers.toLocaleString('en')} members`, limits.maxMembers);
+          }
+        }
       }
-      continue;
-    }
-    if (code === 0x7b || code === 0x5b) {
-      open.push(0);
-      isArray.push(code === 0x5b);
-    } else if (code === 0x7d || code === 0x5d) {
-      open.pop();
-      isArray.pop();
-    } else if (code === 0x2c && open.length > 0) {
-      const top = open.length - 1;
-      const count = ++open[top] + 1;
-      if (++values > limits.maxValues) throw tooComplex(`more than ${limits.maxValues.toLocaleString('en')} values`, limits.maxValues);
-      if (isArray[top] ? count > limits.maxArrayItems : count > limits.maxMembers) {
-        throw isArray[top]
-          ? tooComplex(`an array of more than ${limits.maxArrayItems.toLocaleString('en')} items`, limits.maxArrayItems)
-          : tooComplex(`an object of more than ${limits.maxMembers.toLocaleString('en')} members`, limits.maxMembers);
-      }
-    }
-  }
+    },
+  };
+}
+
+/** Refuses a JSON text (or its UTF-8 bytes) whose objects, arrays or total value count exceed `bodyShapeLimits` (413). */
+export function assertJsonShape(input: string | Uint8Array, limits: BodyShapeLimits = bodyShapeLimits): void {
+  jsonShapeScanner(limits).feed(input);
 }
 
 /**

@@ -7,6 +7,12 @@ const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
+/** application/json, text/json (.NET clients) and any `+json` type: the bodies the shape check streams over. */
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  const type = contentType?.split(';')[0].trim().toLowerCase() ?? '';
+  return type === 'application/json' || type === 'text/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
 /** Decodes a request body as strict UTF-8: invalid byte sequences are a 400, never silently replaced with U+FFFD. */
 export function decodeUtf8Body(body: Buffer): string {
   try {

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { expectProblem, expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
 import { recordFigures } from '../helpers/reliability.js';
 
@@ -15,11 +16,13 @@ import { recordFigures } from '../helpers/reliability.js';
  */
 let t: TestApp;
 let attacker: Client;
+let attackerKey: string;
 let bystander: Client;
 
 before(async () => {
   t = await startTestApp();
-  attacker = t.client(await t.key('cpu-attacker'));
+  attackerKey = await t.key('cpu-attacker');
+  attacker = t.client(attackerKey);
   bystander = t.client(await t.key('cpu-bystander'));
 });
 after(() => t.close());
@@ -32,29 +35,56 @@ describe('CPU per request is bounded', () => {
     const target = expectStatus(await createInvoice(attacker), 201);
     const mine = expectStatus(await createInvoice(bystander), 201);
     expectStatus(await bystander.get(`/v1/invoices/${mine.id}`), 200); // warms the key cache
-    const hostile = manyKeys(150_000);
+    // Bytes, as a socket delivers them: a string payload would time the test client's own UTF-8 encoding.
+    const hostile = Buffer.from(manyKeys(150_000));
     assert.ok(hostile.length > 1_500_000);
     const send = () => attacker.request('PATCH', `/v1/invoices/${target.id}`, { rawBody: hostile, headers: { 'content-type': 'application/json' } });
 
-    const singleStart = performance.now();
-    const single = await send();
-    const singleMs = performance.now() - singleStart;
-    expectProblem(single, 413, 'payload-too-large');
-    assert.ok(singleMs < 1_000, `one hostile PATCH took ${singleMs.toFixed(0)} ms`);
+    // Medians of five tries, so that one pause of the shared machine does not make the figure.
+    const singleMs: number[] = [];
+    const getMs: number[] = [];
+    const allMs: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const singleStart = performance.now();
+      expectProblem(await send(), 413, 'payload-too-large');
+      singleMs.push(performance.now() - singleStart);
 
-    const hostileReplies = Array.from({ length: 6 }, () => send());
-    const getStart = performance.now();
-    const read = await bystander.get(`/v1/invoices/${mine.id}`);
-    const getMs = performance.now() - getStart;
-    const allMs = await Promise.all(hostileReplies).then((replies) => {
-      for (const reply of replies) expectProblem(reply, 413, 'payload-too-large');
-      return performance.now() - getStart;
-    });
-    expectStatus(read, 200);
-    assert.ok(getMs < 1_000, `another tenant's GET took ${getMs.toFixed(0)} ms during six hostile PATCHes`);
-    recordFigures('cpu-bounds', { hostile_patch_ms: Math.round(singleMs), bystander_get_ms: Math.round(getMs), six_hostile_ms: Math.round(allMs) });
+      const hostileReplies = Array.from({ length: 6 }, () => send());
+      const getStart = performance.now();
+      const read = await bystander.get(`/v1/invoices/${mine.id}`);
+      getMs.push(performance.now() - getStart);
+      for (const reply of await Promise.all(hostileReplies)) expectProblem(reply, 413, 'payload-too-large');
+      allMs.push(performance.now() - getStart);
+      expectStatus(read, 200);
+    }
+    const median = (values: number[]) => Math.round([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
+    assert.ok(median(singleMs) < 1_000, `one hostile PATCH took ${median(singleMs)} ms (median)`);
+    assert.ok(median(getMs) < 1_000, `another tenant's GET took ${median(getMs)} ms (median) during six hostile PATCHes`);
+    recordFigures('cpu-bounds', { hostile_patch_ms: median(singleMs), bystander_get_ms: median(getMs), six_hostile_ms: median(allMs) });
     const unchanged = expectStatus(await attacker.get(`/v1/invoices/${target.id}`), 200);
     assert.equal(unchanged.version, 1);
+  });
+
+  test('a hostile JSON body is refused while it streams in: the rest of it is never read', async () => {
+    const target = expectStatus(await createInvoice(attacker), 201);
+    const head = manyKeys(5_000).slice(0, -2); // 5,000 keys, the object left open
+    const chunkCount = 200;
+    let chunksRead = 0;
+    const body = Readable.from(
+      (function* () {
+        yield Buffer.from(head);
+        for (; chunksRead < chunkCount; chunksRead++) yield Buffer.from(`,"more${chunksRead}":"${'x'.repeat(64 * 1024)}"`);
+        yield Buffer.from('}}');
+      })(),
+    );
+    const reply = await t.app.inject({
+      method: 'PATCH',
+      url: `/v1/invoices/${target.id}`,
+      headers: { authorization: `Bearer ${attackerKey}`, 'content-type': 'application/json' },
+      payload: body,
+    });
+    assert.equal(reply.statusCode, 413, reply.body);
+    assert.ok(chunksRead < chunkCount / 2, `the server read ${chunksRead} of ${chunkCount} further chunks after the refused head`);
   });
 
   test('the same in XML: 60,000 metadata entries are refused before the XML is parsed', async () => {
