@@ -13,7 +13,7 @@ export const problemTypes = {
   'precondition-failed': { status: 412, title: 'The resource has changed', hint: 'The resource changed since you read it: read it again (its ETag is in the answer), re-apply your change and send it with the new `If-Match`.' },
   'precondition-required': { status: 428, title: 'If-Match is required', hint: 'Send `If-Match` with the ETag of the version you read.' },
   'payload-too-large': { status: 413, title: 'The request is too large', hint: 'Send a smaller body or file; the limits are in the operations guide.' },
-  'unsupported-media-type': { status: 415, title: 'Unsupported media type', hint: 'Send one of the content types the route accepts (JSON; XML on invoice routes; multipart for uploads).' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type', hint: 'Send one of the content types the route accepts: the answer lists them in `accepted_media_types` and in the `Accept` header (JSON; XML on invoice routes; multipart for uploads).' },
   'not-acceptable': { status: 406, title: 'Not acceptable', hint: 'Ask for a representation the route produces (`Accept: application/json` or `application/xml`).' },
   'total-mismatch': { status: 422, title: 'A client-sent total differs from the server total', hint: 'Totals are computed by the server. Drop the figure or send the value given in `errors[].expected`.' },
   'invalid-reference': { status: 422, title: 'The request refers to something that does not exist here', hint: 'The request names a line, parent line, customer or other record that does not exist in this invoice or tenant.' },
