@@ -15,7 +15,7 @@ import type { InvoiceListFilter } from '../src/modules/invoices/list-filter.js';
 import { createInvoiceService } from '../src/modules/invoices/service.js';
 import { createWriteKernel } from '../src/modules/invoices/versioning.js';
 import { fixedClock } from '../src/shared/time.js';
-import { dropPostgresDatabase, freshDataDir, freshPostgresDatabase, intSetting, printTable, round, runMain, smoke, writeResults } from './lib/common.js';
+import { benchDatabaseName, dropPostgresDatabase, freshDataDir, freshPostgresDatabase, intSetting, printTable, round, runMain, smoke, writeResults } from './lib/common.js';
 import { createBenchTenant, seedInvoices, type BenchTenant } from './lib/seed.js';
 
 const today = '2026-06-15';
@@ -147,7 +147,7 @@ runMain(async () => {
   const smallCount = intSetting('BENCH_LIST_SMALL', 10_000, 500);
   const largeCount = intSetting('BENCH_LIST_LARGE', 1_000_000, 5_000);
   const rounds = intSetting('BENCH_LIST_ROUNDS', 15, 3);
-  const name = `folio_bench_${smoke ? 'smoke_' : ''}list_${process.pid}`;
+  const name = benchDatabaseName(`folio_bench_${smoke ? 'smoke_' : ''}list`);
   const url = await freshPostgresDatabase(name);
   let closeDatabase = async () => {};
   try {
