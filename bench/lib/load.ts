@@ -61,6 +61,14 @@ function summarise(result: autocannon.Result, connections: number, durationSec: 
   };
 }
 
+/** A tenant's key and the seeded invoices it may change. */
+export interface UpdateTarget {
+  key: string;
+  set: InvoiceSet;
+  /** Restrict to invoices 1..n of the set (default: all). */
+  invoices?: number;
+}
+
 /**
  * PATCHes random invoices of `set` for durationSec: changes `linesToChange` lines (quantity)
  * and, if headerField, the memo, always with If-Match. A 412 refreshes the believed version
@@ -78,18 +86,38 @@ export async function runUpdates(options: {
   /** Restrict to invoices 1..n of the set (default: all). */
   invoices?: number;
 }): Promise<LoadResult> {
-  const { set, etags } = options;
+  return runUpdatesAcross({ ...options, urls: [options.url], targets: [{ key: options.key, set: options.set, invoices: options.invoices }] });
+}
+
+/**
+ * The update load spread over several tenants (each request picks a random target, then a random
+ * invoice of it) and over several server processes (autocannon assigns connections to the URLs
+ * round-robin, so use a multiple of their count).
+ */
+export async function runUpdatesAcross(options: {
+  urls: string[];
+  targets: UpdateTarget[];
+  connections: number;
+  durationSec: number;
+  linesToChange: number;
+  headerField: boolean;
+  etags: EtagMap;
+}): Promise<LoadResult> {
+  const { etags, targets } = options;
   const counters = { ok: 0, precondition: 0, other: 0, firstFailure: undefined as string | undefined };
   let sequence = 0;
   const result = await autocannon({
-    url: options.url,
+    // autocannon accepts several URLs (its types say one).
+    url: (options.urls.length === 1 ? options.urls[0] : options.urls) as string,
     connections: options.connections,
     duration: options.durationSec,
     requests: [
       {
         method: 'PATCH',
         setupRequest: (request, context) => {
-          const n = randomInt(1, options.invoices ?? set.count);
+          const target = targets[targets.length === 1 ? 0 : randomInt(0, targets.length - 1)];
+          const set = target.set;
+          const n = randomInt(1, target.invoices ?? set.count);
           const id = invoiceIdFor(set.tag, n);
           (context as { id?: string }).id = id;
           sequence += 1;
@@ -106,7 +134,7 @@ export async function runUpdates(options: {
             method: 'PATCH',
             path: `/v1/invoices/${id}`,
             headers: {
-              authorization: `Bearer ${options.key}`,
+              authorization: `Bearer ${target.key}`,
               'content-type': 'application/json',
               'if-match': `"${etags.get(id) ?? 1}"`,
             },
