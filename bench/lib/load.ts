@@ -106,6 +106,9 @@ export async function runUpdatesAcross(options: {
   const { etags, targets } = options;
   const counters = { ok: 0, precondition: 0, other: 0, firstFailure: undefined as string | undefined };
   let sequence = 0;
+  // Requests sent and not answered: when the run ends autocannon drops them unanswered, yet the
+  // server may still apply them, so afterwards their invoices' versions are re-read (below).
+  const unanswered = new Map<string, { key: string; pending: number }>(); // invoice id → its key, requests in flight
   const result = await autocannon({
     // autocannon accepts several URLs (its types say one).
     url: (options.urls.length === 1 ? options.urls[0] : options.urls) as string,
@@ -120,6 +123,7 @@ export async function runUpdatesAcross(options: {
           const n = randomInt(1, target.invoices ?? set.count);
           const id = invoiceIdFor(set.tag, n);
           (context as { id?: string }).id = id;
+          unanswered.set(id, { key: target.key, pending: (unanswered.get(id)?.pending ?? 0) + 1 });
           sequence += 1;
           const body: Record<string, unknown> = {
             line_operations: pickPositions(set.linesPerInvoice, options.linesToChange).map((position) => ({
@@ -142,8 +146,11 @@ export async function runUpdatesAcross(options: {
           };
         },
         onResponse: (status, body, context, headers) => {
+          const id = (context as { id: string }).id;
+          const inFlight = unanswered.get(id);
+          if (inFlight && --inFlight.pending === 0) unanswered.delete(id);
           const etag = headerValue(headers, 'etag');
-          if (etag) etags.set((context as { id: string }).id, Number(etag.replace(/"/g, '')));
+          if (etag) etags.set(id, Number(etag.replace(/"/g, '')));
           if (status >= 200 && status < 300) counters.ok += 1;
           else if (status === 412) counters.precondition += 1;
           else {
@@ -154,7 +161,20 @@ export async function runUpdatesAcross(options: {
       },
     ],
   });
+  await refreshVersions(options.urls[0], unanswered, etags);
   return summarise(result, options.connections, options.durationSec, counters);
+}
+
+/** Re-reads the version of invoices whose last request went unanswered (after the run: not measured). */
+async function refreshVersions(url: string, unanswered: Map<string, { key: string }>, etags: EtagMap): Promise<void> {
+  // Let the dropped requests finish on the server first.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  for (const [id, { key }] of unanswered) {
+    const response = await fetch(`${url}/v1/invoices/${id}`, { headers: { authorization: `Bearer ${key}` } });
+    const etag = response.headers.get('etag');
+    await response.arrayBuffer();
+    if (etag) etags.set(id, Number(etag.replace(/"/g, '')));
+  }
 }
 
 /** GETs random invoices of `set` (or a fixed path) for durationSec. */
