@@ -22,6 +22,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
+import pg from 'pg';
 import { openDatabase } from '../src/db/database.js';
 import {
   benchDatabaseName,
@@ -231,7 +232,7 @@ runMain(async () => {
           return { conn: connections, '1 tenant upd/s': oneTenant.perSec, [`${tenantCount} tenants upd/s`]: manyTenants.perSec, '1 ÷ many': ratio(oneTenant.perSec, manyTenants.perSec), 'p99 ms (1 / many)': `${oneTenant.p99Ms} / ${manyTenants.p99Ms}` };
         });
         printTable(`Issue 18 — Folio, one tenant vs the same load over ${tenantCount} tenants (target: within 10%)`, spreadRows);
-        results.postgres = { figures, table: rows, tenantsTable: spreadRows };
+        results.postgres = { figures, table: rows, tenantsTable: spreadRows, rawConsistency: await rawConsistency(databaseUrl) };
       }
 
       if (parts.has('read')) {
@@ -383,6 +384,35 @@ runMain(async () => {
   console.log(`\nload average at start ${loadAtStart.join(' ')}, at end ${(results.loadAverageAtEnd as number[]).join(' ')} (${os.cpus().length} cores)`);
   writeResults(short ? 'issue18-short' : 'issue18', results);
 });
+
+/**
+ * The raw sides must do the whole change: after the run every invoice they changed still has a
+ * header total equal to the sum of its lines, and one audit row and one outbox event per version
+ * after the first (the same checks on Folio's own invoices, for comparison). Printed and stored.
+ */
+async function rawConsistency(databaseUrl: string) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const check = async (pattern: string) => {
+      const { rows } = await client.query(
+        `SELECT count(*) FILTER (WHERE i.version > 1)::int AS changed,
+                count(*) FILTER (WHERE i.total <> (SELECT sum(l.gross_amount) FROM invoice_lines l WHERE l.tenant_id = i.tenant_id AND l.invoice_id = i.id))::int AS total_mismatches,
+                count(*) FILTER (WHERE i.version <> (SELECT count(*) FROM audit_events a WHERE a.tenant_id = i.tenant_id AND a.invoice_id = i.id)
+                                    OR i.version <> (SELECT count(*) FROM events e WHERE e.tenant_id = i.tenant_id AND e.resource_id = i.id))::int AS history_mismatches
+           FROM invoices i WHERE i.id LIKE $1`,
+        [pattern],
+      );
+      return rows[0] as { changed: number; total_mismatches: number; history_mismatches: number };
+    };
+    const raw = await check('inv_onraw%');
+    const folio = await check('inv_onetn%');
+    console.log(`consistency, 1 tenant: raw-changed invoices ${JSON.stringify(raw)}; Folio's ${JSON.stringify(folio)}`);
+    return { raw, folio };
+  } finally {
+    await client.end();
+  }
+}
 
 function askWorker(worker: ChildProcess, slice: RawSqliteSlice): Promise<RawSqliteResult> {
   return new Promise((resolve, reject) => {
