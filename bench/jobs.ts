@@ -9,7 +9,7 @@
  * BENCH_ENGINE=sqlite (default) or postgres. Results: bench/results/jobs-<engine>.json.
  */
 import { openDatabase } from '../src/db/database.js';
-import { dropPostgresDatabase, freshDataDir, freshPostgresDatabase, intSetting, printTable, round, runMain, sampleRss, sleep, startFolio, writeResults } from './lib/common.js';
+import { benchDatabaseName, dropPostgresDatabase, freshDataDir, freshPostgresDatabase, intSetting, printTable, round, runMain, sampleRss, sleep, startFolio, writeResults } from './lib/common.js';
 import { createBenchTenant, invoiceIdFor, lineIdFor, seedInvoices, type BenchTenant } from './lib/seed.js';
 
 const vatChange = { line_operations: [{ op: 'update', match: { tax_rate: '20' }, set: { tax_rate: '25.5' } }] };
@@ -53,7 +53,7 @@ runMain(async () => {
   const patchInvoices = intSetting('BENCH_PATCH_INVOICES', 20_000, 500);
   console.log(`bench:jobs (${engine}) — job over ${invoices} invoices × 10 lines vs single PATCHes (${connections} clients, ${durationSec} s); RSS at ${rssMatched} matched`);
 
-  const name = `bench_jobs_${process.pid}`;
+  const name = benchDatabaseName('folio_bench_jobs');
   const dataDir = freshDataDir(`jobs-${engine}`);
   const databaseUrl = engine === 'postgres' ? await freshPostgresDatabase(name) : undefined;
   const database = await openDatabase({ dataDir, databaseUrl });

@@ -15,7 +15,7 @@ import type { InvoiceListFilter } from '../src/modules/invoices/list-filter.js';
 import { createInvoiceService } from '../src/modules/invoices/service.js';
 import { createWriteKernel } from '../src/modules/invoices/versioning.js';
 import { fixedClock } from '../src/shared/time.js';
-import { dropPostgresDatabase, freshDataDir, freshPostgresDatabase, intSetting, printTable, round, runMain, smoke, writeResults } from './lib/common.js';
+import { benchDatabaseName, dropPostgresDatabase, freshDataDir, freshPostgresDatabase, intSetting, printTable, round, runMain, smoke, writeResults } from './lib/common.js';
 import { createBenchTenant, seedInvoices, type BenchTenant } from './lib/seed.js';
 
 const today = '2026-06-15';
@@ -181,7 +181,7 @@ runMain(async () => {
   const largeCount = intSetting('BENCH_LIST_LARGE', 1_000_000, 5_000);
   const rounds = intSetting('BENCH_LIST_ROUNDS', 31, 3);
   // Two databases, one per size, named after this process (the machine is shared).
-  const names = [smallCount, largeCount].map((count) => `folio_bench_${smoke ? 'smoke_' : ''}list_${process.pid}_${count}`);
+  const names = [smallCount, largeCount].map((count) => benchDatabaseName(`folio_bench_${smoke ? 'smoke_' : ''}list_${count}`));
   const closers: (() => Promise<void>)[] = [];
   try {
     const runners: Runner[] = [];

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { openDatabase } from '../src/db/database.js';
-import { cpuTimeMs, dropPostgresDatabase, freshDataDir, freshPostgresDatabase, intSetting, printTable, resultsDir, round, runMain, smoke, startFolio, writeResults } from './lib/common.js';
+import { benchDatabaseName, cpuTimeMs, dropPostgresDatabase, freshDataDir, freshPostgresDatabase, intSetting, printTable, resultsDir, round, runMain, smoke, startFolio, writeResults } from './lib/common.js';
 import { assertHealthy, runUpdates, type EtagMap, type InvoiceSet } from './lib/load.js';
 import { summariseProfiles } from './lib/profile.js';
 import { createBenchTenant, seedInvoices } from './lib/seed.js';
@@ -20,7 +20,7 @@ runMain(async () => {
   const connections = intSetting('BENCH_CONNECTIONS', lines >= 100 ? 1 : 16, 4);
   const durationSec = intSetting('BENCH_DURATION', 15, 1);
   const set: InvoiceSet = { tag: 'profl', count: invoices, linesPerInvoice: lines };
-  const dbName = smoke ? 'folio_bench_smoke_profile' : 'folio_bench_profile';
+  const dbName = benchDatabaseName(smoke ? 'folio_bench_smoke_profile' : 'folio_bench_profile');
 
   const databaseUrl = engine === 'postgres' ? await freshPostgresDatabase(dbName) : undefined;
   const dataDir = freshDataDir('profile');

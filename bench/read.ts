@@ -7,6 +7,7 @@ import path from 'node:path';
 import Fastify from 'fastify';
 import { openDatabase } from '../src/db/database.js';
 import {
+  benchDatabaseName,
   dropPostgresDatabase,
   freshDataDir,
   freshPostgresDatabase,
@@ -31,7 +32,7 @@ runMain(async () => {
   const durationSec = intSetting('BENCH_DURATION', 15, 2);
   const connectionsList = listSetting('BENCH_CONNECTIONS', [1, 16], [4]);
   const set: InvoiceSet = { tag: 'reads', count: invoices, linesPerInvoice: 10 };
-  const dbName = smoke ? 'folio_bench_smoke_read' : 'folio_bench_read';
+  const dbName = benchDatabaseName(smoke ? 'folio_bench_smoke_read' : 'folio_bench_read');
 
   console.log(`bench:read — GET one of ${invoices} invoices × 10 lines (${engine}) vs the same JSON from memory; ${durationSec} s per run`);
   const databaseUrl = engine === 'postgres' ? await freshPostgresDatabase(dbName) : undefined;

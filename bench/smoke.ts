@@ -17,6 +17,7 @@ const scripts: { name: string; env?: Record<string, string> }[] = [
   { name: 'web' },
   { name: 'documents' },
   { name: 'jobs' },
+  { name: 'issue18' },
 ];
 
 buildOnce();

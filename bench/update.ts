@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../src/db/database.js';
 import {
+  benchDatabaseName,
   dropPostgresDatabase,
   freshDataDir,
   freshPostgresDatabase,
@@ -30,7 +31,7 @@ runMain(async () => {
   const connectionsList = listSetting('BENCH_CONNECTIONS', [1, 4, 16, 32], [4]);
   const linesToChange = 3;
   const set: InvoiceSet = { tag: 'bench', count: invoices, linesPerInvoice: 10 };
-  const dbName = smoke ? 'folio_bench_smoke_update' : 'folio_bench_update';
+  const dbName = benchDatabaseName(smoke ? 'folio_bench_smoke_update' : 'folio_bench_update');
 
   console.log(`bench:update — ${invoices} invoices × 10 lines on PostgreSQL, ${durationSec} s per run, connections ${connectionsList.join(', ')}`);
   const databaseUrl = await freshPostgresDatabase(dbName);

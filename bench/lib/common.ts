@@ -34,29 +34,57 @@ export function listSetting(name: string, fallback: number[], smokeFallback: num
 
 export const pgAdminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-/** Drops and recreates a dedicated benchmark database; returns its URL. */
-export async function freshPostgresDatabase(name: string): Promise<string> {
+/**
+ * A database name no other run can be using: `<base>_<pid>_<random>`. Two benchmarks (or two
+ * helpers' runs) on one server used to drop each other's databases when names were fixed.
+ */
+export function benchDatabaseName(base: string): string {
+  return `${base}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Databases this run created and has not dropped yet: dropped by runMain at the end, on error and on SIGINT/SIGTERM. */
+const createdDatabases = new Set<string>();
+
+/**
+ * Drops (if it exists) and creates a dedicated benchmark database; returns its URL. Unless `keep`
+ * (a database meant to outlive the run, e.g. BENCH_SCALE_REUSE), it is dropped when the run ends.
+ */
+export async function freshPostgresDatabase(name: string, options: { keep?: boolean } = {}): Promise<string> {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
   const admin = new pg.Client({ connectionString: pgAdminUrl });
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.query(`CREATE DATABASE ${name}`);
+    if (!options.keep) createdDatabases.add(name);
   } finally {
     await admin.end();
   }
+  return postgresUrlFor(name);
+}
+
+export function postgresUrlFor(name: string): string {
   const url = new URL(pgAdminUrl);
   url.pathname = `/${name}`;
   return url.toString();
 }
 
 export async function dropPostgresDatabase(name: string): Promise<void> {
+  createdDatabases.delete(name);
   const admin = new pg.Client({ connectionString: pgAdminUrl });
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   } finally {
     await admin.end();
+  }
+}
+
+/** Drops every database this run created and still holds (BENCH_KEEP_DB=1 keeps them). */
+async function dropCreatedDatabases(): Promise<void> {
+  if (process.env.BENCH_KEEP_DB === '1') return;
+  for (const name of [...createdDatabases]) {
+    await dropPostgresDatabase(name).catch((error) => console.error(`could not drop ${name}: ${error.message}`));
   }
 }
 
@@ -85,6 +113,9 @@ export interface FolioServer {
   stop(): Promise<void>;
 }
 
+/** Server processes started and not yet exited: killed when the run is interrupted. */
+const runningServers = new Set<ChildProcess>();
+
 let nextPort = Number(process.env.BENCH_PORT ?? 0) || 39000 + (process.pid % 1000) * 7;
 
 export async function startFolio(options: { dataDir: string; databaseUrl?: string; cpuProfileDir?: string; env?: Record<string, string> }): Promise<FolioServer> {
@@ -110,7 +141,11 @@ export async function startFolio(options: { dataDir: string; databaseUrl?: strin
   });
   const url = `http://127.0.0.1:${port}`;
   let exited = false;
-  child.on('exit', () => (exited = true));
+  runningServers.add(child);
+  child.on('exit', () => {
+    exited = true;
+    runningServers.delete(child);
+  });
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (exited) throw new Error(`folio server exited during start (code ${child.exitCode})`);
@@ -220,12 +255,30 @@ export function writeResults(name: string, data: Record<string, unknown>): strin
   return file;
 }
 
-/** Runs main and exits non-zero on any error (the smoke run relies on it). */
+/**
+ * Runs main, drops the databases it created (also when it fails or is interrupted with
+ * Ctrl-C / SIGTERM) and exits non-zero on any error (the smoke run relies on it).
+ */
 export function runMain(main: () => Promise<void>): void {
+  let interrupted = false;
+  const interrupt = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\n${signal}: stopping servers and dropping this run's databases`);
+    for (const child of runningServers) child.kill('SIGKILL');
+    void dropCreatedDatabases().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   main().then(
-    () => process.exit(0),
-    (error) => {
+    async () => {
+      await dropCreatedDatabases();
+      process.exit(0);
+    },
+    async (error) => {
       console.error(error);
+      for (const child of runningServers) child.kill('SIGKILL');
+      await dropCreatedDatabases();
       process.exit(1);
     },
   );

@@ -61,6 +61,14 @@ function summarise(result: autocannon.Result, connections: number, durationSec: 
   };
 }
 
+/** A tenant's key and the seeded invoices it may change. */
+export interface UpdateTarget {
+  key: string;
+  set: InvoiceSet;
+  /** Restrict to invoices 1..n of the set (default: all). */
+  invoices?: number;
+}
+
 /**
  * PATCHes random invoices of `set` for durationSec: changes `linesToChange` lines (quantity)
  * and, if headerField, the memo, always with If-Match. A 412 refreshes the believed version
@@ -78,20 +86,44 @@ export async function runUpdates(options: {
   /** Restrict to invoices 1..n of the set (default: all). */
   invoices?: number;
 }): Promise<LoadResult> {
-  const { set, etags } = options;
+  return runUpdatesAcross({ ...options, urls: [options.url], targets: [{ key: options.key, set: options.set, invoices: options.invoices }] });
+}
+
+/**
+ * The update load spread over several tenants (each request picks a random target, then a random
+ * invoice of it) and over several server processes (autocannon assigns connections to the URLs
+ * round-robin, so use a multiple of their count).
+ */
+export async function runUpdatesAcross(options: {
+  urls: string[];
+  targets: UpdateTarget[];
+  connections: number;
+  durationSec: number;
+  linesToChange: number;
+  headerField: boolean;
+  etags: EtagMap;
+}): Promise<LoadResult> {
+  const { etags, targets } = options;
   const counters = { ok: 0, precondition: 0, other: 0, firstFailure: undefined as string | undefined };
   let sequence = 0;
+  // Requests sent and not answered: when the run ends autocannon drops them unanswered, yet the
+  // server may still apply them, so afterwards their invoices' versions are re-read (below).
+  const unanswered = new Map<string, { key: string; pending: number }>(); // invoice id → its key, requests in flight
   const result = await autocannon({
-    url: options.url,
+    // autocannon accepts several URLs (its types say one).
+    url: (options.urls.length === 1 ? options.urls[0] : options.urls) as string,
     connections: options.connections,
     duration: options.durationSec,
     requests: [
       {
         method: 'PATCH',
         setupRequest: (request, context) => {
-          const n = randomInt(1, options.invoices ?? set.count);
+          const target = targets[targets.length === 1 ? 0 : randomInt(0, targets.length - 1)];
+          const set = target.set;
+          const n = randomInt(1, target.invoices ?? set.count);
           const id = invoiceIdFor(set.tag, n);
           (context as { id?: string }).id = id;
+          unanswered.set(id, { key: target.key, pending: (unanswered.get(id)?.pending ?? 0) + 1 });
           sequence += 1;
           const body: Record<string, unknown> = {
             line_operations: pickPositions(set.linesPerInvoice, options.linesToChange).map((position) => ({
@@ -106,7 +138,7 @@ export async function runUpdates(options: {
             method: 'PATCH',
             path: `/v1/invoices/${id}`,
             headers: {
-              authorization: `Bearer ${options.key}`,
+              authorization: `Bearer ${target.key}`,
               'content-type': 'application/json',
               'if-match': `"${etags.get(id) ?? 1}"`,
             },
@@ -114,8 +146,11 @@ export async function runUpdates(options: {
           };
         },
         onResponse: (status, body, context, headers) => {
+          const id = (context as { id: string }).id;
+          const inFlight = unanswered.get(id);
+          if (inFlight && --inFlight.pending === 0) unanswered.delete(id);
           const etag = headerValue(headers, 'etag');
-          if (etag) etags.set((context as { id: string }).id, Number(etag.replace(/"/g, '')));
+          if (etag) etags.set(id, Number(etag.replace(/"/g, '')));
           if (status >= 200 && status < 300) counters.ok += 1;
           else if (status === 412) counters.precondition += 1;
           else {
@@ -126,7 +161,20 @@ export async function runUpdates(options: {
       },
     ],
   });
+  await refreshVersions(options.urls[0], unanswered, etags);
   return summarise(result, options.connections, options.durationSec, counters);
+}
+
+/** Re-reads the version of invoices whose last request went unanswered (after the run: not measured). */
+async function refreshVersions(url: string, unanswered: Map<string, { key: string }>, etags: EtagMap): Promise<void> {
+  // Let the dropped requests finish on the server first.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  for (const [id, { key }] of unanswered) {
+    const response = await fetch(`${url}/v1/invoices/${id}`, { headers: { authorization: `Bearer ${key}` } });
+    const etag = response.headers.get('etag');
+    await response.arrayBuffer();
+    if (etag) etags.set(id, Number(etag.replace(/"/g, '')));
+  }
 }
 
 /** GETs random invoices of `set` (or a fixed path) for durationSec. */
