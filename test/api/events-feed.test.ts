@@ -1,9 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { eventStore } from '../../src/modules/events/store.js';
 import { readFeedToEnd, readFeedUntil } from '../helpers/feed.js';
-import { engine, expectProblem, expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
+import { engine, expectProblem, expectStatus, postgresAdminUrl, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
 
 let t: TestApp;
 let api: Client;
@@ -150,6 +151,23 @@ describe('GET /v1/events', () => {
     assert.deepEqual(fromStart.slice(0, 3), legacy, 'events written before the upgrade come first, in seq order');
     const fromLast = (await readAll(client, legacyCursor(await seqOf('evt_legacy_3')))).events;
     assert.deepEqual(fromLast.map((event) => event.type), ['invoice.created']);
+  });
+
+  test('PostgreSQL: a writing transaction left open in another database does not hold this feed back', { skip: engine !== 'postgres' }, async () => {
+    const elsewhere = new pg.Client({ connectionString: postgresAdminUrl });
+    await elsewhere.connect();
+    try {
+      await elsewhere.query('BEGIN');
+      await elsewhere.query('SELECT pg_current_xact_id()'); // now it holds a transaction id, older than the write below
+      const start = (await readAll(api)).cursor;
+      const invoice = expectStatus(await api.post('/v1/invoices', { currency: 'EUR' }), 201);
+      // Without telling other databases' transactions apart this waits until `elsewhere` ends (never, here).
+      const { events } = await readFeedUntil(api.get, (all) => all.some((event) => event.resource_id === invoice.id), start);
+      assert.ok(events.some((event) => event.type === 'invoice.created' && event.resource_id === invoice.id));
+    } finally {
+      await elsewhere.query('ROLLBACK').catch(() => undefined);
+      await elsewhere.end();
+    }
   });
 
   test('PostgreSQL: an event committed after a slower writer with a smaller position is not skipped', { skip: engine !== 'postgres' }, async () => {
