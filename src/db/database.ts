@@ -17,6 +17,7 @@ import {
 } from 'kysely';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrate.js';
+import { NamedStatementClient } from './prepared.js';
 
 export type Engine = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -113,6 +114,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       max: options.poolSize ?? 20,
       types: pgTypes,
       connectionTimeoutMillis: 5_000,
+      // Sends the hot path's declared statements as named prepared statements (src/db/prepared.ts).
+      Client: NamedStatementClient,
     });
     // Without a listener an idle client's error (e.g. the server restarting) would crash the process.
     pool.on('error', (error) => options.onPoolError?.(error));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Client, Reply } from './harness.js';
 import { expectStatus } from './harness.js';
+import { readFeedUntil } from './feed.js';
 
 /**
  * Shared checks for dialect tests: a dialect update must leave exactly the trace a native PATCH
@@ -19,7 +20,10 @@ export function normalizeIds(value: unknown): unknown {
 
 async function traceOf(api: Client, invoiceId: string) {
   const history = expectStatus(await api.get(`/v1/invoices/${invoiceId}/history`), 200).data;
-  const events = expectStatus(await api.get('/v1/events?limit=500'), 200).data.filter((event: any) => event.resource_id === invoiceId);
+  const latest = Math.max(...history.map((entry: any) => entry.version));
+  // The events of one version commit together, so once the latest shows, all of this invoice's have.
+  const ofInvoice = (events: any[]) => events.filter((event: any) => event.resource_id === invoiceId);
+  const events = ofInvoice((await readFeedUntil(api.get, (all) => ofInvoice(all).some((event) => event.resource_version === latest))).events);
   return { history, events };
 }
 

@@ -10,6 +10,7 @@ import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
 import { migrations } from '../../src/db/migrations/index.js';
 import { buildApp, type App } from '../../src/http/app.js';
 import { Client, createTestDatabase, engine, expectStatus, type TestDatabase } from '../helpers/harness.js';
+import { readFeedUntil } from '../helpers/feed.js';
 
 /**
  * A database written by release 0.1 (commit a87ef0f; made by test/fixtures/release-0.1/make-fixture.ts
@@ -91,9 +92,13 @@ describe(`release 0.1 database upgrades in place (${engine})`, () => {
       assert.equal(updated.version, draft.version + 1);
       const history = expectStatus(await api.get(`/v1/invoices/${draft.id}/history`), 200);
       assert.equal((history.data ?? history).length, draft.history_versions + 1);
-      const feedAfter = expectStatus(await api.get('/v1/events?limit=500'), 200);
-      assert.deepEqual(feedAfter.data.slice(0, released.event_ids.length).map((event: { id: string }) => event.id), released.event_ids);
-      assert.equal(feedAfter.data.length, released.event_ids.length + 1, 'the update appended one event after the released ones');
+      const feedAfter = (await readFeedUntil(api.get, (events) => events.length > released.event_ids.length, '', 500)).events;
+      assert.deepEqual(feedAfter.slice(0, released.event_ids.length).map((event: { id: string }) => event.id), released.event_ids);
+      assert.equal(feedAfter.length, released.event_ids.length + 1, 'the update appended one event after the released ones');
+      // A cursor the release handed out (base64url of e<seq>) still continues right after its event.
+      const secondSeq = (await handle.db.selectFrom('events').select('seq').where('id', '=', released.event_ids[1]).executeTakeFirstOrThrow()).seq;
+      const fromReleasedCursor = expectStatus(await api.get(`/v1/events?limit=500&after=${Buffer.from(`e${secondSeq}`).toString('base64url')}`), 200);
+      assert.deepEqual(fromReleasedCursor.data.map((event: { id: string }) => event.id), feedAfter.slice(2).map((event: { id: string }) => event.id));
     } finally {
       await app?.close();
       await handle.close();

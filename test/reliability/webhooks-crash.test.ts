@@ -5,6 +5,7 @@ import net from 'node:net';
 import { openDatabase } from '../../src/db/database.js';
 import { createApiKey } from '../../src/modules/tenants/service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/harness.js';
+import { readFeedUntil } from '../helpers/feed.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 /**
@@ -128,14 +129,7 @@ test('kill -9 mid-burst and restart: every committed event is delivered after th
     }
   }));
 
-  const expected: string[] = [];
-  let cursor = '';
-  for (;;) {
-    const page = await call('GET', `/v1/events?limit=500${cursor ? `&after=${cursor}` : ''}`);
-    expected.push(...page.body.data.map((event: any) => event.id));
-    cursor = page.body.next_cursor;
-    if (!page.body.has_more) break;
-  }
+  const expected = (await readFeedUntil((path) => call('GET', path), (events) => events.length >= 201, '', 500)).events.map((event: any) => event.id as string);
   assert.ok(expected.length >= 201, `created + at least 200 updates, got ${expected.length}`);
   await receiver.until(() => expected.every((id) => receiver.accepted.has(id)), 90_000);
   assert.deepEqual(receiver.badSignatures, []);

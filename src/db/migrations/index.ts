@@ -10,6 +10,7 @@ import webUsers from './0007_web_users.js';
 import documentSeller from './0008_document_seller.js';
 import invoiceJobs from './0009_invoice_jobs.js';
 import listIndexes from './0010_list_indexes.js';
+import eventCommitOrder from './0011_event_commit_order.js';
 
 /**
  * Every migration, in the order they run (Kysely's Migrator sorts by name; it refuses to start
@@ -34,6 +35,7 @@ export const migrations: Record<string, SqlMigration> = {
   '0008_document_seller': documentSeller,
   '0009_invoice_jobs': invoiceJobs,
   '0010_list_indexes': listIndexes,
+  '0011_event_commit_order': eventCommitOrder,
 };
 
 export function migrationProvider(engine: MigrationEngine): MigrationProvider {

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../../core/app.js';
 import { requestContext } from '../../core/request-context.js';
 import type { Db } from '../../db/database.js';
-import { decodeFeedCursor, encodeFeedCursor, readFeed, type FeedRow } from './feed.js';
+import { decodeFeedCursor, encodeFeedCursor, feedPositionOf, readFeed, type FeedRow } from './feed.js';
 
 export const EventSchema = Type.Object({
   id: Type.String(),
@@ -26,7 +26,7 @@ export function presentEvent(row: FeedRow) {
     resource_version: row.resource_version,
     data: JSON.parse(row.data) as unknown,
     created_at: row.created_at,
-    cursor: encodeFeedCursor(Number(row.seq)),
+    cursor: encodeFeedCursor(feedPositionOf(row)),
   };
 }
 

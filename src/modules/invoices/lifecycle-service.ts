@@ -43,7 +43,7 @@ export function createLifecycleService(deps: { kernel: WriteKernel; invoices: In
       return withLockedInvoice(ctx, id, options, async (tx, before) => {
         assertAllowed(before, 'finalize', await editPolicyOf(ctx.auth.tenantId, tx));
         // Lock the original this revision supersedes before anything else: invoice rows first,
-        // then the number counter, the tenant's outbox lock last (versioning.ts), so no deadlock.
+        // then the number counter (lock order: versioning.ts), so no deadlock.
         const original = before.revision_of ? await kernel.lockInvoice(tx, ctx, before.revision_of) : undefined;
         const issueDate = before.issue_date ?? clock.today();
         const dueDate = before.due_date ?? (before.payment_terms ? addDays(issueDate, before.payment_terms.net_days) : null);

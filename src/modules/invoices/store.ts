@@ -1,6 +1,7 @@
 import { PostgresAdapter, sql } from 'kysely';
 import type { DbOrTx, Engine } from '../../db/database.js';
 import { lockForUpdate } from '../../db/database.js';
+import { preparedStatement, runPrepared } from '../../db/prepared.js';
 import type { InvoiceAttachmentsTable, InvoiceLinesTable, InvoicesTable } from '../../db/schema.js';
 import type { AttachmentMeta, Invoice, InvoiceLine, InvoiceStatus } from './domain/model.js';
 import type { InvoiceListFilter } from './list-filter.js';
@@ -15,7 +16,26 @@ const parseJson = <T>(text: string | null): T | null => (text === null ? null : 
 /** PostgreSQL NUMERIC may come back as "10.5000" for a value stored as "10.5"; text keeps it. */
 const decimalText = (value: string | number) => String(value);
 
-export function rowToInvoice(row: InvoicesTable, lineRows: InvoiceLinesTable[], attachmentRows: InvoiceAttachmentsTable[] = []): Invoice {
+/** The invoice columns an Invoice is made of (rowToInvoice). */
+const invoiceColumns = [
+  'id', 'guid', 'serial', 'number', 'reference', 'purchase_order', 'status', 'currency', 'exchange_rate', 'issue_date', 'due_date',
+  'payment_terms', 'memo', 'internal_note', 'metadata', 'custom_fields', 'external_refs', 'customer_id', 'bill_to', 'tax_mode',
+  'rounding_mode', 'subtotal', 'discount_total', 'tax_total', 'total', 'tax_breakdown', 'amount_paid', 'amount_credited', 'balance',
+  'version', 'created_at', 'updated_at', 'finalized_at', 'voided_at', 'revision_of', 'revised_by',
+] as const satisfies readonly (keyof InvoicesTable)[];
+type InvoiceRow = Pick<InvoicesTable, (typeof invoiceColumns)[number]>;
+
+/** The line columns an InvoiceLine is made of (rowToLine); `decimal` ones are NUMERIC in PostgreSQL. */
+const lineColumns = [
+  { name: 'id' }, { name: 'guid' }, { name: 'position' }, { name: 'parent_line_id' }, { name: 'description' },
+  { name: 'quantity', decimal: true }, { name: 'unit' }, { name: 'unit_price', decimal: true }, { name: 'discount_type' },
+  { name: 'discount_value', decimal: true }, { name: 'tax_rate', decimal: true }, { name: 'tax_code' }, { name: 'account_code' },
+  { name: 'item_code' }, { name: 'tracking' }, { name: 'amount_before_discount', decimal: true }, { name: 'discount_amount', decimal: true },
+  { name: 'net_amount', decimal: true }, { name: 'tax_amount', decimal: true }, { name: 'gross_amount', decimal: true },
+] as const satisfies readonly { name: keyof InvoiceLinesTable; decimal?: true }[];
+type LineRow = Pick<InvoiceLinesTable, (typeof lineColumns)[number]['name']>;
+
+export function rowToInvoice(row: InvoiceRow, lineRows: LineRow[], attachmentRows: AttachmentRow[] = []): Invoice {
   return {
     id: row.id,
     guid: row.guid ?? '',
@@ -61,15 +81,9 @@ export function rowToInvoice(row: InvoicesTable, lineRows: InvoiceLinesTable[], 
 
 const attachmentColumns = ['id', 'filename', 'content_type', 'size_bytes', 'sha256', 'created_at'] as const;
 
-/** The invoice's attachment rows as a JSON array (text; null or "[]" when none), for the invoice row's select. */
-function attachmentsJson(engine: Engine) {
-  const pairs = sql.join(attachmentColumns.map((column) => sql`${sql.lit(column)}, a.${sql.ref(column)}`));
-  return engine === 'postgres'
-    ? sql<string | null>`(select json_agg(json_build_object(${pairs}) order by a.id)::text from invoice_attachments a where a.tenant_id = invoices.tenant_id and a.invoice_id = invoices.id)`
-    : sql<string | null>`(select json_group_array(json_object(${pairs})) from invoice_attachments a where a.tenant_id = invoices.tenant_id and a.invoice_id = invoices.id)`;
-}
+type AttachmentRow = Pick<InvoiceAttachmentsTable, (typeof attachmentColumns)[number]>;
 
-function rowToAttachment(row: InvoiceAttachmentsTable): AttachmentMeta {
+function rowToAttachment(row: AttachmentRow): AttachmentMeta {
   return {
     id: row.id,
     filename: row.filename,
@@ -119,7 +133,7 @@ async function syncAttachments(db: DbOrTx, tenantId: string, before: AttachmentM
   }
 }
 
-function rowToLine(row: InvoiceLinesTable): InvoiceLine {
+function rowToLine(row: LineRow): InvoiceLine {
   return {
     id: row.id,
     guid: row.guid ?? '',
@@ -213,6 +227,37 @@ function lineToRow(tenantId: string, invoiceId: string, line: InvoiceLine): Invo
   };
 }
 
+/**
+ * GET's read: the invoice row with its lines and attachments as JSON arrays, one statement, one
+ * round trip, declared once (a named prepared statement on PostgreSQL, a cached one on SQLite).
+ * The JSON carries exactly what separate reads would: PostgreSQL NUMERICs as text (a JSON number
+ * would turn "10.50" into 10.5), SQLite's TEXT amounts as strings; lines by position, attachments
+ * by id (sorted again in JS, as attachmentsByInvoice's callers see them).
+ */
+const findInvoiceStatement = (() => {
+  const quote = (name: string) => `"${name}"`;
+  const pairs = (alias: string, columns: readonly { name: string; decimal?: boolean }[], engine: Engine) =>
+    columns.map(({ name, decimal }) => `'${name}', ${alias}.${quote(name)}${decimal && engine === 'postgres' ? '::text' : ''}`).join(', ');
+  const text = (engine: Engine) => {
+    const [param1, param2] = engine === 'postgres' ? ['$1', '$2'] : ['?', '?'];
+    const aggregate = (object: string, order: string) =>
+      engine === 'postgres' ? `json_agg(json_build_object(${object}) ORDER BY ${order})::text` : `json_group_array(json_object(${object}) ORDER BY ${order})`;
+    const attachments = attachmentColumns.map((name) => ({ name }));
+    return [
+      `SELECT ${invoiceColumns.map((column) => `i.${quote(column)}`).join(', ')},`,
+      `(SELECT ${aggregate(pairs('l', lineColumns, engine), 'l."position"')} FROM invoice_lines l WHERE l.tenant_id = i.tenant_id AND l.invoice_id = i.id) AS lines_json,`,
+      `(SELECT ${aggregate(pairs('a', attachments, engine), 'a.id')} FROM invoice_attachments a WHERE a.tenant_id = i.tenant_id AND a.invoice_id = i.id) AS attachments_json`,
+      `FROM invoices i WHERE i.tenant_id = ${param1} AND i.id = ${param2}`,
+    ].join(' ');
+  };
+  return preparedStatement<InvoiceRow & { lines_json: string | null; attachments_json: string | null }>('folio_find_invoice', {
+    postgres: text('postgres'),
+    sqlite: text('sqlite'),
+  });
+})();
+
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 export const invoiceStore = {
   async find(db: DbOrTx, engine: Engine, tenantId: string, id: string, options: { lock?: boolean } = {}): Promise<Invoice | undefined> {
     const base = db.selectFrom('invoices').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
@@ -227,12 +272,10 @@ export const invoiceStore = {
       if (!row) return undefined;
       attachments = (await attachmentsByInvoice(db, tenantId, [id])).get(id) ?? [];
     } else {
-      // Unlocked: the attachments come with the invoice row (a JSON array from a subquery), one round trip fewer.
-      const found = await base.select(attachmentsJson(engine).as('attachments_json')).executeTakeFirst();
+      const [found] = await runPrepared(db, engine, findInvoiceStatement, [tenantId, id]);
       if (!found) return undefined;
-      const { attachments_json: attachmentsText, ...invoiceRow } = found;
-      row = invoiceRow;
-      attachments = (parseJson<InvoiceAttachmentsTable[]>(attachmentsText) ?? []).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const { lines_json: linesText, attachments_json: attachmentsText, ...invoiceRow } = found;
+      return rowToInvoice(invoiceRow, parseJson<LineRow[]>(linesText) ?? [], (parseJson<AttachmentRow[]>(attachmentsText) ?? []).sort(byId));
     }
     const lines = await db
       .selectFrom('invoice_lines')

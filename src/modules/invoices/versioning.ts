@@ -25,8 +25,9 @@ import { keyFromPathId } from './domain/lookup.js';
  * Lock order (so concurrent writers queue instead of deadlocking): inside one transaction, lock
  * every invoice row first (the invoice being changed, then any other invoice the change touches,
  * e.g. the original a revision supersedes: revision before original), then per-tenant number
- * counters (src/modules/tenants/sequences.ts), and the tenant's outbox lock last — recordVersion
- * takes that one (src/modules/events/store.ts), so do not lock anything after writing a version.
+ * counters (src/modules/tenants/sequences.ts). Writing the outbox event takes no lock (the feed
+ * orders events by their transaction id, src/modules/events/feed.ts), so a tenant's writers
+ * commit in parallel.
  */
 import type { Db, Engine, Tx } from '../../db/database.js';
 import { assertIfMatch, type RequestContext, type WriteOptions } from '../../core/request-context.js';
