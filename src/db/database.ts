@@ -17,6 +17,7 @@ import {
 } from 'kysely';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrate.js';
+import { namedStatementPool } from './prepared.js';
 
 export type Engine = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -120,7 +121,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // client itself, where the pool's listener does not reach; the running query still fails and
     // the request is answered 503, so here the error only needs to be reported, not thrown.
     pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    // The hot path's registered statements go out as named prepared statements (src/db/prepared.ts).
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: namedStatementPool(pool) }) });
     await migrateToLatest(db, 'postgres');
     const max = options.poolSize ?? 20;
     return {

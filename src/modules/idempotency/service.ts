@@ -130,5 +130,10 @@ export type IdempotencyService = ReturnType<typeof createIdempotencyService>;
 export async function markIdempotentChange(tx: Tx, ctx: RequestContext, resource: string): Promise<void> {
   if (!ctx.idempotency) return;
   const owned = await idempotencyStore.markCommitted(tx, ctx.auth.tenantId, ctx.idempotency.key, ctx.idempotency.claimToken, resource);
-  if (!owned) throw new AppError('conflict', 'This request outlived its Idempotency-Key lease and a retry took the key over; nothing was changed.');
+  if (!owned) throw idempotencyLeaseLost();
+}
+
+/** The change's transaction found its key taken over by a retry (this request outlived its lease). */
+export function idempotencyLeaseLost(): AppError {
+  return new AppError('conflict', 'This request outlived its Idempotency-Key lease and a retry took the key over; nothing was changed.');
 }
