@@ -53,6 +53,26 @@ export function createIdempotencyService(deps: { db: Db; engine: Engine; ttlHour
       const now = input.now ?? new Date().toISOString();
       const claimToken = randomUUID();
       const lockedUntil = addMs(now, claimLeaseMs);
+      const fresh: IdempotencyKeysTable = {
+        tenant_id: input.tenantId,
+        key: input.key,
+        request_hash: input.hash,
+        method: input.method,
+        path: input.path,
+        state: 'in_flight',
+        claim_token: claimToken,
+        locked_until: lockedUntil,
+        committed_resource: null,
+        response_status: null,
+        response_headers: null,
+        response_body: null,
+        created_at: now,
+        expires_at: addMs(now, ttlMs),
+      };
+      // A new key (the usual case) is claimed in one statement. A key that exists (a retry, a
+      // request still in flight — the insert waits for its claim to commit —, an expired row)
+      // goes through the transaction below, which decides what the key's row says.
+      if (await idempotencyStore.insertIfAbsent(db, fresh)) return { kind: 'claimed', claimToken };
       try {
         return await db.transaction().execute(async (tx: Tx) => {
           let row = await idempotencyStore.find(tx, engine, input.tenantId, input.key);
@@ -61,22 +81,7 @@ export function createIdempotencyService(deps: { db: Db; engine: Engine; ttlHour
             row = undefined;
           }
           if (!row) {
-            await idempotencyStore.insert(tx, {
-              tenant_id: input.tenantId,
-              key: input.key,
-              request_hash: input.hash,
-              method: input.method,
-              path: input.path,
-              state: 'in_flight',
-              claim_token: claimToken,
-              locked_until: lockedUntil,
-              committed_resource: null,
-              response_status: null,
-              response_headers: null,
-              response_body: null,
-              created_at: now,
-              expires_at: addMs(now, ttlMs),
-            });
+            await idempotencyStore.insert(tx, fresh);
             return { kind: 'claimed', claimToken } as const;
           }
           if (row.request_hash !== input.hash) {
