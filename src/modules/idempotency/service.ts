@@ -7,10 +7,11 @@ import { idempotencyStore } from './store.js';
 
 /**
  * Idempotency-Key semantics (docs/history-and-webhooks.md):
- *  1. claim: before the handler runs, the key row is inserted `in_flight` (its own short
- *     transaction) with a hash of method + URL + body, a claim token and a lease;
+ *  1. claim: before the handler runs, the key row is inserted `in_flight` (one statement for a
+ *     new key, a short transaction when a row exists) with a hash of method + URL + body, a claim
+ *     token and a lease;
  *  2. the change: every invoice version marks the row `committed` *inside the version's
- *     transaction* (recordVersion → markCommitted), so the change and "this key did it"
+ *     transaction* (the write kernel's write statement; markIdempotentChange elsewhere), so the change and "this key did it"
  *     commit together or not at all; a claim that lost its lease cannot commit (token check);
  *  3. complete: after the handler, the response (status, body, ETag/Location) is stored.
  * A retry finds `completed` → the stored response; `committed` (the process died between
