@@ -1,53 +1,50 @@
 import pg from 'pg';
-import { CompiledQuery } from 'kysely';
-import type { DbOrTx, Engine } from './database.js';
+import { CompiledQuery, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
 
 /**
- * Hot-path statements whose SQL is written once, per engine, and reused verbatim.
+ * Prepared statements for the hot paths (the write kernel, GET of one invoice), beside Kysely,
+ * which stays for the rest.
  *
- * PostgreSQL: each is sent as a named prepared statement (pg's `{ name, text, values }`), so the
- * server parses and plans it once per connection instead of on every call. The names are reached
- * through the pool's client class (NamedStatementClient, given to pg.Pool in database.ts): it
- * recognises a registered text and names it. Any query path therefore works — a plain
- * `db.executeQuery`, inside a Kysely transaction, on whichever pooled connection — and nothing
- * reaches around Kysely for the connection.
- * SQLite: the same text every time hits the driver's statement cache (withStatementCache), so no
- * query is built or prepared per call.
+ * A `PreparedStatement` is SQL text built once at module load. It runs through the Kysely
+ * transaction or database it is given (`run`), so it shares that transaction's connection, and:
+ * - on PostgreSQL, the pool's client class (`NamedStatementClient`, given to pg.Pool in
+ *   database.ts) sends a registered text as a *named* prepared statement (`{ name, text, values }`):
+ *   the server parses and plans it once per connection instead of once per call. Nothing reaches
+ *   around Kysely for the connection;
+ * - on SQLite, Kysely's driver prepares through `withStatementCache` (src/db/database.ts), keyed
+ *   by the same text, so the better-sqlite3 statement is prepared once per process.
+ * Nothing is built per request: the caller only supplies the parameter values.
  *
  * List columns explicitly (no `*`): a prepared statement whose result columns change under it
  * (a migration run by another process) fails with "cached plan must not change result type".
  */
-export interface PreparedStatement<Row> {
+export interface PreparedStatement {
   readonly name: string;
-  readonly text: Readonly<Record<Engine, string>>;
-  /** Only for typing the rows. */
-  readonly rowType?: Row;
+  readonly sql: string;
 }
 
-// PostgreSQL text → statement name. One name per text and one text per name, process-wide:
-// pg refuses a name that a connection already prepared with another text.
+/** SQL text → statement name, for every statement registered (PostgreSQL names are per connection). */
 const namesByText = new Map<string, string>();
-const textsByName = new Map<string, string>();
+const names = new Set<string>();
 
-/** Declares a statement (at module load); `name` must be unique in the process. */
-export function preparedStatement<Row>(name: string, text: Record<Engine, string>): PreparedStatement<Row> {
-  const known = textsByName.get(name);
-  if (known !== undefined && known !== text.postgres) throw new Error(`prepared statement ${name} is already declared with another text`);
-  if (namesByText.has(text.postgres) && namesByText.get(text.postgres) !== name) throw new Error(`prepared statement ${name} has the text of ${namesByText.get(text.postgres)}`);
-  namesByText.set(text.postgres, name);
-  textsByName.set(name, text.postgres);
-  return { name, text: { ...text } };
+/** Registers a statement of a hot path; `name` must be unique in the process. */
+export function prepare(name: string, sql: string): PreparedStatement {
+  // pg refuses one name for two texts on a connection; one text under two names would be prepared twice.
+  if (names.has(name) || namesByText.has(sql)) throw new Error(`prepared statement ${name} is registered twice`);
+  names.add(name);
+  namesByText.set(sql, name);
+  return { name, sql };
 }
 
-/** Runs a declared statement with positional parameters ($1… on PostgreSQL, ? on SQLite). */
-export async function runPrepared<Row>(db: DbOrTx, engine: Engine, statement: PreparedStatement<Row>, parameters: readonly unknown[]): Promise<Row[]> {
-  const result = await db.executeQuery<Row>(CompiledQuery.raw(statement.text[engine], [...parameters]));
-  return result.rows;
+/** Runs a prepared statement in `db` (usually the kernel's transaction) and returns its rows. */
+export async function run<Row>(db: Kysely<Database>, statement: PreparedStatement, parameters: readonly unknown[]): Promise<{ rows: Row[]; numAffectedRows?: bigint }> {
+  return db.executeQuery<Row>(CompiledQuery.raw(statement.sql, [...parameters]));
 }
 
 /**
- * pg's client, naming the declared statements. Kysely's PostgreSQL driver calls
- * `client.query(text, values)`; for a declared text this becomes `client.query({ name, text, values })`.
+ * pg's client, naming the registered statements. Kysely's PostgreSQL driver calls
+ * `client.query(text, values)`; for a registered text this becomes `client.query({ name, text, values })`.
  * Everything else (other queries, cursors, config objects) passes through unchanged.
  */
 export class NamedStatementClient extends pg.Client {

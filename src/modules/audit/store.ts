@@ -13,27 +13,11 @@ export interface AuditEvent {
 }
 
 /**
- * The audit trail is append-only: this store has an insert and reads, and no code path
- * updates or deletes an audit row (a test greps the source tree to keep it that way).
+ * The audit trail is append-only: events are inserted by the write kernel's write statement
+ * (src/modules/invoices/write-store.ts) and read here; no code path updates or deletes an audit
+ * row (database triggers refuse it).
  */
 export const auditStore = {
-  async append(db: DbOrTx, tenantId: string, event: AuditEvent): Promise<void> {
-    await db
-      .insertInto('audit_events')
-      .values({
-        tenant_id: tenantId,
-        invoice_id: event.invoiceId,
-        version: event.version,
-        action: event.action,
-        actor_key_id: event.actorKeyId,
-        request_id: event.requestId,
-        reason: event.reason,
-        changes: JSON.stringify(event.changes),
-        created_at: event.createdAt,
-      })
-      .execute();
-  },
-
   async listForInvoice(db: DbOrTx, tenantId: string, invoiceId: string, upToVersion?: number): Promise<AuditEvent[]> {
     let query = db
       .selectFrom('audit_events')

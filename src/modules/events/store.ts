@@ -20,7 +20,12 @@ export type EventAppendedListener = (tx: DbOrTx, tenantId: string, event: { id: 
 // without each use case being handed them. A Set, so composing several apps registers a listener once.
 const appendedListeners = new Set<EventAppendedListener>();
 
-/** Subscribes to every appended event (at composition); the listener gets the appending transaction. */
+/**
+ * Subscribes to every event appended here (at composition); the listener gets the appending
+ * transaction. Invoice events are written by the write kernel's one write statement instead
+ * (src/modules/invoices/write-store.ts), which queues their webhook deliveries itself
+ * (webhooks/store.ts `deliveriesFor`): a new kind of fan-out must be added there too.
+ */
 export function onEventAppended(listener: EventAppendedListener): void {
   appendedListeners.add(listener);
 }

@@ -7,10 +7,11 @@ import { idempotencyStore } from './store.js';
 
 /**
  * Idempotency-Key semantics (docs/history-and-webhooks.md):
- *  1. claim: before the handler runs, the key row is inserted `in_flight` (its own short
- *     transaction) with a hash of method + URL + body, a claim token and a lease;
+ *  1. claim: before the handler runs, the key row is inserted `in_flight` (one statement for a
+ *     new key, a short transaction when a row exists) with a hash of method + URL + body, a claim
+ *     token and a lease;
  *  2. the change: every invoice version marks the row `committed` *inside the version's
- *     transaction* (recordVersion → markCommitted), so the change and "this key did it"
+ *     transaction* (the write kernel's write statement; markIdempotentChange elsewhere), so the change and "this key did it"
  *     commit together or not at all; a claim that lost its lease cannot commit (token check);
  *  3. complete: after the handler, the response (status, body, ETag/Location) is stored.
  * A retry finds `completed` → the stored response; `committed` (the process died between
@@ -53,6 +54,26 @@ export function createIdempotencyService(deps: { db: Db; engine: Engine; ttlHour
       const now = input.now ?? new Date().toISOString();
       const claimToken = randomUUID();
       const lockedUntil = addMs(now, claimLeaseMs);
+      const fresh: IdempotencyKeysTable = {
+        tenant_id: input.tenantId,
+        key: input.key,
+        request_hash: input.hash,
+        method: input.method,
+        path: input.path,
+        state: 'in_flight',
+        claim_token: claimToken,
+        locked_until: lockedUntil,
+        committed_resource: null,
+        response_status: null,
+        response_headers: null,
+        response_body: null,
+        created_at: now,
+        expires_at: addMs(now, ttlMs),
+      };
+      // A new key (the usual case) is claimed in one statement. A key that exists (a retry, a
+      // request still in flight — the insert waits for its claim to commit —, an expired row)
+      // goes through the transaction below, which decides what the key's row says.
+      if (await idempotencyStore.insertIfAbsent(db, fresh)) return { kind: 'claimed', claimToken };
       try {
         return await db.transaction().execute(async (tx: Tx) => {
           let row = await idempotencyStore.find(tx, engine, input.tenantId, input.key);
@@ -61,22 +82,7 @@ export function createIdempotencyService(deps: { db: Db; engine: Engine; ttlHour
             row = undefined;
           }
           if (!row) {
-            await idempotencyStore.insert(tx, {
-              tenant_id: input.tenantId,
-              key: input.key,
-              request_hash: input.hash,
-              method: input.method,
-              path: input.path,
-              state: 'in_flight',
-              claim_token: claimToken,
-              locked_until: lockedUntil,
-              committed_resource: null,
-              response_status: null,
-              response_headers: null,
-              response_body: null,
-              created_at: now,
-              expires_at: addMs(now, ttlMs),
-            });
+            await idempotencyStore.insert(tx, fresh);
             return { kind: 'claimed', claimToken } as const;
           }
           if (row.request_hash !== input.hash) {
@@ -130,5 +136,10 @@ export type IdempotencyService = ReturnType<typeof createIdempotencyService>;
 export async function markIdempotentChange(tx: Tx, ctx: RequestContext, resource: string): Promise<void> {
   if (!ctx.idempotency) return;
   const owned = await idempotencyStore.markCommitted(tx, ctx.auth.tenantId, ctx.idempotency.key, ctx.idempotency.claimToken, resource);
-  if (!owned) throw new AppError('conflict', 'This request outlived its Idempotency-Key lease and a retry took the key over; nothing was changed.');
+  if (!owned) throw idempotencyLeaseLost();
+}
+
+/** The change's transaction found its key taken over by a retry (this request outlived its lease). */
+export function idempotencyLeaseLost(): AppError {
+  return new AppError('conflict', 'This request outlived its Idempotency-Key lease and a retry took the key over; nothing was changed.');
 }

@@ -13,6 +13,12 @@ export const idempotencyStore = {
     await tx.insertInto('idempotency_keys').values(row).execute();
   },
 
+  /** One statement (its own commit): true when the key was new and is now this row; false when a row exists. */
+  async insertIfAbsent(db: Db, row: IdempotencyKeysTable): Promise<boolean> {
+    const result = await db.insertInto('idempotency_keys').values(row).onConflict((conflict) => conflict.columns(['tenant_id', 'key']).doNothing()).executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  },
+
   async remove(db: DbOrTx, tenantId: string, key: string): Promise<void> {
     await db.deleteFrom('idempotency_keys').where('tenant_id', '=', tenantId).where('key', '=', key).execute();
   },

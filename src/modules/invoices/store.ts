@@ -1,7 +1,7 @@
-import { PostgresAdapter, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { DbOrTx, Engine } from '../../db/database.js';
 import { lockForUpdate } from '../../db/database.js';
-import { preparedStatement, runPrepared } from '../../db/prepared.js';
+import { prepare, run } from '../../db/prepared.js';
 import type { InvoiceAttachmentsTable, InvoiceLinesTable, InvoicesTable } from '../../db/schema.js';
 import type { AttachmentMeta, Invoice, InvoiceLine, InvoiceStatus } from './domain/model.js';
 import type { InvoiceListFilter } from './list-filter.js';
@@ -94,10 +94,6 @@ function rowToAttachment(row: AttachmentRow): AttachmentMeta {
   };
 }
 
-function attachmentToRow(tenantId: string, invoiceId: string, attachment: AttachmentMeta): InvoiceAttachmentsTable {
-  return { tenant_id: tenantId, invoice_id: invoiceId, ...attachment };
-}
-
 /** Attachments of some invoices, oldest first, grouped by invoice id. */
 async function attachmentsByInvoice(db: DbOrTx, tenantId: string, invoiceIds: string[]): Promise<Map<string, InvoiceAttachmentsTable[]>> {
   const byInvoice = new Map<string, InvoiceAttachmentsTable[]>();
@@ -112,25 +108,6 @@ async function attachmentsByInvoice(db: DbOrTx, tenantId: string, invoiceIds: st
     .execute();
   for (const row of rows) byInvoice.set(row.invoice_id, [...(byInvoice.get(row.invoice_id) ?? []), row]);
   return byInvoice;
-}
-
-/** Inserts added and deletes removed attachment rows (attachments are never edited in place). */
-async function syncAttachments(db: DbOrTx, tenantId: string, before: AttachmentMeta[], after: Invoice): Promise<void> {
-  const beforeIds = new Set(before.map((attachment) => attachment.id));
-  const afterIds = new Set(after.attachments.map((attachment) => attachment.id));
-  const removed = before.filter((attachment) => !afterIds.has(attachment.id)).map((attachment) => attachment.id);
-  if (removed.length > 0) {
-    await db
-      .deleteFrom('invoice_attachments')
-      .where('tenant_id', '=', tenantId)
-      .where('invoice_id', '=', after.id)
-      .where('id', 'in', removed)
-      .execute();
-  }
-  const added = after.attachments.filter((attachment) => !beforeIds.has(attachment.id));
-  if (added.length > 0) {
-    await db.insertInto('invoice_attachments').values(added.map((attachment) => attachmentToRow(tenantId, after.id, attachment))).execute();
-  }
 }
 
 function rowToLine(row: LineRow): InvoiceLine {
@@ -200,7 +177,7 @@ export function invoiceToRow(tenantId: string, invoice: Invoice): InvoicesTable 
   };
 }
 
-function lineToRow(tenantId: string, invoiceId: string, line: InvoiceLine): InvoiceLinesTable {
+export function lineToRow(tenantId: string, invoiceId: string, line: InvoiceLine): InvoiceLinesTable {
   return {
     tenant_id: tenantId,
     invoice_id: invoiceId,
@@ -250,11 +227,9 @@ const findInvoiceStatement = (() => {
       `FROM invoices i WHERE i.tenant_id = ${param1} AND i.id = ${param2}`,
     ].join(' ');
   };
-  return preparedStatement<InvoiceRow & { lines_json: string | null; attachments_json: string | null }>('folio_find_invoice', {
-    postgres: text('postgres'),
-    sqlite: text('sqlite'),
-  });
+  return { postgres: prepare('folio_find_invoice', text('postgres')), sqlite: prepare('folio_find_invoice_sqlite', text('sqlite')) };
 })();
+type FoundInvoiceRow = InvoiceRow & { lines_json: string | null; attachments_json: string | null };
 
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
@@ -272,7 +247,7 @@ export const invoiceStore = {
       if (!row) return undefined;
       attachments = (await attachmentsByInvoice(db, tenantId, [id])).get(id) ?? [];
     } else {
-      const [found] = await runPrepared(db, engine, findInvoiceStatement, [tenantId, id]);
+      const [found] = (await run<FoundInvoiceRow>(db, findInvoiceStatement[engine], [tenantId, id])).rows;
       if (!found) return undefined;
       const { lines_json: linesText, attachments_json: attachmentsText, ...invoiceRow } = found;
       return rowToInvoice(invoiceRow, parseJson<LineRow[]>(linesText) ?? [], (parseJson<AttachmentRow[]>(attachmentsText) ?? []).sort(byId));
@@ -310,52 +285,6 @@ export const invoiceStore = {
     return rows.map((row) => ({ row, invoice: rowToInvoice(row, byInvoice.get(row.id) ?? [], attachments.get(row.id)) }));
   },
 
-  async insert(db: DbOrTx, tenantId: string, invoice: Invoice): Promise<void> {
-    await db.insertInto('invoices').values(invoiceToRow(tenantId, invoice)).execute();
-    await insertLines(db, tenantId, invoice.id, invoice.lines);
-    await syncAttachments(db, tenantId, [], invoice);
-  },
-
-  /**
-   * Writes a new version. Only lines that differ are touched, so changing one line of a
-   * 1,000-line invoice is one line UPDATE, not a rewrite. The version guard makes a lost
-   * update impossible even if a caller forgot to lock.
-   */
-  async update(db: DbOrTx, tenantId: string, before: Invoice, after: Invoice): Promise<void> {
-    const { tenant_id: _t, id: _i, created_at: _c, ...header } = invoiceToRow(tenantId, after);
-    const result = await db
-      .updateTable('invoices')
-      .set(header)
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', after.id)
-      .where('version', '=', before.version)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new Error(`invoice ${after.id} changed under a held lock`);
-
-    const beforeLines = new Map(before.lines.map((line) => [line.id, line]));
-    const afterIds = new Set(after.lines.map((line) => line.id));
-    const removed = before.lines.filter((line) => !afterIds.has(line.id)).map((line) => line.id);
-    if (removed.length > 0) {
-      await db
-        .deleteFrom('invoice_lines')
-        .where('tenant_id', '=', tenantId)
-        .where('invoice_id', '=', after.id)
-        .where('id', 'in', removed)
-        .execute();
-    }
-    const added: InvoiceLine[] = [];
-    const changed: InvoiceLine[] = [];
-    for (const line of after.lines) {
-      const previous = beforeLines.get(line.id);
-      if (!previous) added.push(line);
-      // A write keeps untouched lines as the same objects: skipped without being compared.
-      else if (previous !== line && JSON.stringify(previous) !== JSON.stringify(line)) changed.push(line);
-    }
-    await updateLines(db, tenantId, after.id, changed);
-    await insertLines(db, tenantId, after.id, added);
-    await syncAttachments(db, tenantId, before.attachments, after);
-  },
-
   async delete(db: DbOrTx, tenantId: string, id: string): Promise<void> {
     await db.deleteFrom('invoice_attachments').where('tenant_id', '=', tenantId).where('invoice_id', '=', id).execute();
     await db.deleteFrom('invoice_lines').where('tenant_id', '=', tenantId).where('invoice_id', '=', id).execute();
@@ -389,72 +318,3 @@ export const invoiceStore = {
     return row !== undefined;
   },
 };
-
-/** Line columns an update rewrites, with their PostgreSQL types (for the VALUES list). */
-const updatableLineColumns = {
-  position: 'integer',
-  parent_line_id: 'text',
-  description: 'text',
-  quantity: 'numeric',
-  unit: 'text',
-  unit_price: 'numeric',
-  discount_type: 'text',
-  discount_value: 'numeric',
-  tax_rate: 'numeric',
-  tax_code: 'text',
-  account_code: 'text',
-  item_code: 'text',
-  tracking: 'text',
-  amount_before_discount: 'numeric',
-  discount_amount: 'numeric',
-  net_amount: 'numeric',
-  tax_amount: 'numeric',
-  gross_amount: 'numeric',
-} as const satisfies Partial<Record<keyof InvoiceLinesTable, string>>;
-type UpdatableLineColumn = keyof typeof updatableLineColumns;
-const updatableLineColumnNames = Object.keys(updatableLineColumns) as UpdatableLineColumn[];
-
-/**
- * Rewrites changed lines. PostgreSQL: one `UPDATE … FROM (VALUES …)` per 500 lines (one round
- * trip instead of one per line). SQLite runs in process (no round trip): one UPDATE per line.
- */
-async function updateLines(db: DbOrTx, tenantId: string, invoiceId: string, lines: InvoiceLine[]): Promise<void> {
-  if (lines.length === 0) return;
-  const rows = lines.map((line) => lineToRow(tenantId, invoiceId, line));
-  if (!(db.getExecutor().adapter instanceof PostgresAdapter) || rows.length === 1) {
-    for (const row of rows) {
-      const { tenant_id: _lt, invoice_id: _li, id: _lid, ...fields } = row;
-      await db
-        .updateTable('invoice_lines')
-        .set(fields)
-        .where('tenant_id', '=', tenantId)
-        .where('invoice_id', '=', invoiceId)
-        .where('id', '=', row.id)
-        .execute();
-    }
-    return;
-  }
-  const chunkSize = 500; // 19 parameters a line: under PostgreSQL's 65,535
-  for (let start = 0; start < rows.length; start += chunkSize) {
-    const values = rows.slice(start, start + chunkSize).map(
-      (row) =>
-        sql`(${sql.join([
-          sql`${row.id}::text`,
-          ...updatableLineColumnNames.map((column) => sql`${row[column]}::${sql.raw(updatableLineColumns[column])}`),
-        ])})`,
-    );
-    await sql`update invoice_lines as l set ${sql.join(
-      updatableLineColumnNames.map((column) => sql`${sql.ref(column)} = v.${sql.ref(column)}`),
-    )} from (values ${sql.join(values)}) as v (${sql.join([sql.ref('id'), ...updatableLineColumnNames.map((column) => sql.ref(column))])})
-      where l.tenant_id = ${tenantId} and l.invoice_id = ${invoiceId} and l.id = v.id`.execute(db);
-  }
-}
-
-async function insertLines(db: DbOrTx, tenantId: string, invoiceId: string, lines: InvoiceLine[]): Promise<void> {
-  // Chunked so that a 1,000-line invoice stays under every engine's bound-parameter limit.
-  const chunkSize = 200;
-  for (let start = 0; start < lines.length; start += chunkSize) {
-    const rows = lines.slice(start, start + chunkSize).map((line) => lineToRow(tenantId, invoiceId, line));
-    await db.insertInto('invoice_lines').values(rows).execute();
-  }
-}

@@ -28,19 +28,29 @@ import { keyFromPathId } from './domain/lookup.js';
  * counters (src/modules/tenants/sequences.ts). Writing the outbox event takes no lock (the feed
  * orders events by their transaction id, src/modules/events/feed.ts), so a tenant's writers
  * commit in parallel.
+ *
+ * The statements (./write-store.ts, prepared once; named prepared statements on PostgreSQL):
+ * a PATCH is BEGIN; lock the invoice row; read its lines, attachments, the tenant's edit policy and
+ * webhook endpoints; one write statement (invoice row with only the changed columns, lines,
+ * attachments, audit event, outbox events, webhook deliveries, Idempotency-Key mark); COMMIT.
+ * The read is a separate statement that starts after the lock is granted: a statement that waits
+ * for a row lock keeps its older snapshot for every other table it reads, so lines and attachments
+ * read with the lock could be the ones the previous writer replaced (docs/architecture.md).
  */
 import type { Db, Engine, Tx } from '../../db/database.js';
 import { assertIfMatch, type RequestContext, type WriteOptions } from '../../core/request-context.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import type { Clock } from '../../shared/time.js';
-import { auditStore } from '../audit/store.js';
-import { eventStore } from '../events/store.js';
-import { markIdempotentChange } from '../idempotency/service.js';
+import { newId } from '../../shared/ids.js';
+import { nowIso } from '../../shared/time.js';
+import { idempotencyLeaseLost } from '../idempotency/service.js';
 import { tenantStore } from '../tenants/store.js';
+import { deliveriesFor } from '../webhooks/store.js';
 import { diffInvoices, type Change } from './domain/diff.js';
 import type { EditPolicy } from './domain/edit-rules.js';
 import type { Invoice } from './domain/model.js';
 import { invoiceStore } from './store.js';
+import { invoiceWriteStore, type TenantWriteFacts } from './write-store.js';
 
 export interface WriteResult {
   invoice: Invoice;
@@ -80,6 +90,8 @@ function asDryRun<T>(result: T): T {
 
 export function createWriteKernel(deps: WriteKernelDeps) {
   const { db, engine, clock } = deps;
+  /** What the lock's read statement found about the tenant, per transaction (the rules and the outbox use it). */
+  const writeFacts = new WeakMap<Tx, TenantWriteFacts>();
 
   /**
    * Runs `work` in one transaction and returns what it returns. With `options.dryRun` the
@@ -104,7 +116,10 @@ export function createWriteKernel(deps: WriteKernelDeps) {
     const named = keyFromPathId(id);
     const invoiceId = 'guid' in named ? (await invoiceStore.idsBy(tx, ctx.auth.tenantId, 'guid', named.guid))[0] : id;
     if (invoiceId === undefined) return undefined;
-    return invoiceStore.find(tx, engine, ctx.auth.tenantId, invoiceId, { lock: true });
+    const locked = await invoiceWriteStore.lockAndRead(tx, engine, ctx.auth.tenantId, invoiceId);
+    if (!locked) return undefined;
+    writeFacts.set(tx, locked.facts);
+    return locked.invoice;
   }
 
   /** Transaction + lock + If-Match check, then `work` with the current invoice. 404 for an unknown id. */
@@ -128,29 +143,25 @@ export function createWriteKernel(deps: WriteKernelDeps) {
    * null for an invoice that did not exist. Every use case that changes an invoice ends here.
    */
   async function recordVersion(tx: Tx, ctx: RequestContext, before: Invoice | null, after: Invoice, record: VersionRecord, reason: string | null) {
-    if (before) await invoiceStore.update(tx, ctx.auth.tenantId, before, after);
-    else await invoiceStore.insert(tx, ctx.auth.tenantId, after);
-    await auditStore.append(tx, ctx.auth.tenantId, {
-      invoiceId: after.id,
-      version: after.version,
-      action: record.action,
-      actorKeyId: ctx.auth.keyId,
-      requestId: ctx.requestId,
-      reason,
-      changes: record.changes,
-      createdAt: after.updated_at,
+    const tenantId = ctx.auth.tenantId;
+    const facts = writeFacts.get(tx) ?? (await invoiceWriteStore.tenantFacts(tx, engine, tenantId));
+    const data = { invoice_id: after.id, version: after.version, changes: record.changes };
+    const events = [record.eventType, ...(record.alsoEmit ?? [])].map((type) => ({ id: newId('evt'), type, data: JSON.stringify({ ...data, ...record.eventData }) }));
+    const written = await invoiceWriteStore.writeVersion(tx, engine, {
+      tenantId,
+      before,
+      after,
+      audit: { action: record.action, actorKeyId: ctx.auth.keyId, requestId: ctx.requestId, reason, changes: record.changes },
+      events,
+      // Webhook deliveries are queued with their event, in the same statement (at-least-once from the outbox).
+      deliveries: events.flatMap((event) => deliveriesFor(facts.webhookEndpoints, event)),
+      // Ties this change to the request's Idempotency-Key in the same transaction.
+      idempotency: ctx.idempotency ? { ...ctx.idempotency, resource: `invoice/${after.id}/${after.version}` } : null,
+      now: nowIso(),
     });
-    for (const type of [record.eventType, ...(record.alsoEmit ?? [])]) {
-      await eventStore.append(tx, ctx.auth.tenantId, {
-        type,
-        resourceType: 'invoice',
-        resourceId: after.id,
-        resourceVersion: after.version,
-        data: { invoice_id: after.id, version: after.version, changes: record.changes, ...record.eventData },
-      });
-    }
-    // Ties this change to the request's Idempotency-Key in the same transaction.
-    await markIdempotentChange(tx, ctx, `invoice/${after.id}/${after.version}`);
+    if (!written.headerWritten) throw new Error(`invoice ${after.id} changed under a held lock`);
+    // A retry took the key over (this request outlived its lease): the whole change rolls back.
+    if (!written.idempotencyOwned) throw idempotencyLeaseLost();
   }
 
   /** The tail of a use case that derives the next state itself: version + 1, timestamp, diff, recordVersion. */
@@ -163,6 +174,9 @@ export function createWriteKernel(deps: WriteKernelDeps) {
 
   /** The tenant's edit policy (lifecycle.ts and edit-rules.ts decide with it); read in `tx` when given. */
   async function editPolicyOf(tenantId: string, tx?: Tx): Promise<EditPolicy> {
+    // Read with the invoice lock (the write's read statement): fresh for this transaction.
+    const facts = tx ? writeFacts.get(tx) : undefined;
+    if (facts) return facts.editPolicy;
     const tenant = await tenantStore.findById(tx ?? db, tenantId);
     return (tenant?.edit_policy ?? 'until_paid') as EditPolicy;
   }

@@ -6,6 +6,13 @@ import { matchesEventType } from './domain.js';
 
 /** SQL only for webhook endpoints, deliveries and the attempt log. */
 
+/** The deliveries an event queues: one per endpoint (enabled ones only, given as [id, event_types JSON]) whose filter matches. */
+export function deliveriesFor(endpoints: readonly (readonly [string, string])[], event: { id: string; type: string }): { id: string; endpointId: string; eventId: string }[] {
+  return endpoints
+    .filter(([, eventTypes]) => matchesEventType(JSON.parse(eventTypes) as string[], event.type))
+    .map(([endpointId]) => ({ id: newId('whd'), endpointId, eventId: event.id }));
+}
+
 /** Queues one delivery per enabled endpoint whose filter matches; runs in the event's transaction. */
 export async function enqueueWebhookDeliveries(db: DbOrTx, tenantId: string, event: { id: string; type: string }): Promise<void> {
   const endpoints = await db
@@ -15,21 +22,22 @@ export async function enqueueWebhookDeliveries(db: DbOrTx, tenantId: string, eve
     .where('enabled', '=', 1)
     .execute();
   const now = nowIso();
-  const rows: WebhookDeliveriesTable[] = endpoints
-    .filter((endpoint) => matchesEventType(JSON.parse(endpoint.event_types) as string[], event.type))
-    .map((endpoint) => ({
-      tenant_id: tenantId,
-      id: newId('whd'),
-      endpoint_id: endpoint.id,
-      event_id: event.id,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: now,
-      last_status_code: null,
-      last_error: null,
-      created_at: now,
-      delivered_at: null,
-    }));
+  const rows: WebhookDeliveriesTable[] = deliveriesFor(
+    endpoints.map((endpoint) => [endpoint.id, endpoint.event_types] as const),
+    event,
+  ).map((delivery) => ({
+    tenant_id: tenantId,
+    id: delivery.id,
+    endpoint_id: delivery.endpointId,
+    event_id: delivery.eventId,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: now,
+    last_status_code: null,
+    last_error: null,
+    created_at: now,
+    delivered_at: null,
+  }));
   if (rows.length > 0) await db.insertInto('webhook_deliveries').values(rows).execute();
 }
 

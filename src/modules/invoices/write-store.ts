@@ -1,0 +1,393 @@
+import type { DbOrTx, Engine } from '../../db/database.js';
+import { prepare, run, type PreparedStatement } from '../../db/prepared.js';
+import type { InvoiceAttachmentsTable, InvoiceLinesTable, InvoicesTable } from '../../db/schema.js';
+import type { Change } from './domain/diff.js';
+import type { EditPolicy } from './domain/edit-rules.js';
+import type { AttachmentMeta, Invoice } from './domain/model.js';
+import { invoiceToRow, lineToRow, rowToInvoice } from './store.js';
+
+/**
+ * The write kernel's SQL (src/modules/invoices/versioning.ts): the hot path of every change to an
+ * invoice, as prepared statements built once at module load (src/db/prepared.ts). SQL only.
+ *
+ * PostgreSQL, one change = five round trips:
+ *   1. BEGIN
+ *   2. `lock`: the invoice row `FOR UPDATE` (after waiting for the lock PostgreSQL returns the row
+ *      as the previous holder committed it)
+ *   3. `read`: lines, attachments, the tenant's edit policy and its enabled webhook endpoints, in a
+ *      statement that STARTS AFTER the lock is granted. Why separate: a statement that waits for a
+ *      row lock re-reads only the locked row; every other table it reads keeps the snapshot taken
+ *      before the wait (READ COMMITTED), so a queued writer would see the lines and attachments the
+ *      previous writer replaced (issue 13, item 1; test/reliability/locked-reads*.test.ts).
+ *   4. `write`: one statement (data-modifying CTEs) writing the invoice row (only the changed
+ *      columns travel; guarded by `version = old`), the removed/changed/added lines and
+ *      attachments, the audit event, the outbox event(s), their webhook deliveries and the
+ *      Idempotency-Key's commit mark
+ *   5. COMMIT
+ * SQLite (in process, no round trips): the same logical steps, one cached statement each; the
+ * write is a few statements (SQLite has no data-modifying CTEs), set-based over JSON arrays.
+ */
+
+/** Every column of the invoice row, in one order (the compiler checks none is missing). */
+const invoiceColumns = [
+  'tenant_id', 'id', 'number', 'reference', 'purchase_order', 'status', 'currency', 'exchange_rate', 'issue_date', 'due_date',
+  'payment_terms', 'memo', 'internal_note', 'metadata', 'custom_fields', 'external_refs', 'customer_id', 'bill_to', 'tax_mode',
+  'rounding_mode', 'subtotal', 'discount_total', 'tax_total', 'total', 'tax_breakdown', 'amount_paid', 'amount_credited', 'balance',
+  'line_count', 'version', 'created_at', 'updated_at', 'finalized_at', 'voided_at', 'revision_of', 'revised_by', 'guid', 'serial',
+] as const satisfies readonly (keyof InvoicesTable)[];
+const lineColumns = [
+  'tenant_id', 'invoice_id', 'id', 'position', 'parent_line_id', 'description', 'quantity', 'unit', 'unit_price', 'discount_type',
+  'discount_value', 'tax_rate', 'tax_code', 'account_code', 'item_code', 'tracking', 'amount_before_discount', 'discount_amount',
+  'net_amount', 'tax_amount', 'gross_amount', 'guid',
+] as const satisfies readonly (keyof InvoiceLinesTable)[];
+const attachmentColumns = ['tenant_id', 'invoice_id', 'id', 'filename', 'content_type', 'size_bytes', 'sha256', 'created_at'] as const satisfies readonly (keyof InvoiceAttachmentsTable)[];
+type AllListed<Table, Listed> = Exclude<keyof Table, Listed> extends never ? true : ['missing columns', Exclude<keyof Table, Listed>];
+const columnsComplete: [AllListed<InvoicesTable, (typeof invoiceColumns)[number]>, AllListed<InvoiceLinesTable, (typeof lineColumns)[number]>, AllListed<InvoiceAttachmentsTable, (typeof attachmentColumns)[number]>] = [true, true, true];
+void columnsComplete;
+
+/** PostgreSQL NUMERIC columns: sent to JSON as text, so no digit is lost on the way back. */
+const numericColumns = new Set<string>([
+  'exchange_rate', 'subtotal', 'discount_total', 'tax_total', 'total', 'amount_paid', 'amount_credited', 'balance',
+  'quantity', 'unit_price', 'discount_value', 'tax_rate', 'amount_before_discount', 'discount_amount', 'net_amount', 'tax_amount', 'gross_amount',
+]);
+/** Columns a new version may change (the key and the creation time never change). */
+const invoiceUpdatable = invoiceColumns.filter((column) => column !== 'tenant_id' && column !== 'id' && column !== 'created_at');
+const lineUpdatable = lineColumns.filter((column) => column !== 'tenant_id' && column !== 'invoice_id' && column !== 'id');
+const lineInserted = lineColumns.filter((column) => column !== 'tenant_id' && column !== 'invoice_id');
+const attachmentInserted = attachmentColumns.filter((column) => column !== 'tenant_id' && column !== 'invoice_id');
+
+const list = (columns: readonly string[], prefix = '') => columns.map((column) => `${prefix}${column}`).join(', ');
+
+/** A JSON array of a table's rows (text; null when none on PostgreSQL, "[]" on SQLite), numerics as text. */
+function jsonRows(engine: Engine, columns: readonly string[], from: string, orderBy: string): string {
+  if (engine === 'postgres') {
+    const pairs = columns.map((column) => `'${column}', r.${column}${numericColumns.has(column) ? '::text' : ''}`).join(', ');
+    return `(SELECT json_agg(json_build_object(${pairs}) ORDER BY r.${orderBy})::text FROM ${from})`;
+  }
+  const pairs = columns.map((column) => `'${column}', r.${column}`).join(', ');
+  return `(SELECT json_group_array(json_object(${pairs})) FROM (SELECT * FROM ${from} ORDER BY r.${orderBy}) AS r)`;
+}
+
+/**
+ * A statement's named parameters: PostgreSQL numbers each name once (`$n`, reused); better-sqlite3
+ * takes plain `?` in order of occurrence, so a name used twice is bound twice. `bind` builds the
+ * value list from a record, in that order.
+ */
+function parameters<Name extends string>(engine: Engine, names: readonly Name[]) {
+  const order: Name[] = engine === 'postgres' ? [...names] : [];
+  const p = (name: Name): string => {
+    if (engine === 'postgres') return `$${names.indexOf(name) + 1}`;
+    order.push(name);
+    return '?';
+  };
+  return { p, bind: (values: Record<Name, unknown>) => order.map((name) => values[name]) };
+}
+
+/** A prepared statement and how to bind its named parameters (both fixed at module load). */
+interface BoundStatement<Name extends string> {
+  statement: PreparedStatement;
+  bind(values: Record<Name, unknown>): unknown[];
+}
+
+function bound<Name extends string>(name: string, engine: Engine, names: readonly Name[], build: (p: (name: Name) => string) => string): BoundStatement<Name> {
+  const { p, bind } = parameters(engine, names);
+  return { statement: prepare(engine === 'postgres' ? name : `${name}_sqlite`, build(p)), bind };
+}
+
+/** One bound statement per engine. */
+function boundPair<Name extends string>(name: string, names: readonly Name[], build: (engine: Engine, p: (name: Name) => string) => string): Record<Engine, BoundStatement<Name>> {
+  return {
+    postgres: bound(name, 'postgres', names, (p) => build('postgres', p)),
+    sqlite: bound(name, 'sqlite', names, (p) => build('sqlite', p)),
+  };
+}
+
+const readParameters = ['tenant', 'invoice'] as const;
+type ReadParameter = (typeof readParameters)[number];
+
+function lockSql(engine: Engine, p: (name: ReadParameter) => string): string {
+  return `SELECT ${list(invoiceColumns)} FROM invoices WHERE tenant_id = ${p('tenant')} AND id = ${p('invoice')}${engine === 'postgres' ? ' FOR UPDATE' : ''}`;
+}
+
+/** The tenant's edit policy and enabled webhook endpoints ([id, event_types] pairs as JSON). */
+function tenantFactsColumns(engine: Engine, p: (name: 'tenant') => string): string {
+  const endpoints =
+    engine === 'postgres'
+      ? `(SELECT json_agg(json_build_array(e.id, e.event_types) ORDER BY e.id)::text FROM webhook_endpoints e WHERE e.tenant_id = ${p('tenant')} AND e.enabled = 1)`
+      : `(SELECT json_group_array(json_array(e.id, e.event_types)) FROM webhook_endpoints e WHERE e.tenant_id = ${p('tenant')} AND e.enabled = 1)`;
+  return `(SELECT t.edit_policy FROM tenants t WHERE t.id = ${p('tenant')}) AS edit_policy, ${endpoints} AS webhook_endpoints`;
+}
+
+function readSql(engine: Engine, p: (name: ReadParameter) => string): string {
+  const where = () => `WHERE r.tenant_id = ${p('tenant')} AND r.invoice_id = ${p('invoice')}`;
+  const lines = jsonRows(engine, lineColumns, `invoice_lines r ${where()}`, 'position');
+  const attachments = jsonRows(engine, attachmentColumns, `invoice_attachments r ${where()}`, 'id');
+  return `SELECT ${lines} AS lines, ${attachments} AS attachments, ${tenantFactsColumns(engine, p)}`;
+}
+
+const writeParameters = [
+  'tenant', 'invoice', 'old_version', 'header', 'removed_lines', 'changed_lines', 'added_lines', 'removed_attachments', 'added_attachments',
+  'version', 'action', 'actor_key_id', 'request_id', 'reason', 'changes', 'audit_at', 'now', 'event_ids', 'event_types', 'event_data',
+  'delivery_ids', 'delivery_endpoints', 'delivery_events', 'idempotency_key', 'claim_token', 'committed_resource',
+] as const;
+type WriteParameter = (typeof writeParameters)[number];
+/** An INSERT of a new invoice has no version to guard. */
+const insertWriteParameters: readonly WriteParameter[] = writeParameters.filter((name) => name !== 'old_version');
+
+/**
+ * PostgreSQL: the whole version in one statement. Data-modifying CTEs all run (whether or not the
+ * final SELECT reads them), against one snapshot and on disjoint rows, so their order does not
+ * matter. The outbox takes no lock: each event row records its transaction id (a column default,
+ * migration 0011) and the feed orders by it (src/modules/events/feed.ts).
+ */
+function postgresWriteSql(kind: 'update' | 'insert', p: (name: WriteParameter) => string): string {
+  const tenant = `${p('tenant')}::text`;
+  const invoice = `${p('invoice')}::text`;
+  const header =
+    kind === 'update'
+      ? // Columns absent from the header JSON keep their value: only the changed ones are sent.
+        `UPDATE invoices AS i SET (${list(invoiceUpdatable)}) = (SELECT ${list(invoiceUpdatable, 'h.')} FROM jsonb_populate_record(i, ${p('header')}::jsonb) AS h)
+    WHERE i.tenant_id = ${tenant} AND i.id = ${invoice} AND i.version = ${p('old_version')}::int RETURNING 1`
+      : `INSERT INTO invoices (${list(invoiceColumns)}) SELECT ${list(invoiceColumns, 'h.')} FROM jsonb_populate_record(NULL::invoices, ${p('header')}::jsonb) AS h RETURNING 1`;
+  return `WITH header AS (${header}),
+  removed_lines AS (DELETE FROM invoice_lines WHERE tenant_id = ${tenant} AND invoice_id = ${invoice} AND id = ANY(${p('removed_lines')}::text[])),
+  changed_lines AS (UPDATE invoice_lines AS l SET (${list(lineUpdatable)}) = (${list(lineUpdatable, 'c.')})
+    FROM jsonb_populate_recordset(NULL::invoice_lines, ${p('changed_lines')}::jsonb) AS c
+    WHERE l.tenant_id = ${tenant} AND l.invoice_id = ${invoice} AND l.id = c.id),
+  added_lines AS (INSERT INTO invoice_lines (tenant_id, invoice_id, ${list(lineInserted)})
+    SELECT ${tenant}, ${invoice}, ${list(lineInserted, 'a.')} FROM jsonb_populate_recordset(NULL::invoice_lines, ${p('added_lines')}::jsonb) AS a),
+  removed_attachments AS (DELETE FROM invoice_attachments WHERE tenant_id = ${tenant} AND invoice_id = ${invoice} AND id = ANY(${p('removed_attachments')}::text[])),
+  added_attachments AS (INSERT INTO invoice_attachments (tenant_id, invoice_id, ${list(attachmentInserted)})
+    SELECT ${tenant}, ${invoice}, ${list(attachmentInserted, 'a.')} FROM jsonb_populate_recordset(NULL::invoice_attachments, ${p('added_attachments')}::jsonb) AS a),
+  audit AS (INSERT INTO audit_events (tenant_id, invoice_id, version, action, actor_key_id, request_id, reason, changes, created_at)
+    VALUES (${tenant}, ${invoice}, ${p('version')}::int, ${p('action')}::text, ${p('actor_key_id')}::text, ${p('request_id')}::text, ${p('reason')}::text, ${p('changes')}::text, ${p('audit_at')}::text)),
+  outbox AS (INSERT INTO events (tenant_id, id, type, resource_type, resource_id, resource_version, data, created_at)
+    SELECT ${tenant}, e.id, e.type, 'invoice', ${invoice}, ${p('version')}::int, e.data, ${p('now')}::text
+    FROM unnest(${p('event_ids')}::text[], ${p('event_types')}::text[], ${p('event_data')}::text[]) WITH ORDINALITY AS e(id, type, data, n)
+    ORDER BY e.n RETURNING 1),
+  deliveries AS (INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, status, attempts, next_attempt_at, created_at)
+    SELECT ${tenant}, d.id, d.endpoint_id, d.event_id, 'pending', 0, ${p('now')}::text, ${p('now')}::text
+    FROM unnest(${p('delivery_ids')}::text[], ${p('delivery_endpoints')}::text[], ${p('delivery_events')}::text[]) AS d(id, endpoint_id, event_id)),
+  idempotency AS (UPDATE idempotency_keys SET state = 'committed', committed_resource = ${p('committed_resource')}::text
+    WHERE tenant_id = ${tenant} AND key = ${p('idempotency_key')}::text AND claim_token = ${p('claim_token')}::text RETURNING 1)
+SELECT (SELECT count(*) FROM header)::int AS header_rows, (SELECT count(*) FROM outbox)::int AS event_rows, (SELECT count(*) FROM idempotency)::int AS idempotency_rows`;
+}
+
+/** SQLite: `json_extract` of each listed column from the JSON text `source`. */
+const fromJson = (columns: readonly string[], source: string) => columns.map((column) => `json_extract(${source}, '$.${column}')`).join(', ');
+
+/** SQLite's write: plain `?` parameters, in the order written in each text. */
+const sqliteWrite = {
+  /** Absent keys keep their column (only the changed columns are sent). [header, tenant, id, old version] */
+  updateHeader: `UPDATE invoices SET ${invoiceUpdatable.map((column) => `${column} = iif(json_type(h.j, '$.${column}') IS NULL, ${column}, json_extract(h.j, '$.${column}'))`).join(', ')}
+    FROM (SELECT ? AS j) AS h WHERE tenant_id = ? AND id = ? AND version = ?`,
+  /** [header] */
+  insertHeader: `INSERT INTO invoices (${list(invoiceColumns)}) SELECT ${fromJson(invoiceColumns, 'h.j')} FROM (SELECT ? AS j) AS h`,
+  /** [tenant, invoice, ids JSON] */
+  removeLines: 'DELETE FROM invoice_lines WHERE tenant_id = ? AND invoice_id = ? AND id IN (SELECT value FROM json_each(?))',
+  /** [rows JSON, tenant, invoice] */
+  changeLines: `UPDATE invoice_lines SET (${list(lineUpdatable)}) = (${fromJson(lineUpdatable, 'j.value')})
+    FROM json_each(?) AS j WHERE invoice_lines.tenant_id = ? AND invoice_lines.invoice_id = ? AND invoice_lines.id = json_extract(j.value, '$.id')`,
+  /** [tenant, invoice, rows JSON] */
+  addLines: `INSERT INTO invoice_lines (tenant_id, invoice_id, ${list(lineInserted)}) SELECT ?, ?, ${fromJson(lineInserted, 'j.value')} FROM json_each(?) AS j`,
+  /** [tenant, invoice, ids JSON] */
+  removeAttachments: 'DELETE FROM invoice_attachments WHERE tenant_id = ? AND invoice_id = ? AND id IN (SELECT value FROM json_each(?))',
+  /** [tenant, invoice, rows JSON] */
+  addAttachments: `INSERT INTO invoice_attachments (tenant_id, invoice_id, ${list(attachmentInserted)}) SELECT ?, ?, ${fromJson(attachmentInserted, 'j.value')} FROM json_each(?) AS j`,
+  audit: 'INSERT INTO audit_events (tenant_id, invoice_id, version, action, actor_key_id, request_id, reason, changes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  event: "INSERT INTO events (tenant_id, id, type, resource_type, resource_id, resource_version, data, created_at) VALUES (?, ?, ?, 'invoice', ?, ?, ?, ?)",
+  /** [tenant, now, now, rows JSON ([id, endpoint, event] each)] */
+  deliveries: `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, status, attempts, next_attempt_at, created_at)
+    SELECT ?, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'), 'pending', 0, ?, ? FROM json_each(?) AS j`,
+  /** [resource, tenant, key, claim token] */
+  markIdempotent: "UPDATE idempotency_keys SET state = 'committed', committed_resource = ? WHERE tenant_id = ? AND key = ? AND claim_token = ?",
+};
+
+const statements = {
+  lock: boundPair('folio_invoice_lock', readParameters, lockSql),
+  read: boundPair('folio_invoice_write_read', readParameters, readSql),
+  /** The invoice-less read (a create locks no invoice): policy and endpoints only. */
+  tenantFacts: boundPair('folio_tenant_write_facts', ['tenant'] as const, (engine, p) => `SELECT NULL AS lines, NULL AS attachments, ${tenantFactsColumns(engine, p)}`),
+  updateVersion: bound('folio_invoice_update_version', 'postgres', writeParameters, (p) => postgresWriteSql('update', p)),
+  insertVersion: bound('folio_invoice_insert_version', 'postgres', insertWriteParameters, (p) => postgresWriteSql('insert', p)),
+  sqlite: Object.fromEntries(Object.entries(sqliteWrite).map(([name, text]) => [name, prepare(`folio_write_${name}_sqlite`, text)])) as Record<keyof typeof sqliteWrite, PreparedStatement>,
+};
+
+/** What a write's rules and its outbox need from the tenant, read in the write's transaction. */
+export interface TenantWriteFacts {
+  editPolicy: EditPolicy;
+  /** The tenant's enabled endpoints: [id, event_types JSON]. */
+  webhookEndpoints: [string, string][];
+}
+
+interface ReadRow {
+  lines: string | null;
+  attachments: string | null;
+  edit_policy: string | null;
+  webhook_endpoints: string | null;
+}
+
+const parseRows = <T>(text: string | null): T[] => (text === null ? [] : (JSON.parse(text) as T[]));
+
+function factsOf(row: ReadRow | undefined): TenantWriteFacts {
+  return {
+    editPolicy: (row?.edit_policy ?? 'until_paid') as EditPolicy,
+    webhookEndpoints: parseRows<[string, string]>(row?.webhook_endpoints ?? null),
+  };
+}
+
+export interface NewVersionRow {
+  tenantId: string;
+  /** null for an invoice that did not exist. */
+  before: Invoice | null;
+  after: Invoice;
+  audit: { action: string; actorKeyId: string | null; requestId: string | null; reason: string | null; changes: Change[] };
+  events: { id: string; type: string; data: string }[];
+  deliveries: { id: string; endpointId: string; eventId: string }[];
+  idempotency: { key: string; claimToken: string; resource: string } | null;
+  now: string;
+}
+
+export interface WrittenVersion {
+  /** False when the invoice's version was not the one locked (a caller that forgot to lock). */
+  headerWritten: boolean;
+  /** False when the request's Idempotency-Key claim was taken over (lease lost). */
+  idempotencyOwned: boolean;
+}
+
+/** Columns whose value differs between two rows (the key columns never do). */
+function changedColumns(before: InvoicesTable, after: InvoicesTable): Partial<InvoicesTable> {
+  const changed: Record<string, unknown> = {};
+  for (const column of invoiceUpdatable) if (before[column] !== after[column]) changed[column] = after[column];
+  return changed as Partial<InvoicesTable>;
+}
+
+/** The lines to delete, rewrite and insert; a write keeps untouched lines as the same objects. */
+function lineChanges(tenantId: string, before: Invoice | null, after: Invoice) {
+  const beforeLines = new Map((before?.lines ?? []).map((line) => [line.id, line]));
+  const afterIds = new Set(after.lines.map((line) => line.id));
+  const removed = (before?.lines ?? []).filter((line) => !afterIds.has(line.id)).map((line) => line.id);
+  const changed: InvoiceLinesTable[] = [];
+  const added: InvoiceLinesTable[] = [];
+  for (const line of after.lines) {
+    const previous = beforeLines.get(line.id);
+    if (!previous) added.push(lineToRow(tenantId, after.id, line));
+    else if (previous !== line && JSON.stringify(previous) !== JSON.stringify(line)) changed.push(lineToRow(tenantId, after.id, line));
+  }
+  return { removed, changed, added };
+}
+
+function attachmentChanges(tenantId: string, before: AttachmentMeta[], after: Invoice) {
+  const beforeIds = new Set(before.map((attachment) => attachment.id));
+  const afterIds = new Set(after.attachments.map((attachment) => attachment.id));
+  return {
+    removed: before.filter((attachment) => !afterIds.has(attachment.id)).map((attachment) => attachment.id),
+    added: after.attachments.filter((attachment) => !beforeIds.has(attachment.id)).map((attachment): InvoiceAttachmentsTable => ({ tenant_id: tenantId, invoice_id: after.id, ...attachment })),
+  };
+}
+
+export const invoiceWriteStore = {
+  /**
+   * Locks the invoice row, then reads (in a second statement, started after the lock is granted)
+   * its lines and attachments and the tenant's write facts. Undefined for an unknown invoice.
+   */
+  async lockAndRead(tx: DbOrTx, engine: Engine, tenantId: string, invoiceId: string): Promise<{ invoice: Invoice; facts: TenantWriteFacts } | undefined> {
+    const lock = statements.lock[engine];
+    const locked = await run<InvoicesTable>(tx, lock.statement, lock.bind({ tenant: tenantId, invoice: invoiceId }));
+    const row = locked.rows[0];
+    if (!row) return undefined;
+    const reader = statements.read[engine];
+    const read = (await run<ReadRow>(tx, reader.statement, reader.bind({ tenant: tenantId, invoice: invoiceId }))).rows[0];
+    const invoice = rowToInvoice(row, parseRows<InvoiceLinesTable>(read.lines), parseRows<InvoiceAttachmentsTable>(read.attachments));
+    return { invoice, facts: factsOf(read) };
+  },
+
+  /** The tenant's write facts when no invoice is locked (a create). */
+  async tenantFacts(tx: DbOrTx, engine: Engine, tenantId: string): Promise<TenantWriteFacts> {
+    const reader = statements.tenantFacts[engine];
+    return factsOf((await run<ReadRow>(tx, reader.statement, reader.bind({ tenant: tenantId }))).rows[0]);
+  },
+
+  /** Writes one version: one statement on PostgreSQL, a few cached ones on SQLite. */
+  async writeVersion(tx: DbOrTx, engine: Engine, version: NewVersionRow): Promise<WrittenVersion> {
+    const { tenantId, before, after } = version;
+    const afterRow = invoiceToRow(tenantId, after);
+    const header = before ? changedColumns(invoiceToRow(tenantId, before), afterRow) : afterRow;
+    const lines = lineChanges(tenantId, before, after);
+    const attachments = attachmentChanges(tenantId, before?.attachments ?? [], after);
+    const values: Record<WriteParameter, unknown> = {
+      tenant: tenantId,
+      invoice: after.id,
+      old_version: before?.version ?? null,
+      header: JSON.stringify(header),
+      removed_lines: lines.removed,
+      changed_lines: JSON.stringify(lines.changed),
+      added_lines: JSON.stringify(lines.added),
+      removed_attachments: attachments.removed,
+      added_attachments: JSON.stringify(attachments.added),
+      version: after.version,
+      action: version.audit.action,
+      actor_key_id: version.audit.actorKeyId,
+      request_id: version.audit.requestId,
+      reason: version.audit.reason,
+      changes: JSON.stringify(version.audit.changes),
+      audit_at: after.updated_at,
+      now: version.now,
+      event_ids: version.events.map((event) => event.id),
+      event_types: version.events.map((event) => event.type),
+      event_data: version.events.map((event) => event.data),
+      delivery_ids: version.deliveries.map((delivery) => delivery.id),
+      delivery_endpoints: version.deliveries.map((delivery) => delivery.endpointId),
+      delivery_events: version.deliveries.map((delivery) => delivery.eventId),
+      idempotency_key: version.idempotency?.key ?? null,
+      claim_token: version.idempotency?.claimToken ?? null,
+      committed_resource: version.idempotency?.resource ?? null,
+    };
+    if (engine === 'postgres') {
+      const write = before ? statements.updateVersion : statements.insertVersion;
+      const result = await run<{ header_rows: number; idempotency_rows: number }>(tx, write.statement, write.bind(values));
+      const row = result.rows[0];
+      return { headerWritten: row.header_rows === 1, idempotencyOwned: version.idempotency === null || row.idempotency_rows === 1 };
+    }
+    return writeVersionSqlite(tx, version, values, lines, attachments);
+  },
+};
+
+async function writeVersionSqlite(
+  tx: DbOrTx,
+  version: NewVersionRow,
+  values: Record<WriteParameter, unknown>,
+  lines: ReturnType<typeof lineChanges>,
+  attachments: ReturnType<typeof attachmentChanges>,
+): Promise<WrittenVersion> {
+  const sqlite = statements.sqlite;
+  const { tenantId, before, after } = version;
+  const key = [tenantId, after.id] as const;
+  let headerWritten = true;
+  if (before) {
+    const result = await run(tx, sqlite.updateHeader, [values.header, tenantId, after.id, before.version]);
+    headerWritten = Number(result.numAffectedRows) === 1;
+    if (!headerWritten) return { headerWritten, idempotencyOwned: false };
+  } else {
+    await run(tx, sqlite.insertHeader, [values.header]);
+  }
+  if (lines.removed.length > 0) await run(tx, sqlite.removeLines, [...key, JSON.stringify(lines.removed)]);
+  if (lines.changed.length > 0) await run(tx, sqlite.changeLines, [values.changed_lines, ...key]);
+  if (lines.added.length > 0) await run(tx, sqlite.addLines, [...key, values.added_lines]);
+  if (attachments.removed.length > 0) await run(tx, sqlite.removeAttachments, [...key, JSON.stringify(attachments.removed)]);
+  if (attachments.added.length > 0) await run(tx, sqlite.addAttachments, [...key, values.added_attachments]);
+  const audit = version.audit;
+  await run(tx, sqlite.audit, [...key, after.version, audit.action, audit.actorKeyId, audit.requestId, audit.reason, values.changes, after.updated_at]);
+  for (const event of version.events) await run(tx, sqlite.event, [tenantId, event.id, event.type, after.id, after.version, event.data, version.now]);
+  if (version.deliveries.length > 0) {
+    const rows = version.deliveries.map((delivery) => [delivery.id, delivery.endpointId, delivery.eventId]);
+    await run(tx, sqlite.deliveries, [tenantId, version.now, version.now, JSON.stringify(rows)]);
+  }
+  let idempotencyOwned = true;
+  if (version.idempotency) {
+    const { key: idempotencyKey, claimToken, resource } = version.idempotency;
+    const result = await run(tx, sqlite.markIdempotent, [resource, tenantId, idempotencyKey, claimToken]);
+    idempotencyOwned = Number(result.numAffectedRows) === 1;
+  }
+  return { headerWritten, idempotencyOwned };
+}

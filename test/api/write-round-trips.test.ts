@@ -1,0 +1,143 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import { engine, expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
+
+/**
+ * Counts what a PATCH sends to the database by tracing the drivers themselves, below Kysely:
+ * every `pg.Client#query` (one round trip each: BEGIN and COMMIT included) and every run of a
+ * better-sqlite3 statement (cached or not) or `exec`. The write path's budget (issue 18):
+ * BEGIN, lock the invoice, read what the rules need, one write statement, COMMIT.
+ */
+interface Traced {
+  text: string;
+  /** The prepared statement's name on PostgreSQL (undefined = unnamed: parsed and planned each time). */
+  name?: string;
+}
+
+let traced: Traced[] | null = null;
+
+function installDriverTrace(): () => void {
+  const restore: (() => void)[] = [];
+  /** Wraps `target[method]` so that every call is recorded (what `describe` makes of it) before it runs. */
+  const patch = (target: Record<string, unknown>, method: string, describe: (self: any, args: unknown[]) => Traced) => {
+    const original = target[method] as (...args: unknown[]) => unknown;
+    target[method] = function (this: unknown, ...args: unknown[]) {
+      traced?.push(describe(this, args));
+      return original.apply(this, args);
+    };
+    restore.push(() => {
+      target[method] = original;
+    });
+  };
+  patch(pg.Client.prototype as unknown as Record<string, unknown>, 'query', (_self, args) => {
+    const config = args[0] as string | { text: string; name?: string };
+    return typeof config === 'string' ? { text: config } : { text: config.text, name: config.name };
+  });
+  const probe = new SqliteDatabase(':memory:');
+  const statementPrototype = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, unknown>;
+  probe.close();
+  for (const method of ['run', 'get', 'all', 'iterate']) patch(statementPrototype, method, (self: { source: string }) => ({ text: self.source }));
+  patch(SqliteDatabase.prototype as unknown as Record<string, unknown>, 'exec', (_self, args) => ({ text: String(args[0]) }));
+  return () => {
+    for (const undo of restore) undo();
+  };
+}
+
+async function trace(work: () => Promise<unknown>): Promise<Traced[]> {
+  traced = [];
+  try {
+    await work();
+    return traced;
+  } finally {
+    traced = null;
+  }
+}
+
+const isCommit = (text: string) => /^\s*commit\b/i.test(text);
+const isBegin = (text: string) => /^\s*begin\b/i.test(text);
+const transactions = (statements: Traced[]) => statements.filter((statement) => isBegin(statement.text)).length;
+
+/** The statements from the write's BEGIN to its COMMIT (the last transaction of the request that wrote). */
+function writeTransaction(statements: Traced[]): Traced[] {
+  const writeIndex = statements.findIndex((statement) => /\b(update|insert)\b/i.test(statement.text) && /invoices|invoice_lines/i.test(statement.text));
+  assert.ok(writeIndex >= 0, `no invoice write among: ${statements.map((statement) => statement.text.slice(0, 60)).join(' | ')}`);
+  let begin = writeIndex;
+  while (begin > 0 && !isBegin(statements[begin].text)) begin--;
+  let end = writeIndex;
+  while (end < statements.length - 1 && !isCommit(statements[end].text)) end++;
+  return statements.slice(begin, end + 1);
+}
+
+const describeAll = (statements: Traced[]) => statements.map((statement, index) => `${index + 1}. ${statement.name ? `[${statement.name}] ` : ''}${statement.text.replace(/\s+/g, ' ').slice(0, 90)}`).join('\n');
+
+let t: TestApp;
+let api: Client;
+let uninstall: (() => void)[] = [];
+
+before(async () => {
+  // No background workers: every statement traced during a request is the request's own.
+  t = await startTestApp({ FOLIO_WEBHOOK_DISPATCHER: 'off', FOLIO_JOB_WORKER: 'off' });
+  api = t.client(await t.key('round-trips'));
+  uninstall = [installDriverTrace()];
+});
+after(async () => {
+  for (const undo of uninstall) undo();
+  await t.close();
+});
+
+async function draftWithLines() {
+  const lines = Array.from({ length: 10 }, (_, index) => ({ description: `Line ${index}`, quantity: '1', unit_price: `${10 + index}` }));
+  return expectStatus(await api.post('/v1/invoices', { currency: 'EUR', lines }), 201);
+}
+
+/** The bench's PATCH: the memo and 3 of 10 lines, with If-Match. */
+function benchPatch(invoice: { id: string; version: number; lines: { id: string }[] }, round: number, headers: Record<string, string> = {}) {
+  const lineOperations = invoice.lines.slice(0, 3).map((line, index) => ({ op: 'update', id: line.id, quantity: String(round + index + 2) }));
+  return api.patch(`/v1/invoices/${invoice.id}`, { memo: `round ${round}`, line_operations: lineOperations }, { 'if-match': `"${invoice.version}"`, ...headers });
+}
+
+describe(`round trips of a PATCH (${engine})`, () => {
+  test('a PATCH (memo + 3 of 10 lines, If-Match) is at most 5 round trips on PostgreSQL, named prepared statements', async (context) => {
+    let invoice = await draftWithLines();
+    invoice = expectStatus(await benchPatch(invoice, 1), 200); // warm: key lookup cached, statements prepared
+    let current = invoice;
+    const statements = await trace(async () => {
+      current = expectStatus(await benchPatch(invoice, 2), 200);
+    });
+    assert.equal(current.version, invoice.version + 1);
+    const write = writeTransaction(statements);
+    context.diagnostic(`${engine}: ${statements.length} statements in the request, ${write.length} in the write transaction:\n${describeAll(statements)}`);
+    assert.equal(transactions(statements), 1, 'one transaction per PATCH');
+    if (engine === 'postgres') {
+      assert.ok(write.length <= 5, `at most 5 round trips for the write, got ${write.length}:\n${describeAll(write)}`);
+      const unnamed = write.filter((statement) => !statement.name && !isBegin(statement.text) && !isCommit(statement.text));
+      assert.deepEqual(unnamed, [], 'every statement of the write path is a named prepared statement');
+    } else {
+      // SQLite runs in process: the same logical steps, one cached statement each.
+      assert.ok(write.length <= 8, `at most 8 statements for the write on SQLite, got ${write.length}:\n${describeAll(write)}`);
+    }
+  });
+
+  test('a PATCH with an Idempotency-Key: claim, change and answer', async (context) => {
+    let invoice = await draftWithLines();
+    invoice = expectStatus(await benchPatch(invoice, 1, { 'idempotency-key': `warm-${invoice.id}` }), 200);
+    const statements = await trace(async () => {
+      expectStatus(await benchPatch(invoice, 2, { 'idempotency-key': `key-${invoice.id}` }), 200);
+    });
+    context.diagnostic(`${engine} with Idempotency-Key: ${statements.length} statements, ${transactions(statements)} transactions:\n${describeAll(statements)}`);
+    const write = writeTransaction(statements);
+    if (engine === 'postgres') assert.ok(write.length <= 5, `at most 5 round trips for the write, got ${write.length}:\n${describeAll(write)}`);
+    // A new key is claimed in one statement, the answer stored in one after the write (18 before on PostgreSQL).
+    assert.ok(statements.length <= write.length + 2, `claim + write + answer, got ${statements.length}:\n${describeAll(statements)}`);
+  });
+
+  test('a PATCH that changes nothing writes nothing', async () => {
+    const invoice = await draftWithLines();
+    const statements = await trace(async () => {
+      expectStatus(await api.patch(`/v1/invoices/${invoice.id}`, { memo: invoice.memo }), 200);
+    });
+    assert.equal(statements.filter((statement) => /^\s*(update|insert|with)\b/i.test(statement.text)).length, 0, describeAll(statements));
+  });
+});
