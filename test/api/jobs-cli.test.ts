@@ -67,6 +67,20 @@ test(`import of ${rowsToImport} CSV rows: malformed rows reported by line number
   assert.match(result.stdout, new RegExp(`${invoices - 1} created`));
   const listed = expectStatus(await api.get(`/v1/invoices?number=IMP-${refusedInvoice}`), 200);
   assert.equal(listed.data.length, 0);
+  // Nothing else lost, counted in the database: every other invoice with all its lines and totals.
+  const shortRowInvoice = Math.ceil((shortRowLine - 1) / 2);
+  const imported = await t.database.db
+    .selectFrom('invoices')
+    .select(['number', 'line_count', 'total'])
+    .where('number', 'like', 'IMP-%')
+    .execute();
+  assert.equal(imported.length, invoices - 1);
+  const importedLines = imported.reduce((sum, invoice) => sum + Number(invoice.line_count), 0);
+  assert.equal(importedLines, rowsToImport - 3, 'every row but the refused invoice\'s two and the short one');
+  for (const invoice of imported) {
+    const expectedTotal = invoice.number === `IMP-${shortRowInvoice}` ? 24.8 : 49.6;
+    assert.equal(Number(invoice.total), expectedTotal, `${invoice.number} total`);
+  }
   const full = expectStatus(await api.get('/v1/invoices?number=IMP-1'), 200).data[0];
   assert.equal(full.lines.length, 2);
   assert.equal(full.total, '49.60');
