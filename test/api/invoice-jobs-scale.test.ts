@@ -69,7 +69,7 @@ async function make(set: TenantSet, kind: Kind, index: number): Promise<string> 
       { description: 'Service', quantity: '1', unit_price: '100.00', tax_rate: noMatch ? '14' : '24' },
       { description: 'Book', quantity: '1', unit_price: '50.00', tax_rate: '10' },
     ],
-  } as never);
+  });
   const id = created.invoice.id;
   if (kind === 'draft' || kind === 'draft-no-24') return id;
   const open = await services.lifecycle.finalize(ctx, id);
@@ -79,7 +79,7 @@ async function make(set: TenantSet, kind: Kind, index: number): Promise<string> 
     return id;
   }
   const amount = kind === 'open-part-paid' ? '50.00' : open.invoice.balance;
-  await services.payments.create(ctx, id, { amount, date: '2026-01-15', method: 'bank_transfer' } as never);
+  await services.payments.create(ctx, id, { amount, date: '2026-01-15', method: 'bank_transfer' });
   return id;
 }
 
@@ -102,7 +102,7 @@ before(async () => {
       policy,
       tenantId: key.tenantId,
       api: t.client(key.key),
-      ctx: { auth: { tenantId: key.tenantId, keyId: key.keyId, scopes: new Set(['invoices:read', 'invoices:write']) }, requestId: `seed-${policy}` } as RequestContext,
+      ctx: { auth: { tenantId: key.tenantId, keyId: key.keyId, scopes: new Set(['invoices:read', 'invoices:write']) }, requestId: `seed-${policy}` },
       kindOf: new Map(),
     };
     tenants.push(set);
