@@ -1,5 +1,5 @@
 import { AppError } from '../../shared/errors.js';
-import { invoiceListFilterFromQuery, type InvoiceListFilter } from '../invoices/list-filter.js';
+import { decodeListCursor, invoiceIdPattern, invoiceListFilterFromQuery, type InvoiceListFilter } from '../invoices/list-filter.js';
 import type { InvoiceListQuery } from '../invoices/schemas.js';
 import type { InvoiceService } from '../invoices/service.js';
 import type { JobFilter, JobServiceDeps } from './service.js';
@@ -27,9 +27,19 @@ export function jobListFilter(filter: JobFilter): InvoiceListFilter {
   }
 }
 
+/**
+ * The saved matching cursor is the last matched id. A job saved mid-matching by a version that
+ * paged whole invoices holds a list cursor (base64url JSON, `created` order) instead: its id is
+ * where that job resumes.
+ */
+export function afterIdOf(cursor: string | undefined): string | undefined {
+  if (cursor === undefined || invoiceIdPattern.test(cursor)) return cursor;
+  return decodeListCursor(cursor, { field: 'created', descending: false })?.id;
+}
+
 export function matchesFromInvoiceList(invoices: InvoiceService): JobServiceDeps['listMatches'] {
-  return async (ctx, filter, afterId) => {
-    const ids = await invoices.listIds(ctx, jobListFilter(filter), afterId, matchPageSize);
+  return async (ctx, filter, cursor) => {
+    const ids = await invoices.listIds(ctx, jobListFilter(filter), afterIdOf(cursor), matchPageSize);
     return { ids, nextCursor: ids.length === matchPageSize ? ids[ids.length - 1] : null };
   };
 }
