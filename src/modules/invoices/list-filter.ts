@@ -149,7 +149,7 @@ export function encodeListCursor(sort: InvoiceSort, value: string | null, id: st
   return Buffer.from(JSON.stringify([sortName(sort), value, id]), 'utf8').toString('base64url');
 }
 
-const invoiceIdPattern = /^inv_[0-9a-z]{1,40}$/;
+export const invoiceIdPattern = /^inv_[0-9a-z]{1,40}$/;
 
 const badCursor = () => invalidQuery('cursor', 'not a cursor this API returned for this sort');
 

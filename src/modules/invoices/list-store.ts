@@ -176,3 +176,21 @@ export async function listInvoiceRows(db: DbOrTx, engine: Engine, tenantId: stri
   }
   return rows;
 }
+
+/**
+ * Ids only, oldest first (id order, as the list's `created` sort), after `afterId`: the same
+ * filter conditions as listInvoiceRows without reading whole rows, for callers that walk every
+ * match (bulk jobs over a million invoices).
+ */
+export async function listInvoiceIds(
+  db: DbOrTx,
+  engine: Engine,
+  tenantId: string,
+  filter: InvoiceListFilter,
+  options: { afterId: string | undefined; limit: number; today: string },
+): Promise<string[]> {
+  let query = db.selectFrom('invoices').select('id').where((eb) => eb.and(filterConditions(eb, engine, tenantId, filter, options.today)));
+  if (options.afterId !== undefined) query = query.where('id', '>', options.afterId);
+  const rows = await query.orderBy('id', 'asc').limit(options.limit).execute();
+  return rows.map((row) => row.id);
+}

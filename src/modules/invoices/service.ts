@@ -16,7 +16,7 @@ import { assertEditAllowed, changedFields } from './domain/edit-rules.js';
 import type { BillTo, Invoice, InvoiceStatus } from './domain/model.js';
 import type { InvoiceWriteCommand } from './domain/write-command.js';
 import { decodeListCursor, defaultInvoiceSort, encodeListCursor, maxListLimit, type InvoiceListFilter } from './list-filter.js';
-import { sortValueOf } from './list-store.js';
+import { listInvoiceIds, sortValueOf } from './list-store.js';
 import { invoiceStore } from './store.js';
 import type { WriteKernel, WriteResult } from './versioning.js';
 
@@ -190,6 +190,11 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
         has_more: hasMore,
         next_cursor: hasMore ? encodeListCursor(sort, sortValueOf(last.row, sort.field), last.row.id) : null,
       };
+    },
+
+    /** Ids of the invoices matching the filter, oldest first, after `afterId` (bulk jobs walk every match this way). */
+    async listIds(ctx: RequestContext, filter: InvoiceListFilter, afterId: string | undefined, limit: number): Promise<string[]> {
+      return listInvoiceIds(db, engine, ctx.auth.tenantId, filter, { afterId, limit, today: clock.today() });
     },
 
     /** PATCH (mode "patch") and PUT (mode "put"): lock, apply, check the rules, write one version. */

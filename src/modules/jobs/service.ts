@@ -8,7 +8,6 @@ import { nowIso } from '../../shared/time.js';
 import { eventStore } from '../events/store.js';
 import type { HistoryService } from '../history/service.js';
 import { markIdempotentChange } from '../idempotency/service.js';
-import type { Invoice } from '../invoices/domain/model.js';
 import type { InvoiceService } from '../invoices/service.js';
 import { expandChange, type JobChange } from './domain/change.js';
 import { jobProgress, type JobCounts } from './domain/progress.js';
@@ -40,8 +39,8 @@ export interface JobServiceDeps {
   engine: Engine;
   invoices: InvoiceService;
   history: HistoryService;
-  /** One page of invoices matching the filter, and the cursor of the next page (null: done). */
-  listMatches: (ctx: RequestContext, filter: JobFilter, cursor: string | undefined) => Promise<{ invoices: Invoice[]; nextCursor: string | null }>;
+  /** One page of the ids of the invoices matching the filter, and the cursor of the next page (null: done). */
+  listMatches: (ctx: RequestContext, filter: JobFilter, cursor: string | undefined) => Promise<{ ids: string[]; nextCursor: string | null }>;
   /** Throws a 400 naming the field when a filter is not one the list accepts. */
   checkFilter: (filter: JobFilter) => void;
   now?: () => string;
@@ -125,13 +124,13 @@ export function createJobService(deps: JobServiceDeps) {
   async function resolveReferences(ctx: RequestContext, references: string[]): Promise<string[]> {
     const ids: string[] = [];
     for (const [index, reference] of references.entries()) {
-      const { invoices: found } = await deps.listMatches(ctx, { reference }, undefined);
+      const { ids: found } = await deps.listMatches(ctx, { reference }, undefined);
       if (found.length !== 1) {
         throw new AppError('validation-error', `The reference "${reference}" names ${found.length === 0 ? 'no invoice' : 'several invoices'}.`, {
           errors: [{ pointer: `/references/${index}`, detail: found.length === 0 ? 'unknown reference' : 'ambiguous reference' }],
         });
       }
-      ids.push(found[0].id);
+      ids.push(found[0]);
     }
     return ids;
   }
@@ -268,7 +267,7 @@ export function createJobService(deps: JobServiceDeps) {
       const page = await deps.listMatches(jobContext(job), request.filter ?? {}, job.enumeration_cursor ?? undefined);
       // The lease is released ('') so the next page follows at once; 'running' when this was the last page.
       await db.transaction().execute((tx) =>
-        jobStore.addMatches(tx, job.tenant_id, job.id, page.invoices.map((invoice) => invoice.id), page.nextCursor, '', page.nextCursor === null ? 'running' : 'enumerating'),
+        jobStore.addMatches(tx, job.tenant_id, job.id, page.ids, page.nextCursor, '', page.nextCursor === null ? 'running' : 'enumerating'),
       );
       if (page.nextCursor === null) await completeIfDone(job.tenant_id, job.id);
       return true;

@@ -109,6 +109,10 @@ export const jobStore = {
       .where('job_id', '=', item.job_id)
       .where('invoice_id', '=', item.invoice_id)
       .where('state', '=', 'pending')
+      // A pending item's outcome is null. Saying so lets invoice_job_items_by_outcome (tenant, job,
+      // state, outcome, invoice_id) seek straight to the row; without it PostgreSQL picked that index
+      // and walked every pending item of the job per update (180 ms each at 340k pending).
+      .where('outcome', 'is', null)
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) return false;
     await tx
@@ -164,7 +168,7 @@ export const jobStore = {
   /** A page of a job's items in invoice id order, optionally of one outcome. */
   async listItems(db: DbOrTx, tenantId: string, jobId: string, options: { outcome?: string; afterInvoiceId?: string; limit: number }): Promise<InvoiceJobItemsTable[]> {
     let query = db.selectFrom('invoice_job_items').selectAll().where('tenant_id', '=', tenantId).where('job_id', '=', jobId);
-    if (options.outcome === 'pending') query = query.where('state', '=', 'pending');
+    if (options.outcome === 'pending') query = query.where('state', '=', 'pending').where('outcome', 'is', null);
     else if (options.outcome !== undefined) query = query.where('state', '=', 'done').where('outcome', '=', options.outcome);
     if (options.afterInvoiceId !== undefined) query = query.where('invoice_id', '>', options.afterInvoiceId);
     return query.orderBy('invoice_id').limit(options.limit).execute();

@@ -9,6 +9,12 @@ import type { JobService } from './service.js';
  */
 export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * Matching pages (of ids) per round before a batch of items is processed: processing starts with
+ * the first page, but a million matches are listed in minutes instead of waiting on the items.
+ */
+const matchPagesPerRound = 10;
+
 export function createJobWorker(deps: { jobs: JobService; config: JobWorkerConfig; log: (error: unknown, msg: string) => void }) {
   const { jobs, config } = deps;
   let running = false;
@@ -18,7 +24,8 @@ export function createJobWorker(deps: { jobs: JobService; config: JobWorkerConfi
   /** Works until nothing is due (or the worker is stopped). */
   async function round(untilIdle = false): Promise<void> {
     while (running || untilIdle) {
-      const matched = await jobs.matchNextPage();
+      let matched = false;
+      for (let page = 0; page < matchPagesPerRound && (await jobs.matchNextPage()); page++) matched = true;
       const processed = await jobs.processDueItems(config.batchSize);
       if (!matched && processed === 0) return;
       // better-sqlite3 answers synchronously, so this loop alone would never let the event loop
