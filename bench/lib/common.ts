@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,11 +117,36 @@ export interface FolioServer {
 /** Server processes started and not yet exited: killed when the run is interrupted. */
 const runningServers = new Set<ChildProcess>();
 
-let nextPort = Number(process.env.BENCH_PORT ?? 0) || 39000 + (process.pid % 1000) * 7;
+/**
+ * A port the kernel says is free now. A fixed range is not safe: ports above 32768 are also the
+ * kernel's ephemeral range, so a load client's or pg's outgoing socket could hold the next one.
+ */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
-export async function startFolio(options: { dataDir: string; databaseUrl?: string; cpuProfileDir?: string; env?: Record<string, string> }): Promise<FolioServer> {
+type StartOptions = { dataDir: string; databaseUrl?: string; cpuProfileDir?: string; env?: Record<string, string> };
+
+/** Starts dist/main.js; a start that loses its port to another socket in between is retried. */
+export async function startFolio(options: StartOptions): Promise<FolioServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startFolioOnce(options, await freePort());
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof Error) || !error.message.includes('exited during start')) throw error;
+    }
+  }
+}
+
+async function startFolioOnce(options: StartOptions, port: number): Promise<FolioServer> {
   buildOnce();
-  const port = nextPort++;
   const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
   const startedAt = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist', 'main.js')], {
