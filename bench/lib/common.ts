@@ -118,13 +118,14 @@ const runningServers = new Set<ChildProcess>();
 
 let nextPort = Number(process.env.BENCH_PORT ?? 0) || 39000 + (process.pid % 1000) * 7;
 
-export async function startFolio(options: { dataDir: string; databaseUrl?: string; cpuProfileDir?: string; env?: Record<string, string> }): Promise<FolioServer> {
-  buildOnce();
+export async function startFolio(options: { dataDir: string; databaseUrl?: string; cpuProfileDir?: string; env?: Record<string, string>; /** Another checkout's built tree (bench:ab); default this one, built first. */ root?: string }): Promise<FolioServer> {
+  const root = options.root ?? repoRoot;
+  if (!options.root) buildOnce();
   const port = nextPort++;
   const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist', 'main.js')], {
-    cwd: repoRoot,
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist', 'main.js')], {
+    cwd: root,
     env: {
       ...process.env,
       NODE_ENV: 'production',
