@@ -123,8 +123,14 @@ export function diffInvoices(before: Invoice, after: Invoice): Change[] {
   const headerAfter = toDocument({ ...after, lines: [] });
   const changes: Change[] = [];
   for (const key of new Set([...Object.keys(headerBefore), ...Object.keys(headerAfter)])) {
-    if (key === 'lines') changes.push(...diffLines(before.lines, after.lines));
-    else changes.push(...diffDocuments({ [key]: headerBefore[key] ?? null }, { [key]: headerAfter[key] ?? null }));
+    if (key === 'lines') {
+      changes.push(...diffLines(before.lines, after.lines));
+      continue;
+    }
+    const from = headerBefore[key] ?? null;
+    const to = headerAfter[key] ?? null;
+    // Most header fields are the same value (or object) in both versions: no per-key documents for them.
+    if (from !== to) changes.push(...diffDocuments({ [key]: from }, { [key]: to }));
   }
   return changes;
 }
