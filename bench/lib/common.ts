@@ -132,7 +132,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-type StartOptions = { dataDir: string; databaseUrl?: string; cpuProfileDir?: string; env?: Record<string, string> };
+type StartOptions = {
+  dataDir: string;
+  databaseUrl?: string;
+  cpuProfileDir?: string;
+  env?: Record<string, string>;
+  /** Another checkout's built tree (bench:ab); default this one, built first. */
+  root?: string;
+};
 
 /** Starts dist/main.js; a start that loses its port to another socket in between is retried. */
 export async function startFolio(options: StartOptions): Promise<FolioServer> {
@@ -146,11 +153,12 @@ export async function startFolio(options: StartOptions): Promise<FolioServer> {
 }
 
 async function startFolioOnce(options: StartOptions, port: number): Promise<FolioServer> {
-  buildOnce();
+  const root = options.root ?? repoRoot;
+  if (!options.root) buildOnce();
   const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist', 'main.js')], {
-    cwd: repoRoot,
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist', 'main.js')], {
+    cwd: root,
     env: {
       ...process.env,
       NODE_ENV: 'production',

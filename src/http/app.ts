@@ -13,6 +13,7 @@ import type { DatabaseHandle } from '../db/database.js';
 import { sql } from 'kysely';
 import { AppError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
+import { nullableSerializerFactory } from './serializer.js';
 import { createAuthenticator } from '../modules/tenants/service.js';
 import { authenticateAccessToken } from '../modules/tenants/access-tokens.js';
 import { createConnectionService, type ConnectionService } from '../modules/connections/service.js';
@@ -172,6 +173,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
       return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,100}$/.test(given) ? given : newId('req');
     },
     routerOptions: { maxParamLength: 200 },
+    schemaController: { compilersFactory: { buildSerializer: nullableSerializerFactory() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const validators = buildValidators();

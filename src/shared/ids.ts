@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
 const alphabet = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
 
@@ -11,10 +11,28 @@ function encodeTime(ms: number, length: number): string {
   return out;
 }
 
+/**
+ * Random bytes are drawn from the OS 4 KiB at a time and handed out once each (as
+ * crypto.randomUUID does): one randomFillSync per id was the top Node-internal frame of a PATCH.
+ */
+const randomPoolBytes = 4096;
+const randomPool = Buffer.alloc(randomPoolBytes);
+let randomPoolOffset = randomPoolBytes;
+
 function randomChars(length: number): string {
-  const bytes = randomBytes(length);
+  if (length > randomPoolBytes) return encodeRandom(randomBytes(length), 0, length);
+  if (randomPoolOffset + length > randomPoolBytes) {
+    randomFillSync(randomPool);
+    randomPoolOffset = 0;
+  }
+  const start = randomPoolOffset;
+  randomPoolOffset += length;
+  return encodeRandom(randomPool, start, length);
+}
+
+function encodeRandom(bytes: Uint8Array, start: number, length: number): string {
   let out = '';
-  for (let i = 0; i < length; i++) out += alphabet[bytes[i] % 32];
+  for (let i = start; i < start + length; i++) out += alphabet[bytes[i] % 32];
   return out;
 }
 

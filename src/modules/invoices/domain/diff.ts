@@ -92,7 +92,8 @@ const nullMembers = (value: JsonObject) => Object.keys(value).filter((key) => va
 
 const isObject = (value: unknown): value is JsonObject => value !== null && typeof value === 'object' && !Array.isArray(value);
 
-const escapeSegment = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
+// Ids and field names rarely hold '~' or '/': skip the two replaces for them (once per key of every diff).
+const escapeSegment = (segment: string) => (segment.includes('~') || segment.includes('/') ? segment.replace(/~/g, '~0').replace(/\//g, '~1') : segment);
 const unescapeSegment = (segment: string) => segment.replace(/~1/g, '/').replace(/~0/g, '~');
 
 /** The changes that turn document `before` into `after`, deepest differing member first found. */
@@ -100,9 +101,10 @@ export function diffDocuments(before: JsonObject, after: JsonObject, prefix = ''
   const changes: Change[] = [];
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   for (const key of keys) {
-    const path = `${prefix}/${escapeSegment(key)}`;
     const from = before[key] ?? null;
     const to = after[key] ?? null;
+    if (from === to) continue; // the same value or object (a write keeps what it does not touch): no change
+    const path = `${prefix}/${escapeSegment(key)}`;
     // Member by member only when that replays exactly: a member change to null means "remove".
     if (isObject(from) && isObject(to) && nullMembers(from) === nullMembers(to)) changes.push(...diffDocuments(from, to, path));
     else if (JSON.stringify(from) !== JSON.stringify(to)) changes.push({ path, from, to });
@@ -121,8 +123,14 @@ export function diffInvoices(before: Invoice, after: Invoice): Change[] {
   const headerAfter = toDocument({ ...after, lines: [] });
   const changes: Change[] = [];
   for (const key of new Set([...Object.keys(headerBefore), ...Object.keys(headerAfter)])) {
-    if (key === 'lines') changes.push(...diffLines(before.lines, after.lines));
-    else changes.push(...diffDocuments({ [key]: headerBefore[key] ?? null }, { [key]: headerAfter[key] ?? null }));
+    if (key === 'lines') {
+      changes.push(...diffLines(before.lines, after.lines));
+      continue;
+    }
+    const from = headerBefore[key] ?? null;
+    const to = headerAfter[key] ?? null;
+    // Most header fields are the same value (or object) in both versions: no per-key documents for them.
+    if (from !== to) changes.push(...diffDocuments({ [key]: from }, { [key]: to }));
   }
   return changes;
 }
