@@ -227,6 +227,18 @@ interface ReadRow {
   webhook_endpoints: string | null;
 }
 
+/**
+ * JSON text for a json/jsonb parameter. JSON.stringify escapes a lone surrogate (`\ud800`) and
+ * PostgreSQL's JSON parser refuses it; pg turns one in a plain string parameter into U+FFFD, so the
+ * same is done here (on both engines, which then store what they stored before). Surrogate pairs are
+ * written raw by JSON.stringify, so every `\udXXX` escape it writes is a lone one.
+ */
+const loneSurrogateEscape = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
+function jsonParameter(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.includes('\\ud') ? text.replace(loneSurrogateEscape, '$1\\ufffd') : text;
+}
+
 const parseRows = <T>(text: string | null): T[] => (text === null ? [] : (JSON.parse(text) as T[]));
 
 function factsOf(row: ReadRow | undefined): TenantWriteFacts {
@@ -319,12 +331,12 @@ export const invoiceWriteStore = {
       tenant: tenantId,
       invoice: after.id,
       old_version: before?.version ?? null,
-      header: JSON.stringify(header),
+      header: jsonParameter(header),
       removed_lines: lines.removed,
-      changed_lines: JSON.stringify(lines.changed),
-      added_lines: JSON.stringify(lines.added),
+      changed_lines: jsonParameter(lines.changed),
+      added_lines: jsonParameter(lines.added),
       removed_attachments: attachments.removed,
-      added_attachments: JSON.stringify(attachments.added),
+      added_attachments: jsonParameter(attachments.added),
       version: after.version,
       action: version.audit.action,
       actor_key_id: version.audit.actorKeyId,
