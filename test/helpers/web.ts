@@ -33,7 +33,15 @@ export async function startWebTestApp(env: Record<string, string> = {}): Promise
   const address = testApp.app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const baseUrl = `http://127.0.0.1:${port}`;
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  let browser: Browser;
+  try {
+    if (!fs.existsSync(chromiumPath)) throw new Error(`no browser at ${chromiumPath}: install Debian's chromium (.ci/run does) or set FOLIO_CHROMIUM`);
+    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  } catch (error) {
+    // Without this the open server and database keep the test process alive: a hang, not a failure.
+    await testApp.close();
+    throw error;
+  }
   const users = createUserService(testApp.database.db);
   fs.mkdirSync(screenshotDir, { recursive: true });
 
