@@ -7,6 +7,7 @@ import type { RequestContext } from '../core/request-context.js';
 import { AppError, type FieldError } from '../shared/errors.js';
 import type { UpdateOptions } from '../modules/invoices/service.js';
 import type { InvoiceWrite } from '../modules/invoices/schemas.js';
+import { Dec, parseDecimalInput } from '../shared/money.js';
 
 /**
  * What every dialect shares: the core write command a translate module builds, and the error
@@ -75,3 +76,26 @@ export function renamePointers(errors: FieldError[] | undefined, rename: (pointe
 
 /** "/meta/lineItems/0/price" → "meta.lineItems.0.price" (the dotted form several systems use). */
 export const dotted = (pointer: string) => pointer.replace(/^\//, '').split('/').map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
+
+/** A figure a client sent, read exactly (null when it is not a readable decimal: its own check names it). */
+export function sentDecimal(value: string | number): Dec | null {
+  const parsed = parseDecimalInput(value, { maxIntegerDigits: 15, maxFractionDigits: 10 });
+  return 'error' in parsed ? null : parsed;
+}
+
+/** Tax rates derived from a sent tax amount keep 4 decimals (percent). */
+const derivedRatePlaces = 4;
+
+/**
+ * For systems that send tax as an amount (Midnight per line, Stax per invoice) where Folio keeps a
+ * rate: the percentage that turns `net` into `tax`, rounded to 4 decimals; null for no tax;
+ * undefined when no rate can (unreadable figures, tax on a zero amount) — the sent tax is then
+ * checked like any client figure and its check names it.
+ */
+export function taxRateFromAmount(tax: string | number, net: Dec | null): string | null | undefined {
+  const taxAmount = sentDecimal(tax);
+  if (!taxAmount || !net) return undefined;
+  if (taxAmount.isZero()) return null;
+  if (net.isZero()) return undefined;
+  return taxAmount.div(net).times(100).toDecimalPlaces(derivedRatePlaces, Dec.ROUND_HALF_UP).toFixed();
+}

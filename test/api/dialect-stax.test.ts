@@ -82,13 +82,53 @@ describe('Stax dialect', () => {
     assert.equal(native.lines[0].description, 'Setup');
   });
 
+  test('taxes as Stax sends them (one invoice amount, no rate on the items) become one derived rate on every line; checked as usual', async () => {
+    const invoice = await newDraft();
+    // Only the tax amount changes: the existing line gets the rate 5.00 / 50.00 = 10 %.
+    const taxed = expectStatus(await api.put(`/compat/stax/invoice/${invoice.guid}`, { meta: { tax: 5, memo: 'old memo', keep: 'no' }, total: 55 }), 200);
+    assert.equal(taxed.meta.tax, 5);
+    assert.equal(taxed.total, 55);
+    let native = expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200);
+    assert.equal(native.lines[0].id, invoice.lines[0].id);
+    assert.equal(native.lines[0].tax_rate, '10');
+    assert.equal(native.tax_total, '5.00');
+    // 8.25 % sales tax on two new items: 1.65 on 20.00.
+    const items = { meta: { subtotal: 20, tax: 1.65, lineItems: [{ item: 'A', quantity: 1, price: 12.5 }, { item: 'B', quantity: 3, price: 2.5 }] }, total: 21.65 };
+    expectStatus(await api.put(`/compat/stax/invoice/${invoice.guid}`, items), 200);
+    native = expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200);
+    assert.deepEqual(native.lines.map((line: any) => line.tax_rate), ['8.25', '8.25']);
+    assert.equal(native.total, '21.65');
+    // A tax no rate can give (tax on nothing) is the usual 400 naming meta.tax, nothing written.
+    const refused = await api.put(`/compat/stax/invoice/${invoice.guid}`, { meta: { tax: 1, lineItems: [{ item: 'Free', quantity: 1, price: 0 }] } });
+    assert.equal(refused.status, 400);
+    assert.deepEqual(refused.body, { 'meta.tax': ['server computes 0.00'] });
+    await assertUnchanged(api, invoice.id, native.version);
+  });
+
+  test('per-line tax_rate (Folio extension) wins; a PUT that sends the tax as read keeps lines with different rates as they are', async () => {
+    const mixed = expectStatus(await api.post('/v1/invoices', { currency: 'USD', lines: [{ description: 'Food', quantity: 1, unit_price: '100.00', tax_rate: '7' }, { description: 'Drink', quantity: 1, unit_price: '100.00', tax_rate: '19' }] }), 201);
+    assert.equal(mixed.tax_total, '26.00');
+    expectStatus(await api.put(`/compat/stax/invoice/${mixed.guid}`, { meta: { tax: 26, memo: 'memo only' } }), 200);
+    const kept = expectStatus(await api.get(`/v1/invoices/${mixed.id}`), 200);
+    assert.deepEqual(kept.lines.map((line: any) => line.tax_rate), ['7', '19']);
+    assert.equal(kept.memo, 'memo only');
+    const lineItems = kept.lines.map((line: any) => ({ id: line.guid, tax_rate: line.tax_rate === '7' ? 5 : 19 }));
+    expectStatus(await api.put(`/compat/stax/invoice/${mixed.guid}`, { meta: { tax: 24, lineItems } }), 200);
+    assert.deepEqual(expectStatus(await api.get(`/v1/invoices/${mixed.id}`), 200).lines.map((line: any) => line.tax_rate), ['5', '19']);
+  });
+
   test('total checked against the server: a mismatch is a 400 naming the field and the server figure, nothing written', async () => {
     const invoice = await newDraft();
     const reply = await api.put(`/compat/stax/invoice/${invoice.guid}`, { ...sample, total: 30 });
     assert.equal(reply.status, 400);
     assert.deepEqual(reply.body, { total: ['server computes 26.40'] });
+    // A new tax amount is applied (as one rate), so the total sent with it must follow.
     const tax = await api.put(`/compat/stax/invoice/${invoice.guid}`, { ...sample, meta: { ...sample.meta, tax: 3 } });
-    assert.deepEqual(tax.body, { 'meta.tax': ['server computes 2.40'] });
+    assert.deepEqual(tax.body, { total: ['server computes 27.00'] });
+    // With per-line rates given, the tax amount is a check like the total.
+    const rated = { ...sample.meta, tax: 3, lineItems: sample.meta.lineItems.map((item: any) => ({ ...item, tax_rate: 10 })) };
+    const taxChecked = await api.put(`/compat/stax/invoice/${invoice.guid}`, { ...sample, meta: rated });
+    assert.deepEqual(taxChecked.body, { 'meta.tax': ['server computes 2.40'] });
     await assertUnchanged(api, invoice.id, 1);
   });
 
@@ -152,8 +192,8 @@ describe('Stax dialect', () => {
     assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, 2);
   });
 
-  test('create: POST /invoice gives a Folio draft in Stax shape', async () => {
-    const body = expectStatus(await api.post('/compat/stax/invoice', sample), 200);
+  test('create: POST /invoice gives a Folio draft in Stax shape, 201 Created as Stax answers', async () => {
+    const body = expectStatus(await api.post('/compat/stax/invoice', sample), 201);
     assert.equal(body.status, 'DRAFT');
     assert.equal(body.total, 26.4);
     const native = expectStatus(await api.get(`/v1/invoices/${body.id}`), 200);

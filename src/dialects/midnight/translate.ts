@@ -1,5 +1,5 @@
 import { AppError, type FieldError } from '../../shared/errors.js';
-import { Dec, parseDecimalInput } from '../../shared/money.js';
+import { sentDecimal, taxRateFromAmount } from '../common.js';
 import type { Invoice, InvoiceLine } from '../../modules/invoices/domain/model.js';
 import type { InvoiceWrite, LineInput } from '../../modules/invoices/schemas.js';
 import type { ClientTotalCheck } from '../../modules/invoices/domain/client-totals.js';
@@ -41,9 +41,6 @@ export interface MidnightWrite {
   paths: FieldPaths;
 }
 
-/** Midnight amounts carry a line's tax as an amount; Folio keeps a rate. Rates keep 4 decimals. */
-const taxRatePlaces = 4;
-
 /** .NET's DateTime.MinValue: what a client sends for a date it never set; read as "not sent". */
 const unsetDotNetDate = /^0001-01-01/;
 
@@ -55,21 +52,11 @@ export function midnightDate(value: string | null | undefined): string | undefin
 
 const present = <T>(value: T | null | undefined): value is T => value !== null && value !== undefined;
 
-function decimal(value: string | number): Dec | null {
-  const parsed = parseDecimalInput(value, { maxIntegerDigits: 15, maxFractionDigits: 10 });
-  return 'error' in parsed ? null : parsed;
-}
-
-/** The tax rate (percent) that turns `net` into `tax`, when both are readable and net is not zero. */
+/** The tax rate (percent) that turns quantity × unit price into `tax` (Midnight sends a line's tax as an amount). */
 function derivedTaxRate(tax: string | number, quantity: string | number, unitPrice: string | number): string | null | undefined {
-  const taxAmount = decimal(tax);
-  const q = decimal(quantity);
-  const price = decimal(unitPrice);
-  if (!taxAmount || !q || !price) return undefined; // validation of the figures themselves names them
-  if (taxAmount.isZero()) return null;
-  const net = q.times(price);
-  if (net.isZero()) return undefined; // no rate gives tax on nothing: the tax check names the figure
-  return taxAmount.div(net).times(100).toDecimalPlaces(taxRatePlaces, Dec.ROUND_HALF_UP).toFixed();
+  const q = sentDecimal(quantity);
+  const price = sentDecimal(unitPrice);
+  return taxRateFromAmount(tax, q && price ? q.times(price) : null);
 }
 
 /** What the translation reads of the invoice being updated: its lines (matched by guid) and what Midnight kept before. */

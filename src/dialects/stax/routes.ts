@@ -17,11 +17,11 @@ export async function staxRoutes(app: App, { invoices }: { invoices: InvoiceServ
 
   app.post('/invoice', {
     config: { scope: 'invoices:write' },
-    schema: { operationId: 'staxCreateInvoice', tags, summary: 'Stax: create an invoice (a Folio draft)', body: StaxInvoiceWrite, response: { 200: StaxInvoice } },
-  }, async (request) => {
+    schema: { operationId: 'staxCreateInvoice', tags, summary: 'Stax: create an invoice (a Folio draft); 201 Created, as Stax answers', body: StaxInvoiceWrite, response: { 201: StaxInvoice } },
+  }, async (request, reply) => {
     const command = staxToWrite(request.body, null);
     const result = await invoices.create(dialectContext(request), command.body, { clientTotals: command.options.clientTotals, reason: changeReason(request) });
-    return invoiceToStax(result.invoice);
+    return reply.status(201).send(invoiceToStax(result.invoice));
   });
 
   app.put('/invoice/:id', {

@@ -2,7 +2,8 @@ import type { AppError } from '../../shared/errors.js';
 import type { Invoice, InvoiceLine } from '../../modules/invoices/domain/model.js';
 import type { ClientTotalCheck } from '../../modules/invoices/domain/client-totals.js';
 import type { LineInput } from '../../modules/invoices/schemas.js';
-import { asNumber, dotted, renamePointers, type CoreWriteCommand, type DialectErrorReply } from '../common.js';
+import { Dec } from '../../shared/money.js';
+import { asNumber, dotted, renamePointers, sentDecimal, taxRateFromAmount, type CoreWriteCommand, type DialectErrorReply } from '../common.js';
 import type { StaxInvoiceWrite } from './schemas.js';
 
 /**
@@ -61,6 +62,7 @@ export function staxToWrite(request: StaxInvoiceWrite, current: Invoice | null):
         return line;
       });
     }
+    applyInvoiceTax(body, meta, current);
   }
   return {
     body,
@@ -71,6 +73,35 @@ export function staxToWrite(request: StaxInvoiceWrite, current: Invoice | null):
       ...(request.files ? { keepAttachments: { ids: request.files.map((file) => file.id), pointer: '/files' } } : {}),
     },
   };
+}
+
+/**
+ * Stax sends tax as one invoice amount (`meta.tax`; its line items carry only id, item, details,
+ * quantity and price). Unless the request gives per-line `tax_rate`s (a Folio extension), a sent
+ * tax that differs from what the lines give becomes one rate on every line, derived as
+ * tax / subtotal (the sent `meta.subtotal`, else Σ quantity × price), rounded to 4 decimals; the
+ * sent tax and subtotal are then checked against the server's figures as always.
+ */
+function applyInvoiceTax(body: CoreWriteCommand['body'], meta: NonNullable<StaxInvoiceWrite['meta']>, current: Invoice | null) {
+  if (meta.tax === undefined) return;
+  if (meta.lineItems?.some((entry) => entry.tax_rate !== undefined)) return;
+  const sentTax = sentDecimal(meta.tax);
+  const lines: LineInput[] | undefined = body.lines ?? current?.lines.map((line) => ({ id: line.id }));
+  if (!lines || lines.length === 0 || !sentTax) return;
+  // Lines not sent keep their rates when the tax already agrees (a memo-only PUT with the tax as read).
+  if (!body.lines && current && sentTax.eq(new Dec(current.tax_total))) return;
+  const byId = new Map((current?.lines ?? []).map((line) => [line.id, line]));
+  const net = (line: LineInput) => {
+    const existing = line.id ? byId.get(line.id) : undefined;
+    const quantity = sentDecimal(line.quantity ?? existing?.quantity ?? '1');
+    const price = sentDecimal(line.unit_price ?? existing?.unit_price ?? '0');
+    return quantity && price ? quantity.times(price) : null;
+  };
+  const nets = lines.map(net);
+  const subtotal = meta.subtotal !== undefined ? sentDecimal(meta.subtotal) : nets.every((value) => value !== null) ? nets.reduce((sum: Dec, value) => sum.plus(value as Dec), new Dec(0)) : null;
+  const rate = taxRateFromAmount(meta.tax, subtotal);
+  if (rate === undefined) return;
+  body.lines = lines.map((line) => ({ ...line, tax_rate: rate }));
 }
 
 function staxStatus(invoice: Invoice): string {
