@@ -6,6 +6,8 @@ import { withAcceptedMediaTypes } from '../http/media-types.js';
 import type { RequestContext } from '../core/request-context.js';
 import { AppError, type FieldError } from '../shared/errors.js';
 import type { UpdateOptions } from '../modules/invoices/service.js';
+import type { Invoice } from '../modules/invoices/domain/model.js';
+import type { CommittedReplay } from '../modules/idempotency/hooks.js';
 import type { InvoiceWrite } from '../modules/invoices/schemas.js';
 import { Dec, parseDecimalInput } from '../shared/money.js';
 
@@ -99,3 +101,13 @@ export function taxRateFromAmount(tax: string | number, net: Dec | null): string
   if (net.isZero()) return undefined;
   return taxAmount.div(net).times(100).toDecimalPlaces(derivedRatePlaces, Dec.ROUND_HALF_UP).toFixed();
 }
+
+/**
+ * A dialect write's route config `replayCommitted`: its own answer for the invoice as the change
+ * committed it, so an Idempotency-Key retry after a crash between commit and response replays the
+ * dialect's shape (status, format) instead of a 409. `answer` is what the handler answers with.
+ */
+export const replayInvoiceAnswer =
+  (answer: (invoice: Invoice, request: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<FastifyReply>): CommittedReplay =>
+  (resource, request, reply) =>
+    answer(resource as Invoice, request, reply);

@@ -25,7 +25,7 @@ import { createInvoiceService, type InvoiceService } from '../modules/invoices/s
 import { createWriteKernel, type WriteKernel } from '../modules/invoices/versioning.js';
 import { systemClock, type Clock } from '../shared/time.js';
 import { invoiceRoutes } from '../modules/invoices/routes.js';
-import { invoiceReplayRenderer } from '../modules/invoices/write-answer.js';
+import { invoiceAtVersion, invoiceReplayRenderer } from '../modules/invoices/write-answer.js';
 import { createLifecycleService, type LifecycleService } from '../modules/invoices/lifecycle-service.js';
 import { lifecycleRoutes } from '../modules/invoices/lifecycle-routes.js';
 import { createPaymentService, type PaymentService } from '../modules/payments/service.js';
@@ -280,6 +280,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   const documents = documentServiceFromConfig(config, db, services);
   const idempotency = registerIdempotency(app, { db, engine, ttlHours: config.idempotencyTtlHours });
   idempotency.registerReplayRenderer('invoice', invoiceReplayRenderer(services.invoices, services.history));
+  idempotency.registerResourceAtVersion('invoice', invoiceAtVersion(services.invoices, services.history));
   idempotency.registerReplayRenderer('customer', customerReplayRenderer(services.customers));
   idempotency.registerReplayRenderer('invoice_job', async (ctx, id, _version, reply) => reply.status(202).send(await services.jobs.get(ctx, id)));
   startJobWorker(app, services.jobs, config.jobs);

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { createApiKey } from '../../src/modules/tenants/service.js';
 import { Client, expectStatus, startTestApp, type Reply, type TestApp } from '../helpers/harness.js';
 import { countsFor, historyOf, sameChanges } from '../helpers/dialect-probes.js';
+import { forgetStoredAnswer } from '../helpers/dialects.js';
 
 /**
  * CRM.COM dialect (seed 004): invoices/update with an item set that adds, updates and removes
@@ -207,6 +208,18 @@ describe('CRM.COM: POST invoices/update', () => {
     const stored = expectStatus(await who.api.get(`/v1/invoices/${invoice.id}`), 200);
     assert.equal(stored.lines.length, 3);
     assert.equal(stored.version, 2);
+    // A crash between the commit and the stored answer: the retry rebuilds CRM.COM's envelope (fields_set applied) from the committed version.
+    const narrowed = { ...body, invoice_item_set: [{ ...body.invoice_item_set[0], quantity: 2 }], fields_set: 'id,total_amount' };
+    const answered = expectStatus(await update(narrowed, { 'idempotency-key': 'crm-retry-2' }), 200);
+    assert.deepEqual(answered.data, { id: invoice.id, total_amount: 165 });
+    await forgetStoredAnswer(t.database.db, 'crm-retry-2');
+    expectStatus(await who.api.patch(`/v1/invoices/${invoice.id}`, { memo: 'a later change' }), 200);
+    const afterCrash = await update(narrowed, { 'idempotency-key': 'crm-retry-2' });
+    assert.equal(afterCrash.status, 200, afterCrash.text);
+    assert.equal(afterCrash.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(afterCrash.body, answered);
+    const final = expectStatus(await who.api.get(`/v1/invoices/${invoice.id}`), 200);
+    assert.deepEqual([final.version, final.lines.length], [4, 4], 'nothing redone');
   });
 
   test('invoices/create makes a DRAFT from the same fields (items added, currency from intended_currency_identifier); type/category kept and answered', async () => {

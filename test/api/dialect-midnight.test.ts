@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { createApiKey } from '../../src/modules/tenants/service.js';
 import { Client, expectStatus, startTestApp, type Reply, type TestApp } from '../helpers/harness.js';
 import { countsFor, historyOf, midnightConnection, sameChanges } from '../helpers/dialect-probes.js';
+import { forgetStoredAnswer } from '../helpers/dialects.js';
 
 /**
  * PRC / Midnight dialect (seed 002): the seed's JSON and XML samples, verbatim except the Guid,
@@ -298,6 +299,18 @@ describe('PRC / Midnight: POST v1/Generic/InvoiceUpdate', () => {
     const stored = expectStatus(await who.api.get(`/v1/invoices/${invoice.id}`), 200);
     assert.equal(stored.version, 2);
     assert.equal(stored.lines.length, 1);
+    // A crash between the commit and the stored answer: the retry answers the bare string again, in the request's format (XML here).
+    const xml = `<InvoiceUpdateRequest><Guid>${guidOf(invoice)}</Guid><Note>after a crash</Note></InvoiceUpdateRequest>`;
+    const answered = await send(who, xml, 'application/xml', { 'idempotency-key': 'midnight-retry-2' });
+    assert.equal(answered.status, 200, answered.text);
+    await forgetStoredAnswer(t.database.db, 'midnight-retry-2');
+    expectStatus(await who.api.patch(`/v1/invoices/${invoice.id}`, { memo: 'a later change' }), 200);
+    const afterCrash = await send(who, xml, 'application/xml', { 'idempotency-key': 'midnight-retry-2' });
+    assert.equal(afterCrash.status, 200, afterCrash.text);
+    assert.equal(afterCrash.headers['idempotent-replayed'], 'true');
+    assert.match(String(afterCrash.headers['content-type']), /^application\/xml/);
+    assert.equal(afterCrash.text, answered.text);
+    assert.equal(expectStatus(await who.api.get(`/v1/invoices/${invoice.id}`), 200).version, 4, 'nothing redone');
   });
 
   test('InvoiceInsert creates a draft from the XML sample (its Guid ignored) and answers the new Guid; PaymentDueAmount is checked as the new balance', async () => {

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
-import { assertNoInternals, assertOpenApiTag, assertSameAsNativePatch, assertUnchanged } from '../helpers/dialects.js';
+import { assertNoInternals, assertOpenApiTag, assertSameAsNativePatch, assertUnchanged, forgetStoredAnswer } from '../helpers/dialects.js';
 
 let t: TestApp;
 let api: Client;
@@ -182,6 +182,14 @@ describe('Procountor dialect', () => {
     assert.equal(retry.headers['idempotent-replayed'], 'true');
     assert.deepEqual(retry.body, first);
     assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, 2);
+    // A crash between the commit and the stored answer: the retry rebuilds Procountor's answer from the committed version.
+    await forgetStoredAnswer(t.database.db, headers['idempotency-key']);
+    expectStatus(await api.patch(`/v1/invoices/${invoice.id}`, { memo: 'a later change' }), 200);
+    const afterCrash = await procountor.put(`${base}/invoices/${invoice.serial}`, { ...document, notes: 'once' }, headers);
+    assert.equal(afterCrash.status, 200, afterCrash.text);
+    assert.equal(afterCrash.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(afterCrash.body, first);
+    assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, 3, 'nothing redone');
     const created = expectStatus(await procountor.post(`${base}/invoices`, { paymentInfo: { currency: 'EUR' }, invoiceRows: [{ product: 'New', quantity: 1, unitPrice: 10, vatPercent: 24 }] }), 200);
     assert.equal(created.status, 'UNFINISHED');
     assert.ok(created.id > invoice.serial);

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { Client, expectStatus, startTestApp, type TestApp } from '../helpers/harness.js';
-import { assertNoInternals, assertOpenApiTag, assertSameAsNativePatch, assertUnchanged } from '../helpers/dialects.js';
+import { assertNoInternals, assertOpenApiTag, assertSameAsNativePatch, assertUnchanged, forgetStoredAnswer } from '../helpers/dialects.js';
 
 const sample = JSON.parse(fs.readFileSync(new URL('../fixtures/dialects/stax-update.json', import.meta.url), 'utf8'));
 
@@ -190,6 +190,21 @@ describe('Stax dialect', () => {
     assert.equal(retry.headers['idempotent-replayed'], 'true');
     assert.deepEqual(retry.body, first);
     assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, 2);
+    // A crash between the commit and the stored answer: the retry rebuilds Stax's answer from the committed version.
+    await forgetStoredAnswer(t.database.db, headers['idempotency-key']);
+    expectStatus(await api.patch(`/v1/invoices/${invoice.id}`, { internal_note: 'a later change' }), 200);
+    const afterCrash = await api.put(`/compat/stax/invoice/${invoice.guid}`, sample, headers);
+    assert.equal(afterCrash.status, 200, afterCrash.text);
+    assert.equal(afterCrash.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(afterCrash.body, first);
+    assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, 3, 'nothing redone');
+    // The same for a create: 201 and the created invoice, not a second one.
+    const createKey = { 'idempotency-key': `stax-create-${invoice.id}` };
+    const created = expectStatus(await api.post('/compat/stax/invoice', sample, createKey), 201);
+    await forgetStoredAnswer(t.database.db, createKey['idempotency-key']);
+    const createdAgain = await api.post('/compat/stax/invoice', sample, createKey);
+    assert.equal(createdAgain.status, 201, createdAgain.text);
+    assert.deepEqual(createdAgain.body, created);
   });
 
   test('create: POST /invoice gives a Folio draft in Stax shape, 201 Created as Stax answers', async () => {

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { Client, expectStatus, startTestApp, type TestApp } from '../helpers/harness.js';
-import { assertNoInternals, assertOpenApiTag, assertSameAsNativePatch, assertUnchanged } from '../helpers/dialects.js';
+import { assertNoInternals, assertOpenApiTag, assertSameAsNativePatch, assertUnchanged, forgetStoredAnswer } from '../helpers/dialects.js';
 
 const sample = JSON.parse(fs.readFileSync(new URL('../fixtures/dialects/unified-update.json', import.meta.url), 'utf8'));
 
@@ -149,6 +149,14 @@ describe('Unified accounting API dialect', () => {
     assert.equal(retry.headers['idempotent-replayed'], 'true');
     assert.deepEqual(retry.body, first);
     assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, 2);
+    // A crash between the commit and the stored answer: the retry rebuilds the seed-schema answer from the committed version.
+    await forgetStoredAnswer(t.database.db, headers['idempotency-key']);
+    expectStatus(await api.patch(`/v1/invoices/${invoice.id}`, { memo: 'a later change' }), 200);
+    const afterCrash = await api.put(url(invoice.id), body, headers);
+    assert.equal(afterCrash.status, 200, afterCrash.text);
+    assert.equal(afterCrash.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(afterCrash.body, first);
+    assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, 3, 'nothing redone');
     const created = expectStatus(await api.post(`/compat/unified/accounting/invoices?credentialId=${credentialId}`, sampleNumbered()), 200).invoice;
     assert.equal(created.totalAmount, 517);
     assert.deepEqual(created.remoteFields, sample.remoteFields);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Kysely } from 'kysely';
 import type { Client, Reply } from './harness.js';
 import { expectStatus } from './harness.js';
 import { readFeedUntil } from './feed.js';
@@ -77,4 +78,19 @@ export async function assertOpenApiTag(api: Client, prefix: string, tag: string)
   for (const path of paths) {
     for (const operation of Object.values(spec.paths[path]) as any[]) assert.deepEqual(operation.tags, [tag], path);
   }
+}
+
+/**
+ * Simulates a crash between a write's commit and the storing of its answer: the Idempotency-Key's
+ * row keeps `committed` (the change and "this key did it" committed together) but loses the
+ * stored response, as if the process had stopped before sending it.
+ */
+export async function forgetStoredAnswer(db: Kysely<any>, key: string) {
+  const updated = await db
+    .updateTable('idempotency_keys')
+    .set({ state: 'committed', response_status: null, response_headers: null, response_body: null })
+    .where('key', '=', key)
+    .where('committed_resource', 'is not', null)
+    .executeTakeFirst();
+  assert.equal(Number(updated.numUpdatedRows), 1, `the key ${key} committed a change`);
 }

@@ -3,7 +3,7 @@ import type { App } from '../../core/app.js';
 import { requestContext, type RequestContext } from '../../core/request-context.js';
 import type { Db } from '../../db/database.js';
 import type { InvoiceService } from '../../modules/invoices/service.js';
-import { installDialectErrors } from '../common.js';
+import { installDialectErrors, replayInvoiceAnswer } from '../common.js';
 import { AppError } from '../../shared/errors.js';
 import type { Invoice } from '../../modules/invoices/domain/model.js';
 import { assertValidWrite, createDialectAuthenticator } from '../dialect-kit.js';
@@ -53,8 +53,12 @@ export async function crmRoutes(app: App, { invoices, db }: CrmDeps) {
     await authenticateKey(request, typeof token === 'string' ? token : undefined, 'invoices:write');
   };
 
+  // Every write answers the invoice narrowed by the request's fields_set.
+  const replayCommitted = replayInvoiceAnswer((invoice, request, reply) => reply.send(crmSuccess(toCrmInvoice(invoice, parseFieldsSet((request.body as { fields_set?: string | null }).fields_set)))));
+
   app.post('/invoices/create', {
     preValidation: authenticateBodyToken,
+    config: { replayCommitted },
     schema: { operationId: 'crmCreateInvoice', 
       tags,
       summary: 'CRM.COM: create a DRAFT invoice (items added; intended_currency_identifier sets its currency)',
@@ -71,6 +75,7 @@ export async function crmRoutes(app: App, { invoices, db }: CrmDeps) {
 
   app.post('/invoices/update', {
     preValidation: authenticateBodyToken,
+    config: { replayCommitted },
     schema: { operationId: 'crmUpdateInvoice', 
       tags,
       summary: 'CRM.COM: update a DRAFT invoice (identified by id, number or reference_number); items added, updated and removed in one set',

@@ -9,7 +9,7 @@ import { decodeUtf8Body, parseJsonBody } from '../../http/json-body.js';
 import { XMLBuilder } from 'fast-xml-parser';
 import { AppError } from '../../shared/errors.js';
 import type { Invoice } from '../../modules/invoices/domain/model.js';
-import { changeReason, installDialectErrors, type DialectErrorReply } from '../common.js';
+import { changeReason, installDialectErrors, replayInvoiceAnswer, type DialectErrorReply } from '../common.js';
 import { assertValidWrite } from '../dialect-kit.js';
 import type { FieldPaths } from '../field-paths.js';
 import { MidnightErrorResponse, MidnightInvoiceUpdateRequest, MidnightStringResponse } from './schemas.js';
@@ -112,6 +112,8 @@ export async function midnightRoutes(app: App, { invoices, connections }: Midnig
 
   /** The core authenticates the key (route config); MISKEY must then name a connection of the key's tenant. */
   const access = (scope: 'invoices:read' | 'invoices:write') => ({ scope, credential: midnightCredential });
+  // Both writes answer the invoice's Guid, in the request's format.
+  const replayCommitted = replayInvoiceAnswer((invoice, request, reply) => sendString(request, reply, invoice.guid));
   const requireMisKey = async (request: FastifyRequest) => {
     const misKey = request.headers.miskey;
     if (typeof misKey !== 'string' || misKey.trim() === '') {
@@ -138,7 +140,7 @@ export async function midnightRoutes(app: App, { invoices, connections }: Midnig
 
   app.post('/v1/Generic/InvoiceUpdate', {
     onRequest: requireMisKey,
-    config: { ...access('invoices:write'), representation: { schema: MidnightInvoiceUpdateRequest, xmlRoot: 'InvoiceUpdateRequest' } },
+    config: { ...access('invoices:write'), replayCommitted, representation: { schema: MidnightInvoiceUpdateRequest, xmlRoot: 'InvoiceUpdateRequest' } },
     schema: { operationId: 'midnightInvoiceUpdate', 
       tags,
       summary: 'PRC / Midnight: update an invoice by Guid (JSON or XML); answers a bare string',
@@ -168,7 +170,7 @@ export async function midnightRoutes(app: App, { invoices, connections }: Midnig
 
   app.post('/v1/Generic/InvoiceInsert', {
     onRequest: requireMisKey,
-    config: { ...access('invoices:write'), representation: { schema: MidnightInvoiceUpdateRequest, xmlRoot: 'InvoiceUpdateRequest' } },
+    config: { ...access('invoices:write'), replayCommitted, representation: { schema: MidnightInvoiceUpdateRequest, xmlRoot: 'InvoiceUpdateRequest' } },
     schema: { operationId: 'midnightInvoiceInsert', 
       tags,
       summary: 'PRC / Midnight: create a draft invoice from an InvoiceUpdateRequest body (JSON or XML); answers its Guid',

@@ -7,7 +7,7 @@ import type { InvoiceService } from '../../modules/invoices/service.js';
 import { AppError } from '../../shared/errors.js';
 import { issueAccessToken } from '../../modules/tenants/access-tokens.js';
 import { createAuthenticator } from '../../modules/tenants/service.js';
-import { changeReason, dialectContext, installDialectErrors } from '../common.js';
+import { changeReason, dialectContext, installDialectErrors, replayInvoiceAnswer } from '../common.js';
 import { ProcountorBase, ProcountorInvoice, ProcountorInvoiceParams, ProcountorInvoiceWrite, ProcountorTokenRequest, ProcountorTokenResponse } from './schemas.js';
 import { invoiceToProcountor, oauthError, procountorError, procountorToWrite, procountorVersion } from './translate.js';
 
@@ -51,6 +51,7 @@ export async function procountorRoutes(app: App, { invoices, db }: { invoices: I
   app.post('/:apiVersion/api/oauth/token/', { ...tokenRoute, schema: { ...tokenRoute.schema, operationId: 'procountorIssueTokenSlash', hide: true } }, issueToken);
 
   const config = (scope: 'invoices:read' | 'invoices:write') => ({ scope, credential: procountorCredential });
+  const writeConfig = { ...config('invoices:write'), replayCommitted: replayInvoiceAnswer((invoice, _request, reply) => reply.send(invoiceToProcountor(invoice))) };
 
   app.get('/:apiVersion/api/invoices/:invoiceId', {
     config: config('invoices:read'),
@@ -58,7 +59,7 @@ export async function procountorRoutes(app: App, { invoices, db }: { invoices: I
   }, async (request) => invoiceToProcountor(await invoices.resolve(dialectContext(request), { serial: Number(request.params.invoiceId) })));
 
   app.post('/:apiVersion/api/invoices', {
-    config: config('invoices:write'),
+    config: writeConfig,
     schema: { operationId: 'procountorCreateInvoice', tags, summary: 'Procountor: create an invoice (UNFINISHED)', params: Type.Object(ProcountorBase), body: ProcountorInvoiceWrite, response: { 200: ProcountorInvoice } },
   }, async (request) => {
     const command = procountorToWrite(request.body, null);
@@ -67,7 +68,7 @@ export async function procountorRoutes(app: App, { invoices, db }: { invoices: I
   });
 
   app.put('/:apiVersion/api/invoices/:invoiceId', {
-    config: config('invoices:write'),
+    config: writeConfig,
     schema: { operationId: 'procountorUpdateInvoice', 
       tags,
       summary: 'Procountor: update an unfinished invoice (notes in any state); `version` from GET must match; status never changes',

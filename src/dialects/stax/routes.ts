@@ -1,6 +1,6 @@
 import type { App } from '../../core/app.js';
 import type { InvoiceService } from '../../modules/invoices/service.js';
-import { changeReason, dialectContext, installDialectErrors } from '../common.js';
+import { changeReason, dialectContext, installDialectErrors, replayInvoiceAnswer } from '../common.js';
 import { StaxIdParams, StaxInvoice, StaxInvoiceWrite } from './schemas.js';
 import { invoiceToStax, staxError, staxToWrite } from './translate.js';
 
@@ -16,7 +16,7 @@ export async function staxRoutes(app: App, { invoices }: { invoices: InvoiceServ
   }, async (request) => invoiceToStax(await invoices.get(dialectContext(request), request.params.id)));
 
   app.post('/invoice', {
-    config: { scope: 'invoices:write' },
+    config: { scope: 'invoices:write', replayCommitted: replayInvoiceAnswer((invoice, _request, reply) => reply.status(201).send(invoiceToStax(invoice))) },
     schema: { operationId: 'staxCreateInvoice', tags, summary: 'Stax: create an invoice (a Folio draft); 201 Created, as Stax answers', body: StaxInvoiceWrite, response: { 201: StaxInvoice } },
   }, async (request, reply) => {
     const command = staxToWrite(request.body, null);
@@ -25,7 +25,7 @@ export async function staxRoutes(app: App, { invoices }: { invoices: InvoiceServ
   });
 
   app.put('/invoice/:id', {
-    config: { scope: 'invoices:write' },
+    config: { scope: 'invoices:write', replayCommitted: replayInvoiceAnswer((invoice, _request, reply) => reply.send(invoiceToStax(invoice))) },
     schema: { operationId: 'staxUpdateInvoice', tags, summary: 'Stax: update an invoice (items, taxes, memo, reference, meta, files); a fully paid invoice answers 422', params: StaxIdParams, body: StaxInvoiceWrite, response: { 200: StaxInvoice } },
   }, async (request) => {
     const ctx = dialectContext(request);

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
 import type { ConnectionService } from '../../modules/connections/service.js';
 import type { InvoiceService } from '../../modules/invoices/service.js';
-import { changeReason, dialectContext, installDialectErrors } from '../common.js';
+import { changeReason, dialectContext, installDialectErrors, replayInvoiceAnswer } from '../common.js';
 import { UnifiedIdParams, UnifiedInvoiceResponse, UnifiedInvoiceWrite, UnifiedQuery } from './schemas.js';
 import { invoiceToUnified, unifiedError, unifiedToWrite } from './translate.js';
 
@@ -14,6 +14,7 @@ const tags = ['dialect: Unified accounting API'];
  */
 export async function unifiedRoutes(app: App, { invoices, connections }: { invoices: InvoiceService; connections: ConnectionService }) {
   installDialectErrors(app, unifiedError);
+  const replayCommitted = replayInvoiceAnswer((invoice, _request, reply) => reply.send(invoiceToUnified(invoice)));
 
   async function contextWithCredential(request: FastifyRequest) {
     const ctx = dialectContext(request);
@@ -27,7 +28,7 @@ export async function unifiedRoutes(app: App, { invoices, connections }: { invoi
   }, async (request) => invoiceToUnified(await invoices.get(await contextWithCredential(request), request.params.id)));
 
   app.post('/accounting/invoices', {
-    config: { scope: 'invoices:write' },
+    config: { scope: 'invoices:write', replayCommitted },
     schema: { operationId: 'unifiedCreateInvoice', tags, summary: 'Unified: create an invoice (a Folio draft)', querystring: UnifiedQuery, body: UnifiedInvoiceWrite, response: { 200: UnifiedInvoiceResponse } },
   }, async (request) => {
     const ctx = await contextWithCredential(request);
@@ -37,7 +38,7 @@ export async function unifiedRoutes(app: App, { invoices, connections }: { invoi
   });
 
   app.put('/accounting/invoices/:id', {
-    config: { scope: 'invoices:write' },
+    config: { scope: 'invoices:write', replayCommitted },
     schema: { operationId: 'unifiedUpdateInvoice', tags, summary: 'Unified: update an invoice; lineItems replace the whole line set', params: UnifiedIdParams, querystring: UnifiedQuery, body: UnifiedInvoiceWrite, response: { 200: UnifiedInvoiceResponse } },
   }, async (request) => {
     const ctx = await contextWithCredential(request);

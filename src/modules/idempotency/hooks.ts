@@ -14,7 +14,21 @@ declare module 'fastify' {
      */
     claimIdempotencyForUpload: ((fingerprint: unknown) => Promise<boolean>) | null;
   }
+  interface FastifyContextConfig {
+    /**
+     * A dialect route's own answer, rebuilt from the resource its change committed, for a retry
+     * whose first request committed but never stored its response (the dialect's shape, status and
+     * format: the same function its handler answers with). Without it such a retry is a 409.
+     */
+    replayCommitted?: CommittedReplay;
+  }
 }
+
+/** Answers (sends) a dialect's response for `resource`, as loaded at the committed version. */
+export type CommittedReplay = (resource: unknown, request: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<FastifyReply>;
+
+/** Loads a resource as it was at a committed version (e.g. an invoice from its history). */
+export type ResourceAtVersion = (ctx: RequestContext, id: string, version: number) => Promise<unknown>;
 
 /**
  * Answers a replay whose change committed but whose response was never stored, from the resource
@@ -47,6 +61,7 @@ export function registerIdempotency(app: App, deps: IdempotencyDeps) {
   const idempotency = createIdempotencyService(deps);
   const replayed = new WeakSet<FastifyRequest>();
   const replayRenderers = new Map<string, ReplayRenderer>();
+  const resourceLoaders = new Map<string, ResourceAtVersion>();
 
   app.decorateRequest('idempotency', null);
   app.decorateRequest('claimIdempotencyForUpload', null);
@@ -91,10 +106,17 @@ export function registerIdempotency(app: App, deps: IdempotencyDeps) {
     // The change committed but the process stopped before its response was stored:
     // answer with the resource as it was at the committed version.
     const [kind, id, version] = outcome.resource.split('/');
+    const ctx = { auth: request.auth, requestId: String(request.id) };
+    // A dialect answers in its own shape: its route rebuilds that answer from the resource at the committed version.
+    const dialectReplay = request.routeOptions.config.replayCommitted;
+    const load = resourceLoaders.get(kind);
+    if (dialectReplay && load) {
+      await dialectReplay(await load(ctx, id, Number(version)), request, reply);
+      return true;
+    }
     const render = replayRenderers.get(kind);
-    // A dialect answers in its own shape, which a renderer cannot rebuild: the client reads the invoice instead.
     if (!render || !request.url.startsWith('/v1/')) throw new AppError('conflict', 'This Idempotency-Key already made its change; read the resource to see it.');
-    await render({ auth: request.auth, requestId: String(request.id) }, id, Number(version), reply);
+    await render(ctx, id, Number(version), reply);
     return true;
   }
 
@@ -139,6 +161,10 @@ export function registerIdempotency(app: App, deps: IdempotencyDeps) {
     /** How a replay of a committed `kind` change (e.g. 'invoice') is answered; one renderer per kind. */
     registerReplayRenderer(kind: string, render: ReplayRenderer) {
       replayRenderers.set(kind, render);
+    },
+    /** How a `kind` resource is read at a committed version, for dialect routes' `replayCommitted`. */
+    registerResourceAtVersion(kind: string, load: ResourceAtVersion) {
+      resourceLoaders.set(kind, load);
     },
   };
 }

@@ -76,10 +76,17 @@ export function sendWriteResult(reply: FastifyReply, result: WriteResult, option
  * Answers a replayed Idempotency-Key whose change committed but whose response was never stored:
  * the invoice as it was at the committed version (registered with the idempotency hooks at composition).
  */
-export function invoiceReplayRenderer(invoices: InvoiceService, history: HistoryService) {
-  return async (ctx: RequestContext, id: string, version: number, reply: FastifyReply) => {
+export function invoiceAtVersion(invoices: InvoiceService, history: HistoryService) {
+  return async (ctx: RequestContext, id: string, version: number): Promise<Invoice> => {
     const current = await invoices.get(ctx, id);
-    const invoice = version === current.version ? current : await history.atVersion(ctx, current, version);
+    return version === current.version ? current : history.atVersion(ctx, current, version);
+  };
+}
+
+export function invoiceReplayRenderer(invoices: InvoiceService, history: HistoryService) {
+  const load = invoiceAtVersion(invoices, history);
+  return async (ctx: RequestContext, id: string, version: number, reply: FastifyReply) => {
+    const invoice = await load(ctx, id, version);
     reply.header('etag', etagFor(invoice.version));
     return reply.status(200).send(presentInvoice(invoice));
   };
