@@ -135,6 +135,10 @@ describe('CRM.COM: POST invoices/update', () => {
     assert.equal(after.version, posted.version);
     const shown = expectStatus(await new Client(t.app, null).get(`/compat/crm/invoices/show?token=${who.key}&invoice_identifier=id=${invoice.id}&fields_set=life_cycle_state,posted_on`), 200);
     assert.deepEqual(shown.data, { life_cycle_state: 'POSTED', posted_on: after.finalized_at.slice(0, 10) });
+    // CANCELLED (void) is refused the same way.
+    expectStatus(await who.api.post(`/v1/invoices/${invoice.id}/void`, {}), 200);
+    const cancelled = expectCrmError(await update({ token: who.key, invoice_identifier: { id: invoice.id }, notes: 'too late' }), 422, 'INVOICE_NOT_IN_DRAFT_STATE');
+    assert.match(cancelled.description, /CANCELLED/);
   });
 
   test('same write path as the equivalent native PATCH: one version, one audit event, one outbox event, same diff, the key as actor', async () => {
@@ -191,7 +195,7 @@ describe('CRM.COM: POST invoices/update', () => {
     ];
     for (const body of bodies) expectCrmError(await update(body), 400);
     const malformed = await new Client(t.app, null).request('POST', updatePath, { rawBody: '{"token": ', headers: { 'content-type': 'application/json' } });
-    assert.ok(malformed.status >= 400 && malformed.status < 500, malformed.text);
+    expectCrmError(malformed, 400, 'INVALID_REQUEST');
     assert.equal(expectStatus(await owner.api.get(`/v1/invoices/${invoice.id}`), 200).version, 1, 'nothing written');
   });
 

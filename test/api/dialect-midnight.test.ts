@@ -245,6 +245,26 @@ describe('PRC / Midnight: POST v1/Generic/InvoiceUpdate', () => {
     assert.equal(expectStatus(await who.api.get(`/v1/invoices/${invoice.id}`), 200).version, 2, 'only the first call wrote');
   });
 
+  test('a paid invoice: a financial change → 400 {"Message"} naming the rule (JSON and XML), nothing written; Note stays editable', async () => {
+    const who = await caller('midnight-paid');
+    const invoice = await draft(who.api, { lines: [{ description: 'Design', quantity: '1', unit_price: '100.00' }] });
+    expectStatus(await who.api.post(`/v1/invoices/${invoice.id}/finalize`, {}), 200);
+    expectStatus(await who.api.post(`/v1/invoices/${invoice.id}/payments`, { amount: '100.00', date: '2026-01-10', method: 'card' }), 201);
+    const paid = expectStatus(await who.api.get(`/v1/invoices/${invoice.id}`), 200);
+    assert.equal(paid.status, 'paid');
+    const lines = JSON.stringify({ Guid: guidOf(invoice), InvoiceLine: [{ Title: 'Design', Quantity: 2, Rate: 100 }] });
+    const refused = await send(who, lines, 'application/json');
+    assert.equal(refused.status, 400, refused.text);
+    assert.match(refused.body.Message, /paid/i);
+    assert.doesNotMatch(refused.text, /at \w+ \(|node_modules|SQL|sqlite|postgres/i);
+    const xml = await send(who, `<InvoiceUpdateRequest><Guid>${guidOf(invoice)}</Guid><InvoiceDueDate>2030-01-01T00:00:00</InvoiceDueDate></InvoiceUpdateRequest>`, 'text/xml');
+    assert.equal(xml.status, 400, xml.text);
+    assert.match(xml.text, /<Error><Message>[^<]*paid/i);
+    assert.equal(expectStatus(await who.api.get(`/v1/invoices/${invoice.id}`), 200).version, paid.version, 'nothing written');
+    expectStatus(await send(who, JSON.stringify({ Guid: guidOf(invoice), Note: 'paid by card' }), 'application/json'), 200);
+    assert.equal(expectStatus(await who.api.get(`/v1/invoices/${invoice.id}`), 200).internal_note, 'paid by card');
+  });
+
   test('another tenant\'s invoice and an unknown Guid → 404 {"Message": …}', async () => {
     const owner = await caller('midnight-owner');
     const stranger = await caller('midnight-stranger');

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { hashApiKey } from '../../src/modules/tenants/service.js';
 import { expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
 import { assertNoInternals, assertOpenApiTag, assertSameAsNativePatch, assertUnchanged, forgetStoredAnswer } from '../helpers/dialects.js';
 
@@ -48,6 +49,9 @@ describe('Procountor dialect', () => {
     const wrongGrant = await t.client(apiKey).request('POST', `${base}/oauth/token`, { rawBody: 'grant_type=password&api_key=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(wrongGrant.status, 400);
     assert.equal(wrongGrant.body.error, 'unsupported_grant_type');
+    const noKey = await t.client(apiKey).request('POST', `${base}/oauth/token`, { rawBody: 'grant_type=client_credentials&client_id=my-app', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(noKey.status, 400);
+    assert.equal(noKey.body.error, 'invalid_request', 'OAuth error shape, also for a missing parameter');
     const badKey = await tokenFor('folio_sk_not_a_key');
     assert.equal(badKey.status, 401);
     assert.equal(badKey.body.error, 'invalid_client');
@@ -59,6 +63,26 @@ describe('Procountor dialect', () => {
       assert.equal(expectStatus(await procountor.get(`/compat/procountor/${version}/api/invoices/${invoice.serial}`), 200).id, invoice.serial);
     }
     assert.equal((await procountor.get(`/compat/procountor/v1/api/invoices/${invoice.serial}`)).status, 400);
+  });
+
+  test('an expired token → 401 (WWW-Authenticate: Bearer, Procountor error body); the client re-authenticates with oauth/token and carries on', async () => {
+    const invoice = await newDraft();
+    const first = expectStatus(await tokenFor(apiKey), 200).access_token;
+    const client = t.client(first);
+    const document = expectStatus(await client.get(`${base}/invoices/${invoice.serial}`), 200);
+    // The hour passes.
+    await t.database.db.updateTable('access_tokens').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('token_hash', '=', hashApiKey(first)).execute();
+    const expired = await client.put(`${base}/invoices/${invoice.serial}`, { ...document, notes: 'after re-auth' });
+    assert.equal(expired.status, 401);
+    assert.equal(expired.headers['www-authenticate'], 'Bearer');
+    assert.equal(expired.body.errors[0].status, 401);
+    await assertUnchanged(api, invoice.id, 1);
+    const second = expectStatus(await tokenFor(apiKey), 200).access_token;
+    assert.notEqual(second, first);
+    const retried = expectStatus(await t.client(second).put(`${base}/invoices/${invoice.serial}`, { ...document, notes: 'after re-auth' }), 200);
+    assert.equal(retried.notes, 'after re-auth');
+    const history = expectStatus(await api.get(`/v1/invoices/${invoice.id}/history`), 200).data;
+    assert.equal(history[history.length - 1].actor_key_id, history[0].actor_key_id, 'the token acts as the key it was issued for');
   });
 
   test('GET → change fields → PUT back: rows by position, payment info, references, counterparty, notes; status unchanged', async () => {
@@ -142,6 +166,17 @@ describe('Procountor dialect', () => {
     assert.equal(notes.notes, 'paid by card');
     assert.equal(notes.status, 'SENT', 'PUT never changes the status');
     assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, 3);
+    // Paid: notes still editable, rows still refused.
+    const paying = expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200);
+    expectStatus(await api.post(`/v1/invoices/${invoice.id}/payments`, { amount: paying.total, date: '2026-03-10', method: 'bank_transfer' }), 201);
+    const paid = expectStatus(await procountor.get(`${base}/invoices/${invoice.serial}`), 200);
+    assert.equal(paid.status, 'PAID');
+    const paidRows = structuredClone(paid);
+    paidRows.invoiceRows[1].unitPrice = 1;
+    assert.equal((await procountor.put(`${base}/invoices/${invoice.serial}`, paidRows)).status, 400);
+    const paidNotes = expectStatus(await procountor.put(`${base}/invoices/${invoice.serial}`, { ...paid, notes: 'reconciled' }), 200);
+    assert.equal(paidNotes.notes, 'reconciled');
+    assert.equal(paidNotes.status, 'PAID');
   });
 
   test("another tenant's invoice → 404; bad bodies → 400 naming Procountor fields, nothing written, no internals; totals checked", async () => {

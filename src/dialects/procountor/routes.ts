@@ -35,11 +35,15 @@ export async function procountorRoutes(app: App, { invoices, db }: { invoices: I
   const tokenRoute = {
     schema: { operationId: 'procountorIssueToken', tags, summary: 'Procountor: exchange client credentials and a Folio API key for an access token', params: Type.Object(ProcountorBase), body: ProcountorTokenRequest, response: { 200: ProcountorTokenResponse } },
   };
-  const issueToken = async (request: FastifyRequest<{ Body: { grant_type: string; api_key: string } }>, reply: FastifyReply) => {
+  const issueToken = async (request: FastifyRequest<{ Body: { grant_type?: string; api_key?: string } }>, reply: FastifyReply) => {
     const answer = (status: number, error: string, description: string) => {
       const body = oauthError(status, error, description);
       return reply.status(body.status).send(body.body);
     };
+    // RFC 6749 §5.2 answers, also for a missing parameter (not the invoice routes' error shape).
+    if (request.body.grant_type === undefined || request.body.api_key === undefined) {
+      return answer(400, 'invalid_request', 'Send grant_type=client_credentials and api_key (a Folio API key).');
+    }
     if (request.body.grant_type !== 'client_credentials') return answer(400, 'unsupported_grant_type', 'Use grant_type=client_credentials.');
     const auth = await authenticate(request.body.api_key);
     if (!auth) return answer(401, 'invalid_client', 'api_key is not a valid Folio API key.');

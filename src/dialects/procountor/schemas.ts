@@ -91,11 +91,11 @@ export const ProcountorInvoiceParams = Type.Object({ ...ProcountorBase, invoiceI
 
 export const ProcountorTokenRequest = Type.Object(
   {
-    grant_type: Type.String({ maxLength: 40 }),
+    grant_type: Type.Optional(Type.String({ maxLength: 40 })),
     client_id: Type.Optional(Type.String({ maxLength: 200 })),
     client_secret: Type.Optional(Type.String({ maxLength: 200 })),
     redirect_uri: Type.Optional(Type.String({ maxLength: 2000 })),
-    api_key: Type.String({ maxLength: 200, description: 'A Folio API key' }),
+    api_key: Type.Optional(Type.String({ maxLength: 200, description: 'A Folio API key (required; a missing one is an OAuth invalid_request)' })),
   },
   { additionalProperties: true },
 );
