@@ -103,6 +103,45 @@ describe('CRM.COM: POST invoices/update', () => {
     assert.equal(stored.version, 2, 'one version for the whole call');
   });
 
+  test('the other seed parameters: accounts receivable (re-link), member account (kept), intended currency (validated, not stored), sub_total and discount_amount items; every seed response field answered', async () => {
+    const who = await caller('crm-rest');
+    const admin = t.client((await createApiKey(t.database.db, { tenantName: 'crm-rest', scopes: ['invoices:read', 'invoices:write', 'admin'] })).key);
+    const customer = expectStatus(await admin.post('/v1/customers', { name: 'Acme Receivables' }), 201);
+    const invoice = await draftWithTwoItems(who.api);
+    const wrongCurrency = expectCrmError(await update({ token: who.key, invoice_identifier: { id: invoice.id }, intended_currency_identifier: { code: 'USD' }, notes: 'x' }), 400, 'INVALID_PARAMETERS');
+    assert.match(wrongCurrency.description, /intended_currency_identifier/);
+    assert.equal(expectStatus(await who.api.get(`/v1/invoices/${invoice.id}`), 200).version, 1, 'nothing written');
+    const reply = await update({
+      token: who.key,
+      invoice_identifier: { id: invoice.id },
+      intended_currency_identifier: { code: 'EUR' },
+      accounts_receivable_identifier: { id: customer.id },
+      member_accounts_receivable_identifier: { code: 'MEMBER-7' },
+      invoice_item_set: [
+        { action: 'update', invoice_item_identifier: { id: invoice.lines[1].id }, quantity: 4, sub_total: 100, discount_amount: 10 },
+      ],
+    });
+    const data = expectStatus(reply, 200).data;
+    assert.deepEqual(data.accounts_receivable, { id: customer.id, name: 'Acme Receivables' });
+    assert.deepEqual(data.member_account, { code: 'MEMBER-7' });
+    const travel = data.invoice_item_set.find((item: any) => item.id === invoice.lines[1].id);
+    assert.deepEqual([travel.quantity, travel.cost, travel.discount_amount, travel.sub_total], [4, 25, 10, 90]);
+    // The seed's 41 response fields (udf_* ×16 and the log information object among them).
+    const seedResponseFields = [
+      'id', 'number', 'reference_number', 'life_cycle_state', 'discount_amount', 'vat_amount', 'tax_amount', 'net_amount', 'total_amount', 'outstanding_amount', 'unsettled_amount',
+      'issued_on', 'posted_on', 'due_on', 'notes', 'back_office_code',
+      ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => `udf_string_${n}`), ...[1, 2, 3, 4].map((n) => `udf_float_${n}`), ...[1, 2, 3, 4].map((n) => `udf_date_${n}`),
+      'accounts_receivable', 'member_account', 'type', 'category', 'rejection_reason', 'accounting_period_information', 'currency_rate_period', 'log_information', 'invoice_item_set',
+    ];
+    assert.equal(seedResponseFields.length, 41);
+    assert.deepEqual(seedResponseFields.filter((field) => !(field in data)), []);
+    const stored = expectStatus(await who.api.get(`/v1/invoices/${invoice.id}`), 200);
+    assert.equal(stored.customer_id, customer.id);
+    assert.equal(stored.bill_to.name, 'Acme Receivables');
+    assert.equal(stored.currency, 'EUR');
+    assert.equal(stored.version, 2);
+  });
+
   test('fields_set "id,notes" returns only those fields', async () => {
     const who = await caller('crm-fields');
     const invoice = await draftWithTwoItems(who.api);

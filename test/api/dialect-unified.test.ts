@@ -48,7 +48,14 @@ describe('Unified accounting API dialect', () => {
       ['Travel', 35, 1, 35, null, '4100'],
     ]);
     assert.deepEqual(body.remoteFields, sample.remoteFields);
-    for (const key of ['createdAt', 'updatedAt', 'remoteCreatedAt', 'remoteUpdatedAt', 'trackingCategories', 'purchaseOrders', 'paidOnDate', 'companyId', 'exchangeRate']) assert.ok(key in body, key);
+    // Every field of the seed's response schema: 25 on the invoice, 13 per line item.
+    const seedInvoiceFields = ['id', 'remoteId', 'customerId', 'invoiceNumber', 'issueDate', 'dueDate', 'paidOnDate', 'memo', 'companyId', 'currency', 'exchangeRate', 'totalDiscount', 'subTotal', 'invoiceStatus', 'totalTaxAmount', 'totalAmount', 'balance', 'trackingCategories', 'lineItems', 'purchaseOrders', 'remoteCreatedAt', 'remoteUpdatedAt', 'remoteDeleted', 'createdAt', 'updatedAt'];
+    const seedLineFields = ['id', 'remoteId', 'description', 'unitPrice', 'quantity', 'totalAmount', 'currency', 'exchangeRate', 'accountingItemId', 'accountId', 'trackingCategoryId', 'trackingCategoryIds', 'companyId'];
+    assert.equal(seedInvoiceFields.length + seedLineFields.length, 38);
+    assert.deepEqual(seedInvoiceFields.filter((key) => !(key in body)), []);
+    for (const line of body.lineItems) assert.deepEqual(seedLineFields.filter((key) => !(key in line)), []);
+    assert.equal(typeof body.issueDate, 'number', 'the seed types dates as integers');
+    assert.equal(typeof body.subTotal, 'string', 'the seed types subTotal as a string');
 
     const native = expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200);
     assert.equal(native.lines.length, 2, 'the placeholder line is gone');
@@ -106,6 +113,13 @@ describe('Unified accounting API dialect', () => {
     assert.equal(missing.body.errors[0].field, 'query.credentialId');
     assert.equal((await api.put(url(invoice.id, 'con_unknown'), sample)).status, 404);
     assert.equal((await api.put(url(invoice.id, otherCredentialId), sample)).status, 404);
+    const unifiedAdmin = t.client(await t.key('unified-a', ['admin']));
+    const revoked = expectStatus(await unifiedAdmin.post('/v1/connections', { name: 'to delete' }), 201).id;
+    expectStatus(await api.get(url(invoice.id, revoked)), 200);
+    assert.equal((await unifiedAdmin.delete(`/v1/connections/${revoked}`)).status, 204);
+    const deleted = await api.put(url(invoice.id, revoked), sample);
+    assert.equal(deleted.status, 404, 'a deleted connection no longer works');
+    assert.equal(deleted.body.statusCode, 404);
     const foreign = await newDraft(other);
     const reply = await api.put(url(foreign.id), sample);
     assert.equal(reply.status, 404);
