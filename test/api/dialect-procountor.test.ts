@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashApiKey } from '../../src/modules/tenants/service.js';
 import { expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
+import { multipartBody, pdfBytes } from '../helpers/multipart.js';
 import { assertNoInternals, assertOpenApiTag, assertSameAsNativePatch, assertUnchanged, forgetStoredAnswer } from '../helpers/dialects.js';
 
 let t: TestApp;
@@ -206,6 +207,30 @@ describe('Procountor dialect', () => {
     }
     await assertUnchanged(api, invoice.id, 1);
     await assertUnchanged(other, foreign.id, 1);
+  });
+
+  test('attachments: the listed documents stay, the others are detached; editable after the invoice is sent (proof of service), rows still refused', async () => {
+    const invoice = await newDraft();
+    for (const filename of ['contract.pdf', 'delivery-note.pdf']) {
+      const upload = multipartBody({ filename, contentType: 'application/pdf', bytes: Buffer.concat([pdfBytes, Buffer.from(filename)]) });
+      expectStatus(await api.request('POST', `/v1/invoices/${invoice.id}/attachments`, { rawBody: upload.payload, headers: upload.headers }), 201);
+    }
+    expectStatus(await api.post(`/v1/invoices/${invoice.id}/finalize`, {}), 200);
+    const document = expectStatus(await procountor.get(`${base}/invoices/${invoice.serial}`), 200);
+    assert.equal(document.status, 'SENT');
+    assert.deepEqual(document.attachments.map((attachment: any) => [attachment.name, attachment.mimeType]), [['contract.pdf', 'application/pdf'], ['delivery-note.pdf', 'application/pdf']]);
+    const before = expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version;
+    const kept = document.attachments.filter((attachment: any) => attachment.name === 'delivery-note.pdf');
+    const updated = expectStatus(await procountor.put(`${base}/invoices/${invoice.serial}`, { ...document, attachments: kept }), 200);
+    assert.deepEqual(updated.attachments.map((attachment: any) => attachment.name), ['delivery-note.pdf']);
+    assert.equal(updated.status, 'SENT');
+    const native = expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200);
+    assert.equal(native.version, before + 1, 'one version');
+    assert.deepEqual(native.attachments.map((attachment: any) => attachment.filename), ['delivery-note.pdf']);
+    const rows = { ...updated, attachments: kept, invoiceRows: updated.invoiceRows.map((row: any, index: number) => (index === 0 ? { ...row, quantity: 9, totalAmount: undefined } : row)) };
+    const refused = await procountor.put(`${base}/invoices/${invoice.serial}`, rows);
+    assert.equal(refused.status, 400, refused.text);
+    await assertUnchanged(api, invoice.id, before + 1);
   });
 
   test('an Idempotency-Key retry replays; create gives an UNFINISHED invoice with the next serial', async () => {

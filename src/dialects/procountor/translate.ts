@@ -12,8 +12,12 @@ import type { ProcountorInvoiceWrite } from './schemas.js';
  * PUT never changes the status.
  */
 export const procountorEditableStatuses = ['draft'] as const;
-/** Changes to these fields pass on finalized invoices (notes = the internal note). */
-export const procountorAnyStateFields = ['internal_note'] as const;
+/**
+ * Changes to these fields pass on finalized invoices: notes (the internal note), and the invoice's
+ * documents (the seed: "proof of service might be required after an invoice has been issued").
+ * The tenant's edit policy still applies (both stay editable until the invoice is void).
+ */
+export const procountorAnyStateFields = ['internal_note', 'attachments'] as const;
 
 /**
  * The counterparty as a bill_to patch. A GET document carries nulls for everything unset; those are
