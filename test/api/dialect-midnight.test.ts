@@ -203,7 +203,11 @@ describe('PRC / Midnight: POST v1/Generic/InvoiceUpdate', () => {
       InvoiceDueDate: '2030-05-31T00:00:00-04:00',
       PurchaseOrderNumber: 'PO-77',
       City: 'Boston',
-      TotalBilledAmount: 200.0,
+      TotalBilledAmount: 210.0,
+      InvoiceLine: [
+        { Title: 'Design', Quantity: 2, Rate: 100, LineSubTotal: 200.0 },
+        { Title: 'Printing', Quantity: 1, Rate: 0, InvoiceLineItem: [{ Quantity: 2, Amount: 5, AccountingGLID: '4000', ServiceID: 7 }] },
+      ],
     }), 'application/json');
     expectStatus(reply, 200);
     expectStatus(await who.api.patch(`/v1/invoices/${viaNative.id}`, {
@@ -212,7 +216,12 @@ describe('PRC / Midnight: POST v1/Generic/InvoiceUpdate', () => {
       due_date: '2030-05-31',
       purchase_order: 'PO-77',
       bill_to: { address: { city: 'Boston' } },
-      total: '200.00',
+      total: '210.00',
+      lines: [
+        { description: 'Design', quantity: 2, unit_price: 100 },
+        { description: 'Printing', quantity: 1, unit_price: 0, ref: 'printing' },
+        { quantity: 2, unit_price: 5, account_code: '4000', item_code: '7', parent_ref: 'printing' },
+      ],
     }), 200);
 
     const after = await countsFor(t, viaDialect.id);
@@ -232,6 +241,9 @@ describe('PRC / Midnight: POST v1/Generic/InvoiceUpdate', () => {
     const invoice = await draft(who.api);
     const body = JSON.stringify({ Guid: guidOf(invoice), InvoiceNote: 'bearer' });
     expectStatus(await send(who, body, 'application/json', { authorization: `Bearer ${who.key}` }), 200);
+    // The native id works as the Guid too; the answer is still the invoice's Guid.
+    const byNativeId = await send(who, JSON.stringify({ Guid: invoice.id, InvoiceNote: 'bearer' }), 'application/json');
+    assert.equal(byNativeId.text, JSON.stringify(invoice.guid));
     for (const headers of [{ authorization: '' }, { authorization: 'Bearer folio_sk_wrong' }, { miskey: '' }] as Record<string, string>[]) {
       const reply = await send(who, body, 'application/json', headers);
       assert.equal(reply.status, 401, JSON.stringify(headers));

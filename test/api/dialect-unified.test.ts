@@ -62,15 +62,16 @@ describe('Unified accounting API dialect', () => {
     assert.deepEqual(native.metadata, sample.remoteFields);
     assert.equal(native.due_date, '2026-04-30');
     assert.equal(native.version, 2);
-    // GET → PUT round trip: the response's lineItems (with ids and epoch dates) go back unchanged.
-    const got = expectStatus(await api.get(url(invoice.id)), 200).invoice;
+    // GET → PUT round trip: the response's lineItems (with ids and epoch dates) go back unchanged. The guid names the invoice too.
+    const got = expectStatus(await api.get(url(native.guid)), 200).invoice;
+    assert.equal(got.id, invoice.id);
     const roundTrip = {
       lineItems: got.lineItems.map((line: any) => ({ id: line.id, description: line.description, unitPrice: line.unitPrice, quantity: line.quantity, totalAmount: line.totalAmount })),
       issueDate: got.issueDate,
       dueDate: got.dueDate,
       totalAmount: got.totalAmount,
     };
-    expectStatus(await api.put(url(invoice.id), roundTrip), 200);
+    expectStatus(await api.put(url(native.guid), roundTrip), 200);
     assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, 2, 'an unchanged document writes nothing');
   });
 
