@@ -535,7 +535,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stax: create an invoice (a Folio draft) */
+        /** Stax: create an invoice (a Folio draft); 201 Created, as Stax answers */
         post: operations["staxCreateInvoice"];
         delete?: never;
         options?: never;
@@ -4426,7 +4426,7 @@ export interface operations {
         };
         responses: {
             /** @description Default Response */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4792,12 +4792,12 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    grant_type: string;
+                    grant_type?: string;
                     client_id?: string;
                     client_secret?: string;
                     redirect_uri?: string;
-                    /** @description A Folio API key */
-                    api_key: string;
+                    /** @description A Folio API key (required; a missing one is an OAuth invalid_request) */
+                    api_key?: string;
                 } & {
                     [key: string]: unknown;
                 };
