@@ -163,6 +163,7 @@ describe('Stax dialect', () => {
       [{ status: 'PAID' }, 'status'],
       [{ meta: { lineItems: [{ item: 'x', quantity: 1 }] } }, 'meta.lineItems.0.price'],
       [{ files: [{ id: 'att_unknown' }] }, 'files'],
+      [{ customer_id: 'cus_unknown' }, 'customer_id'],
       [{ meta: { deep: { a: { b: { c: { d: { e: { f: { g: { h: 1 } } } } } } } } } }, 'meta.deep.a.b.c.d.e.f.g'],
     ];
     for (const [body, field] of cases) {

@@ -138,6 +138,7 @@ describe('Unified accounting API dialect', () => {
       [{ ...sample, lineItems: [{ description: 'x', totalAmount: 0, unitPrice: 0, extra: 1 }] }, 'lineItems.0.extra'],
       [{ ...sample, issueDate: '2026-02-30' }, 'issueDate'],
       [{ ...sample, lineItems: [{ id: 'lin_notthere', description: 'x', totalAmount: 0 }] }, 'lineItems.0.id'],
+      [{ ...sample, customerId: 'cus_unknown' }, 'customerId'],
     ];
     for (const [body, field] of cases) {
       const reply = await api.put(url(invoice.id), body);
