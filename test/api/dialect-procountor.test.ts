@@ -205,6 +205,10 @@ describe('Procountor dialect', () => {
       assert.ok(reply.body.errors.some((error: any) => error.field === field), `${field} in ${reply.text}`);
       assertNoInternals(reply);
     }
+    const malformed = await procountor.request('PUT', `${base}/invoices/${invoice.serial}`, { rawBody: '{"invoiceRows": [', headers: { 'content-type': 'application/json' } });
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.errors[0].status, 400);
+    assertNoInternals(malformed);
     await assertUnchanged(api, invoice.id, 1);
     await assertUnchanged(other, foreign.id, 1);
   });

@@ -146,6 +146,10 @@ describe('Unified accounting API dialect', () => {
       assert.ok(reply.body.errors.some((error: any) => error.field === field), `${field} in ${reply.text}`);
       assertNoInternals(reply);
     }
+    const malformed = await api.request('PUT', url(invoice.id), { rawBody: '{"lineItems": [', headers: { 'content-type': 'application/json' } });
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.statusCode, 400);
+    assertNoInternals(malformed);
     await assertUnchanged(api, invoice.id, 1);
     expectStatus(await api.post(`/v1/invoices/${invoice.id}/finalize`, {}), 200);
     expectStatus(await api.post(`/v1/invoices/${invoice.id}/payments`, { amount: '10.00', date: '2026-01-10', method: 'card' }), 201);
