@@ -73,14 +73,15 @@ export function sendWriteResult(reply: FastifyReply, result: WriteResult, option
 }
 
 /**
- * Answers a replayed Idempotency-Key whose change committed but whose response was never stored:
- * the invoice as it was at the committed version (registered with the idempotency hooks at composition).
+ * Answers a replayed Idempotency-Key whose change committed without a stored response (the process
+ * stopped before storing it, or the route claimed the key in the change's own transaction and stores
+ * none): the invoice as it was at the committed version (registered with the idempotency hooks at composition).
  */
 export function invoiceReplayRenderer(invoices: InvoiceService, history: HistoryService) {
   return async (ctx: RequestContext, id: string, version: number, reply: FastifyReply) => {
     const current = await invoices.get(ctx, id);
     const invoice = version === current.version ? current : await history.atVersion(ctx, current, version);
-    reply.header('etag', etagFor(invoice.version));
-    return reply.status(200).send(presentInvoice(invoice));
+    // The answer the change's own request got (200, or 204 under `Prefer: return=minimal`).
+    return sendWriteResult(reply, { invoice, changes: [], written: true }, { dryRun: false });
   };
 }
