@@ -8,10 +8,9 @@
  * BENCH_INVOICES (2000), BENCH_SLICE_SEC (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (1,16).
  */
 import pg from 'pg';
-import { openDatabase } from '../src/db/database.js';
-import { benchDatabaseName, cpuTimeMs, dropPostgresDatabase, freshDataDir, freshPostgresDatabase, intSetting, listSetting, printTable, round, runMain, startFolio, writeResults } from './lib/common.js';
-import { assertHealthy, runReads, runUpdates, type EtagMap, type InvoiceSet } from './lib/load.js';
-import { createBenchTenant, seedInvoices } from './lib/seed.js';
+import { cpuTimeMs, dropPostgresDatabase, freshDataDir, intSetting, listSetting, printTable, round, runMain, startFolio, writeResults } from './lib/common.js';
+import { assertHealthy, runReads, runUpdates, type EtagMap, } from './lib/load.js';
+import { seededPostgresBench } from './lib/seed.js';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -20,13 +19,7 @@ runMain(async () => {
   const sliceSec = intSetting('BENCH_SLICE_SEC', 5, 1);
   const rounds = intSetting('BENCH_ROUNDS', 3, 1);
   const connectionsList = listSetting('BENCH_CONNECTIONS', [1, 16], [4]);
-  const set: InvoiceSet = { tag: 'ratel', count: invoices, linesPerInvoice: 10 };
-  const dbName = benchDatabaseName('folio_bench_rate_limit');
-  const databaseUrl = await freshPostgresDatabase(dbName);
-  const database = await openDatabase({ dataDir: freshDataDir('rate-limit'), databaseUrl });
-  const tenant = await createBenchTenant(database);
-  await seedInvoices(database, { tenant, tag: set.tag, from: 1, to: invoices, linesPerInvoice: 10 });
-  await database.close();
+  const { dbName, databaseUrl, tenant, set } = await seededPostgresBench({ baseName: 'folio_bench_rate_limit', tag: 'ratel', invoices });
 
   const admin = new pg.Client({ connectionString: databaseUrl });
   await admin.connect();
