@@ -3,8 +3,8 @@
  * token buckets are rows shared by every API process (src/http/rate-limit.ts). Interleaved slices of
  * the same PATCH (and GET) load against: a server with the limit off (what the other benchmarks run),
  * and a server with the limit on (set high enough never to refuse) whose bucket table is switched
- * between UNLOGGED (migration 0012: no WAL, so the bucket's commit does not wait for a disk flush)
- * and LOGGED (before 0012) between slices.
+ * between UNLOGGED (migration 0014: no WAL, so the bucket's commit does not wait for a disk flush)
+ * and LOGGED (before 0014) between slices.
  * BENCH_INVOICES (2000), BENCH_SLICE_SEC (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (1,16).
  */
 import pg from 'pg';
@@ -27,7 +27,7 @@ runMain(async () => {
   const on = await startFolio({ dataDir: freshDataDir('rate-limit-on'), databaseUrl, env: { FOLIO_RATE_LIMIT_PER_MINUTE: '100000000' } });
   const sides = [
     { name: 'limit off', server: off, table: null },
-    { name: 'limit on, buckets UNLOGGED (0012)', server: on, table: 'UNLOGGED' },
+    { name: 'limit on, buckets UNLOGGED (0014)', server: on, table: 'UNLOGGED' },
     { name: 'limit on, buckets LOGGED (before)', server: on, table: 'LOGGED' },
   ] as const;
   const etags: EtagMap = new Map();

@@ -84,7 +84,7 @@ const leaseLifeMs = 1_000;
 
 /**
  * The token bucket as one row per API key in PostgreSQL (table rate_limit_buckets, migrations
- * 0006_hardening and 0012_rate_limit_unlogged), taken with one atomic UPSERT: refill by the time
+ * 0006_hardening and 0014_rate_limit_unlogged), taken with one atomic UPSERT: refill by the time
  * passed (the database's clock, the same for every process), then take tokens when there are some.
  * A process takes a *lease* of up to `leaseTokens` tokens at once and spends them in memory, so a
  * busy key costs one UPSERT per lease instead of one per request (bench:rate-limit). Every token

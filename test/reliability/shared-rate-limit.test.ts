@@ -47,7 +47,7 @@ describe('rate limit across processes', { skip: engine !== 'postgres' && 'Postgr
     assert.equal((await t.client(await t.key('shared-rate-other')).get('/v1/invoices')).status, 200, 'other keys are unaffected');
   });
 
-  test('the buckets are an UNLOGGED table: taking a token does not wait for a WAL flush (migration 0012)', async () => {
+  test('the buckets are an UNLOGGED table: taking a token does not wait for a WAL flush (migration 0014)', async () => {
     const result = await sql<{ relpersistence: string }>`SELECT relpersistence FROM pg_class WHERE relname = 'rate_limit_buckets' AND relkind = 'r'`.execute(t.database.db);
     assert.deepEqual(result.rows.map((row) => row.relpersistence), ['u']);
   });

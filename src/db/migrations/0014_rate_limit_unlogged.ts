@@ -1,7 +1,7 @@
 import type { SqlMigration } from './sql-migration.js';
 
 /**
- * 0012_rate_limit_unlogged: on PostgreSQL the per-key rate-limit buckets (0006_hardening) are taken
+ * 0014_rate_limit_unlogged: on PostgreSQL the per-key rate-limit buckets (0006_hardening) are taken
  * with one UPSERT per authenticated request. As an ordinary table each of those commits waited for a
  * WAL flush to disk; UNLOGGED writes no WAL, so the commit does not wait (bench:rate-limit). What is
  * lost in a crash is only the buckets' fill level: PostgreSQL empties an unlogged table after a crash
