@@ -1,14 +1,7 @@
-/**
- * bench:ab — the same PATCH (and GET) load against two builds of Folio on one seeded PostgreSQL
- * database, in interleaved slices (A, B, A, B, …) so load noise hits both: updates/s, GETs/s and
- * the server's CPU per request (user + system, /proc) for each. A is another checkout that has
- * been built (`BENCH_AB_BASE=/path/to/checkout`, with `dist/` and `node_modules`), B this one.
- * BENCH_INVOICES (2000), BENCH_SLICE_SEC (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (1,16).
- */
-import { openDatabase } from '../src/db/database.js';
-import { benchDatabaseName, cpuTimeMs, dropPostgresDatabase, freshDataDir, freshPostgresDatabase, intSetting, listSetting, printTable, round, runMain, startFolio, type FolioServer } from './lib/common.js';
-import { assertHealthy, runReads, runUpdates, type EtagMap, type InvoiceSet } from './lib/load.js';
-import { createBenchTenant, seedInvoices } from './lib/seed.js';
+
+import { cpuTimeMs, dropPostgresDatabase, freshDataDir, intSetting, listSetting, printTable, round, runMain, startFolio, type FolioServer } from './lib/common.js';
+import { assertHealthy, runReads, runUpdates, type EtagMap, } from './lib/load.js';
+import { seededPostgresBench } from './lib/seed.js';
 import { verifySeededInvoice } from './lib/verify.js';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -20,13 +13,7 @@ runMain(async () => {
   const sliceSec = intSetting('BENCH_SLICE_SEC', 5, 1);
   const rounds = intSetting('BENCH_ROUNDS', 3, 1);
   const connectionsList = listSetting('BENCH_CONNECTIONS', [1, 16], [4]);
-  const set: InvoiceSet = { tag: 'abtst', count: invoices, linesPerInvoice: 10 };
-  const dbName = benchDatabaseName('folio_bench_ab');
-  const databaseUrl = await freshPostgresDatabase(dbName);
-  const database = await openDatabase({ dataDir: freshDataDir('ab'), databaseUrl });
-  const tenant = await createBenchTenant(database);
-  await seedInvoices(database, { tenant, tag: set.tag, from: 1, to: invoices, linesPerInvoice: 10 });
-  await database.close();
+  const { dbName, databaseUrl, tenant, set } = await seededPostgresBench({ baseName: 'folio_bench_ab', tag: 'abtst', invoices });
 
   const sides: { name: string; server: FolioServer }[] = [
     { name: `A (${baseRoot})`, server: await startFolio({ dataDir: freshDataDir('ab-a'), databaseUrl, root: baseRoot }) },

@@ -18,6 +18,7 @@ const scripts: { name: string; env?: Record<string, string> }[] = [
   { name: 'documents' },
   { name: 'jobs' },
   { name: 'issue18' },
+  { name: 'rate-limit' },
 ];
 
 buildOnce();

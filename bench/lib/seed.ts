@@ -12,7 +12,8 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import { loadConfig } from '../../src/config.js';
-import type { DatabaseHandle, Engine } from '../../src/db/database.js';
+import { openDatabase, type DatabaseHandle, type Engine } from '../../src/db/database.js';
+import { benchDatabaseName, freshDataDir, freshPostgresDatabase } from './common.js';
 import { buildApp } from '../../src/http/app.js';
 import { createApiKey } from '../../src/modules/tenants/service.js';
 
@@ -196,3 +197,17 @@ export async function seedInvoices(database: DatabaseHandle, options: SeedOption
 }
 
 export type { Engine };
+
+/**
+ * A fresh PostgreSQL database of its own (unique name) with one bench tenant and `invoices` seeded
+ * invoices of 10 lines tagged `tag`: the setup of the side-by-side PATCH/GET benches.
+ */
+export async function seededPostgresBench(options: { baseName: string; tag: string; invoices: number }) {
+  const dbName = benchDatabaseName(options.baseName);
+  const databaseUrl = await freshPostgresDatabase(dbName);
+  const database = await openDatabase({ dataDir: freshDataDir(options.baseName), databaseUrl });
+  const tenant = await createBenchTenant(database);
+  await seedInvoices(database, { tenant, tag: options.tag, from: 1, to: options.invoices, linesPerInvoice: 10 });
+  await database.close();
+  return { dbName, databaseUrl, tenant, set: { tag: options.tag, count: options.invoices, linesPerInvoice: 10 } };
+}

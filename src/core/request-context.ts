@@ -17,6 +17,12 @@ declare module 'fastify' {
      * `Authorization: Bearer <API key>`. Returning null means "none sent" (401).
      */
     credential?: (request: FastifyRequest) => Credential | null;
+    /**
+     * The route's answer is the invoice at the version it wrote (the Idempotency-Key replay renderer can
+     * rebuild it): a new key is then claimed inside the write's own transaction — one commit per
+     * request, not three (src/modules/idempotency/hooks.ts).
+     */
+    idempotencyInTransaction?: boolean;
   }
 }
 
@@ -41,6 +47,13 @@ export interface RequestContext {
 export interface IdempotencyClaim {
   key: string;
   claimToken: string;
+  /**
+   * A new key not yet written: the version write inserts its row (already `committed`) in its own
+   * transaction, and sets `inserted`. Absent for a key claimed before the handler ran.
+   */
+  insert?: { hash: string; method: string; path: string; createdAt: string; expiresAt: string };
+  /** Set by the version write that inserted the key's row (the transaction may still roll back). */
+  inserted?: boolean;
 }
 
 /** Options a client sets on a write through headers or the query string. */

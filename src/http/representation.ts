@@ -155,6 +155,9 @@ export function installRepresentations(app: App) {
     }
     if (prefersXml(request.headers.accept)) {
       const root = isList ? (representation.listXmlRoot as string) : representation.xmlRoot;
+      // Elements in the response schema's order, as JSON has them (an object's own key order differs
+      // between a freshly written invoice and one read back, so a GET and a write would disagree).
+      if (!selection) body = JSON.parse(reply.serializeInput(body, String(reply.statusCode)) as string) as Record<string, unknown>;
       reply.type('application/xml; charset=utf-8');
       reply.serializer((value: unknown) => toXmlDocument(root, value));
     }

@@ -231,6 +231,68 @@ describe('Idempotency-Key', () => {
     assert.equal(rows.length, 0);
   });
 
+  test('a PATCH or PUT takes a new key in its own transaction: one commit, no stored body, and the replay is the same answer', async () => {
+    // Each pair: the same request twice; the retry is rebuilt from the committed version.
+    const cases: { method: 'PATCH' | 'PUT'; query: string; headers: Record<string, string>; status: number }[] = [
+      { method: 'PATCH', query: '', headers: {}, status: 200 },
+      { method: 'PATCH', query: '?fields=id,total,version', headers: {}, status: 200 },
+      { method: 'PATCH', query: '', headers: { accept: 'application/xml' }, status: 200 },
+      { method: 'PATCH', query: '', headers: { prefer: 'return=minimal' }, status: 204 },
+      { method: 'PUT', query: '', headers: {}, status: 200 },
+    ];
+    for (const { method, query, headers, status } of cases) {
+      const invoice = await createInvoice();
+      const key = newKey();
+      const url = `/v1/invoices/${invoice.id}${query}`;
+      const body = { currency: 'EUR', memo: `${method} ${query} ${JSON.stringify(headers)}`, lines: [{ description: 'B', quantity: '2', unit_price: '7.5' }] };
+      const send = () => api.request(method, url, { body, headers: { ...headers, 'idempotency-key': key } });
+      const first = await send();
+      expectStatus(first, status);
+      const row = await t.database.db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
+      assert.equal(row.state, 'committed', `${method} ${query}: the key's row came with the change`);
+      assert.equal(row.committed_resource, `invoice/${invoice.id}/2`);
+      assert.equal(row.response_body, null, 'no answer stored after the commit');
+      expectStatus(await api.patch(`/v1/invoices/${invoice.id}`, { memo: 'someone else, later' }), 200); // v3
+      const retry = await send();
+      expectStatus(retry, status);
+      assert.equal(retry.headers['idempotent-replayed'], 'true');
+      assert.equal(retry.text, first.text, `${method} ${query} ${JSON.stringify(headers)}: byte-identical answer`);
+      assert.equal(retry.headers.etag, first.headers.etag);
+      assert.equal(retry.headers['content-type'], first.headers['content-type']);
+      assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, 3, 'nothing redone');
+    }
+  });
+
+  test('a request with no change (a no-op PATCH) stores its answer for the retry', async () => {
+    const invoice = await createInvoice();
+    const key = newKey();
+    const first = await api.patch(`/v1/invoices/${invoice.id}`, { memo: invoice.memo }, { 'idempotency-key': key });
+    expectStatus(first, 200);
+    const row = await t.database.db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
+    assert.equal(row.state, 'completed');
+    const retry = await api.patch(`/v1/invoices/${invoice.id}`, { memo: invoice.memo }, { 'idempotency-key': key });
+    assert.equal(retry.headers['idempotent-replayed'], 'true');
+    assert.equal(retry.text, first.text);
+  });
+
+  test('a change whose new key another request wrote first rolls back whole (409)', async () => {
+    const invoice = await createInvoice();
+    const key = newKey();
+    const url = `/v1/invoices/${invoice.id}`;
+    // The other request's row, as its own write transaction left it.
+    await service().storeAnswer(
+      { tenantId, key, claimToken: 'other', method: 'PATCH', path: url, hash: requestHash('PATCH', url, { memo: 'w' }), createdAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
+      { status: 200, headers: {}, body: '{}' },
+    );
+    const auth = { tenantId, keyId: 'key_test', scopes: new Set(['invoices:write'] as const) };
+    const invoices = await invoiceServiceOver(t);
+    const insert = { hash: requestHash('PATCH', url, { memo: 'w' }), method: 'PATCH', path: url, createdAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 86_400_000).toISOString() };
+    await assert.rejects(invoices.update({ auth, requestId: 'req_y', idempotency: { key, claimToken: 'mine', insert } }, invoice.id, { memo: 'w' }, 'patch'), /ran at the same time/);
+    assert.equal(expectStatus(await api.get(url), 200).version, 1);
+    assert.equal(await auditCount(invoice.id), 1);
+    assert.equal(await eventCount(invoice.id), 1);
+  });
+
   test('an invalid key is a 400; GET ignores the header', async () => {
     const invoice = await createInvoice();
     expectProblem(await api.patch(`/v1/invoices/${invoice.id}`, { memo: 'x' }, { 'idempotency-key': 'x'.repeat(256) }), 400, 'validation-error');

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../core/app.js';
 import type { RequestContext } from '../../core/request-context.js';
@@ -53,6 +54,19 @@ const cleanupIntervalMs = 15 * 60_000;
 /** A response is kept for replay unless it says "try again": 5xx, 409 (in progress/race) and 429. */
 const isFinal = (status: number) => status < 500 && status !== 409 && status !== 429;
 
+/** A dry run changes nothing, so its key is claimed (and its answer stored) the usual way. */
+const isDryRun = (request: FastifyRequest) => (request.query as { dry_run?: unknown } | undefined)?.dry_run === true;
+
+/** What a replay of this answer sends: status, the replayed headers, the body. */
+function answerOf(reply: FastifyReply, payload: string | Buffer | null | undefined) {
+  const headers: Record<string, string> = {};
+  for (const name of replayedHeaders) {
+    const value = reply.getHeader(name);
+    if (value !== undefined) headers[name] = String(value);
+  }
+  return { status: reply.statusCode, headers, body: payload == null ? '' : payload.toString() };
+}
+
 /**
  * Idempotency-Key for every authenticated POST/PUT/PATCH/DELETE under /v1 and /compat (dialects), as generic
  * hooks: routes other modules add later get it without doing anything.
@@ -77,6 +91,17 @@ export function registerIdempotency(app: App, deps: IdempotencyDeps) {
     if (request.isMultipart?.()) {
       // The body is a stream not read yet: the route claims once it knows the file's fingerprint.
       request.claimIdempotencyForUpload = (fingerprint) => claimOrAnswer(request, reply, key, fingerprint);
+      return;
+    }
+    if (request.routeOptions.config.idempotencyInTransaction && !isDryRun(request) && !(await idempotency.isKnown(request.auth.tenantId, key))) {
+      // A new key on a route whose answer a retry can rebuild from the version it wrote: the
+      // version's own transaction inserts the key's row (one commit per request, not three).
+      const now = new Date().toISOString();
+      request.idempotency = {
+        key,
+        claimToken: randomUUID(),
+        insert: { hash: requestHash(request.method, request.url, request.body), method: request.method, path: request.url.slice(0, 500), createdAt: now, expiresAt: idempotency.expiresAt(now) },
+      };
       return;
     }
     await claimOrAnswer(request, reply, key, request.body);
@@ -125,17 +150,17 @@ export function registerIdempotency(app: App, deps: IdempotencyDeps) {
     if (!claim || !request.auth || replayed.has(request)) return payload;
     const tenantId = request.auth.tenantId;
     try {
-      if (isFinal(reply.statusCode) && (typeof payload === 'string' || Buffer.isBuffer(payload) || payload == null)) {
-        const headers: Record<string, string> = {};
-        for (const name of replayedHeaders) {
-          const value = reply.getHeader(name);
-          if (value !== undefined) headers[name] = String(value);
+      if (claim.insert) {
+        // The change committed with the key's row: a retry is answered from that version.
+        if (claim.inserted && reply.statusCode < 300) return payload;
+        // No change (a final refusal, a no-op): keep the answer; nothing to release otherwise.
+        if (isFinal(reply.statusCode) && (typeof payload === 'string' || Buffer.isBuffer(payload) || payload == null)) {
+          await idempotency.storeAnswer({ tenantId, key: claim.key, claimToken: claim.claimToken, ...claim.insert }, answerOf(reply, payload));
         }
-        await idempotency.complete(tenantId, claim.key, claim.claimToken, {
-          status: reply.statusCode,
-          headers,
-          body: payload == null ? '' : payload.toString(),
-        });
+        return payload;
+      }
+      if (isFinal(reply.statusCode) && (typeof payload === 'string' || Buffer.isBuffer(payload) || payload == null)) {
+        await idempotency.complete(tenantId, claim.key, claim.claimToken, answerOf(reply, payload));
       } else {
         await idempotency.release(tenantId, claim.key, claim.claimToken);
       }

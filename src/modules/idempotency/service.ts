@@ -14,6 +14,11 @@ import { idempotencyStore } from './store.js';
  *     transaction* (the write kernel's write statement; markIdempotentChange elsewhere), so the change and "this key did it"
  *     commit together or not at all; a claim that lost its lease cannot commit (token check);
  *  3. complete: after the handler, the response (status, body, ETag/Location) is stored.
+ * Routes whose answer is the invoice at the written version (`idempotencyInTransaction`) take a
+ * new key in one commit instead: the version's own transaction inserts the row already
+ * `committed` (a concurrent request with the key makes that insert conflict → 409, rolled
+ * back whole), and a retry's answer is rebuilt from that version; only a final answer without
+ * a change (a 4xx, a no-op) is stored afterwards, as a `completed` row.
  * A retry finds `completed` → the stored response; `committed` (the process died between
  * 2 and 3) → the invoice at the committed version, rebuilt from history; `in_flight` within
  * the lease → 409; another request hash → 422.
@@ -116,6 +121,35 @@ export function createIdempotencyService(deps: { db: Db; engine: Engine; ttlHour
       }
     },
 
+    /** True when the tenant has used the key (the claim above then decides what a retry gets). */
+    isKnown: (tenantId: string, key: string) => idempotencyStore.exists(db, engine, tenantId, key),
+
+    /** The expiry of a key first used now (`now` as an ISO instant). */
+    expiresAt: (now: string) => addMs(now, ttlMs),
+
+    /**
+     * A key claimed in its write's transaction whose request ended without a change (a final 4xx,
+     * a no-op): its answer is stored for retries, unless a concurrent request with the key wrote first.
+     */
+    async storeAnswer(input: { tenantId: string; key: string; claimToken: string; method: string; path: string; hash: string; createdAt: string; expiresAt: string }, response: { status: number; headers: Record<string, string>; body: string }) {
+      await idempotencyStore.insertIfAbsent(db, {
+        tenant_id: input.tenantId,
+        key: input.key,
+        request_hash: input.hash,
+        method: input.method,
+        path: input.path,
+        state: 'completed',
+        claim_token: input.claimToken,
+        locked_until: input.createdAt,
+        committed_resource: null,
+        response_status: response.status,
+        response_headers: JSON.stringify(response.headers),
+        response_body: response.body,
+        created_at: input.createdAt,
+        expires_at: input.expiresAt,
+      });
+    },
+
     async complete(tenantId: string, key: string, claimToken: string, response: { status: number; headers: Record<string, string>; body: string }) {
       await idempotencyStore.complete(db, tenantId, key, claimToken, { status: response.status, headers: JSON.stringify(response.headers), body: response.body });
     },
@@ -137,6 +171,13 @@ export async function markIdempotentChange(tx: Tx, ctx: RequestContext, resource
   if (!ctx.idempotency) return;
   const owned = await idempotencyStore.markCommitted(tx, ctx.auth.tenantId, ctx.idempotency.key, ctx.idempotency.claimToken, resource);
   if (!owned) throw idempotencyLeaseLost();
+}
+
+/** A key claimed in its write's transaction was written first by a concurrent request with the same key. */
+export function idempotencyKeyTaken(key: string): AppError {
+  return new AppError('conflict', `Another request with the Idempotency-Key "${key}" ran at the same time; nothing was changed by this one. Retry to get its answer.`, {
+    headers: { 'retry-after': '1' },
+  });
 }
 
 /** The change's transaction found its key taken over by a retry (this request outlived its lease). */

@@ -1,6 +1,13 @@
 import type { Db, DbOrTx, Engine, Tx } from '../../db/database.js';
 import { lockForUpdate } from '../../db/database.js';
+import { prepare, run } from '../../db/prepared.js';
 import type { IdempotencyKeysTable } from '../../db/schema.js';
+
+/** On every write that sends a key (the hot path): prepared once; the texts differ per engine only in placeholders. */
+const keyExists = {
+  postgres: prepare('folio_idempotency_key_exists', 'SELECT 1 AS found FROM idempotency_keys WHERE tenant_id = $1 AND key = $2'),
+  sqlite: prepare('folio_idempotency_key_exists_sqlite', 'SELECT 1 AS found FROM idempotency_keys WHERE tenant_id = ? AND key = ?'),
+};
 
 /** SQL only for the idempotency keys; the rules live in ./service.ts. */
 export const idempotencyStore = {
@@ -17,6 +24,11 @@ export const idempotencyStore = {
   async insertIfAbsent(db: Db, row: IdempotencyKeysTable): Promise<boolean> {
     const result = await db.insertInto('idempotency_keys').values(row).onConflict((conflict) => conflict.columns(['tenant_id', 'key']).doNothing()).executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  },
+
+  /** Whether the tenant has a row for the key (a read, no lock: the write's insert decides races). */
+  async exists(db: Db, engine: Engine, tenantId: string, key: string): Promise<boolean> {
+    return (await run(db, keyExists[engine], [tenantId, key])).rows.length > 0;
   },
 
   async remove(db: DbOrTx, tenantId: string, key: string): Promise<void> {

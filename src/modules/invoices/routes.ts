@@ -92,7 +92,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
   });
 
   app.patch('/invoices/:id', {
-    config: { scope: 'invoices:write', representation: invoiceRepresentation },
+    config: { scope: 'invoices:write', representation: invoiceRepresentation, idempotencyInTransaction: true },
     schema: {
       ...writeSchema('updateInvoice', 'Update an invoice: absent fields unchanged, null clears; lines as a full set or as operations'),
       params: InvoiceIdParams,
@@ -105,7 +105,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
   });
 
   app.put('/invoices/:id', {
-    config: { scope: 'invoices:write', representation: invoiceRepresentation },
+    config: { scope: 'invoices:write', representation: invoiceRepresentation, idempotencyInTransaction: true },
     schema: {
       ...writeSchema('replaceInvoice', 'Replace the editable representation of an invoice: absent fields are reset'),
       params: InvoiceIdParams,

@@ -43,7 +43,7 @@ import { AppError, notFound } from '../../shared/errors.js';
 import type { Clock } from '../../shared/time.js';
 import { newId } from '../../shared/ids.js';
 import { nowIso } from '../../shared/time.js';
-import { idempotencyLeaseLost } from '../idempotency/service.js';
+import { idempotencyKeyTaken, idempotencyLeaseLost } from '../idempotency/service.js';
 import { tenantStore } from '../tenants/store.js';
 import { deliveriesFor } from '../webhooks/store.js';
 import { diffInvoices, type Change } from './domain/diff.js';
@@ -144,6 +144,7 @@ export function createWriteKernel(deps: WriteKernelDeps) {
    */
   async function recordVersion(tx: Tx, ctx: RequestContext, before: Invoice | null, after: Invoice, record: VersionRecord, reason: string | null) {
     const tenantId = ctx.auth.tenantId;
+    const idempotency = ctx.idempotency;
     const facts = writeFacts.get(tx) ?? (await invoiceWriteStore.tenantFacts(tx, engine, tenantId));
     const data = { invoice_id: after.id, version: after.version, changes: record.changes };
     const events = [record.eventType, ...(record.alsoEmit ?? [])].map((type) => ({ id: newId('evt'), type, data: JSON.stringify({ ...data, ...record.eventData }) }));
@@ -155,13 +156,18 @@ export function createWriteKernel(deps: WriteKernelDeps) {
       events,
       // Webhook deliveries are queued with their event, in the same statement (at-least-once from the outbox).
       deliveries: events.flatMap((event) => deliveriesFor(facts.webhookEndpoints, event)),
-      // Ties this change to the request's Idempotency-Key in the same transaction.
-      idempotency: ctx.idempotency ? { ...ctx.idempotency, resource: `invoice/${after.id}/${after.version}` } : null,
+      // Ties this change to the request's Idempotency-Key in the same transaction (a key new to the
+      // request is inserted here once; a second version in the transaction marks the row it inserted).
+      idempotency: idempotency ? { key: idempotency.key, claimToken: idempotency.claimToken, resource: `invoice/${after.id}/${after.version}`, insert: idempotency.inserted ? undefined : idempotency.insert } : null,
       now: nowIso(),
     });
     if (!written.headerWritten) throw new Error(`invoice ${after.id} changed under a held lock`);
-    // A retry took the key over (this request outlived its lease): the whole change rolls back.
-    if (!written.idempotencyOwned) throw idempotencyLeaseLost();
+    if (!written.idempotencyOwned) {
+      // A concurrent request with the same new key wrote first, or a retry took the key over (this
+      // request outlived its lease): the whole change rolls back.
+      throw idempotency?.insert ? idempotencyKeyTaken(idempotency.key) : idempotencyLeaseLost();
+    }
+    if (idempotency?.insert) idempotency.inserted = true;
   }
 
   /** The tail of a use case that derives the next state itself: version + 1, timestamp, diff, recordVersion. */

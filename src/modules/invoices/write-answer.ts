@@ -72,10 +72,7 @@ export function sendWriteResult(reply: FastifyReply, result: WriteResult, option
   return reply.status(status).send(body);
 }
 
-/**
- * Answers a replayed Idempotency-Key whose change committed but whose response was never stored:
- * the invoice as it was at the committed version (registered with the idempotency hooks at composition).
- */
+/** The invoice as it was at `version` (the current one, or rebuilt from history). */
 export function invoiceAtVersion(invoices: InvoiceService, history: HistoryService) {
   return async (ctx: RequestContext, id: string, version: number): Promise<Invoice> => {
     const current = await invoices.get(ctx, id);
@@ -83,11 +80,16 @@ export function invoiceAtVersion(invoices: InvoiceService, history: HistoryServi
   };
 }
 
+/**
+ * Answers a replayed Idempotency-Key whose change committed without a stored response (the process
+ * stopped before storing it, or the route claimed the key in the change's own transaction and stores
+ * none): the invoice as it was at the committed version (registered with the idempotency hooks at composition).
+ */
 export function invoiceReplayRenderer(invoices: InvoiceService, history: HistoryService) {
   const load = invoiceAtVersion(invoices, history);
   return async (ctx: RequestContext, id: string, version: number, reply: FastifyReply) => {
     const invoice = await load(ctx, id, version);
-    reply.header('etag', etagFor(invoice.version));
-    return reply.status(200).send(presentInvoice(invoice));
+    // The answer the change's own request got (200, or 204 under `Prefer: return=minimal`).
+    return sendWriteResult(reply, { invoice, changes: [], written: true }, { dryRun: false });
   };
 }

@@ -129,6 +129,7 @@ const writeParameters = [
   'tenant', 'invoice', 'old_version', 'header', 'removed_lines', 'changed_lines', 'added_lines', 'removed_attachments', 'added_attachments',
   'version', 'action', 'actor_key_id', 'request_id', 'reason', 'changes', 'audit_at', 'now', 'event_ids', 'event_types', 'event_data',
   'delivery_ids', 'delivery_endpoints', 'delivery_events', 'idempotency_key', 'claim_token', 'committed_resource',
+  'idempotency_insert', 'idempotency_hash', 'idempotency_method', 'idempotency_path', 'idempotency_created_at', 'idempotency_expires_at',
 ] as const;
 type WriteParameter = (typeof writeParameters)[number];
 /** An INSERT of a new invoice has no version to guard. */
@@ -138,7 +139,10 @@ const insertWriteParameters: readonly WriteParameter[] = writeParameters.filter(
  * PostgreSQL: the whole version in one statement. Data-modifying CTEs all run (whether or not the
  * final SELECT reads them), against one snapshot and on disjoint rows, so their order does not
  * matter. The outbox takes no lock: each event row records its transaction id (a column default,
- * migration 0011) and the feed orders by it (src/modules/events/feed.ts).
+ * migration 0011) and the feed orders by it (src/modules/events/feed.ts). The Idempotency-Key: a key
+ * claimed before the handler is marked (`idempotency`, guarded by its claim token); a key new to the
+ * request is inserted already committed (`idempotency_new`), and a concurrent request that wrote the
+ * key first makes that insert do nothing — the caller then rolls the whole version back.
  */
 function postgresWriteSql(kind: 'update' | 'insert', p: (name: WriteParameter) => string): string {
   const tenant = `${p('tenant')}::text`;
@@ -169,9 +173,17 @@ function postgresWriteSql(kind: 'update' | 'insert', p: (name: WriteParameter) =
     SELECT ${tenant}, d.id, d.endpoint_id, d.event_id, 'pending', 0, ${p('now')}::text, ${p('now')}::text
     FROM unnest(${p('delivery_ids')}::text[], ${p('delivery_endpoints')}::text[], ${p('delivery_events')}::text[]) AS d(id, endpoint_id, event_id)),
   idempotency AS (UPDATE idempotency_keys SET state = 'committed', committed_resource = ${p('committed_resource')}::text
-    WHERE tenant_id = ${tenant} AND key = ${p('idempotency_key')}::text AND claim_token = ${p('claim_token')}::text RETURNING 1)
-SELECT (SELECT count(*) FROM header)::int AS header_rows, (SELECT count(*) FROM outbox)::int AS event_rows, (SELECT count(*) FROM idempotency)::int AS idempotency_rows`;
+    WHERE tenant_id = ${tenant} AND key = ${p('idempotency_key')}::text AND claim_token = ${p('claim_token')}::text AND NOT ${p('idempotency_insert')}::boolean RETURNING 1),
+  idempotency_new AS (INSERT INTO idempotency_keys (${list(idempotencyInserted)})
+    SELECT ${tenant}, ${p('idempotency_key')}::text, ${p('idempotency_hash')}::text, ${p('idempotency_method')}::text, ${p('idempotency_path')}::text, 'committed',
+      ${p('claim_token')}::text, ${p('idempotency_created_at')}::text, ${p('committed_resource')}::text, ${p('idempotency_created_at')}::text, ${p('idempotency_expires_at')}::text
+    WHERE ${p('idempotency_insert')}::boolean ON CONFLICT (tenant_id, key) DO NOTHING RETURNING 1)
+SELECT (SELECT count(*) FROM header)::int AS header_rows, (SELECT count(*) FROM outbox)::int AS event_rows,
+  ((SELECT count(*) FROM idempotency) + (SELECT count(*) FROM idempotency_new))::int AS idempotency_rows`;
 }
+
+/** The columns a key claimed inside its write's transaction is inserted with. */
+const idempotencyInserted = ['tenant_id', 'key', 'request_hash', 'method', 'path', 'state', 'claim_token', 'locked_until', 'committed_resource', 'created_at', 'expires_at'] as const;
 
 /** SQLite: `json_extract` of each listed column from the JSON text `source`. */
 const fromJson = (columns: readonly string[], source: string) => columns.map((column) => `json_extract(${source}, '$.${column}')`).join(', ');
@@ -201,6 +213,8 @@ const sqliteWrite = {
     SELECT ?, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'), 'pending', 0, ?, ? FROM json_each(?) AS j`,
   /** [resource, tenant, key, claim token] */
   markIdempotent: "UPDATE idempotency_keys SET state = 'committed', committed_resource = ? WHERE tenant_id = ? AND key = ? AND claim_token = ?",
+  /** [tenant, key, hash, method, path, claim token, created at, resource, created at, expires at] */
+  insertIdempotent: `INSERT INTO idempotency_keys (${list(idempotencyInserted)}) VALUES (?, ?, ?, ?, ?, 'committed', ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, key) DO NOTHING`,
 };
 
 const statements = {
@@ -256,7 +270,8 @@ export interface NewVersionRow {
   audit: { action: string; actorKeyId: string | null; requestId: string | null; reason: string | null; changes: Change[] };
   events: { id: string; type: string; data: string }[];
   deliveries: { id: string; endpointId: string; eventId: string }[];
-  idempotency: { key: string; claimToken: string; resource: string } | null;
+  /** `insert`: a key new to this request, whose row this write inserts (see IdempotencyClaim). */
+  idempotency: { key: string; claimToken: string; resource: string; insert?: { hash: string; method: string; path: string; createdAt: string; expiresAt: string } } | null;
   now: string;
 }
 
@@ -354,6 +369,12 @@ export const invoiceWriteStore = {
       idempotency_key: version.idempotency?.key ?? null,
       claim_token: version.idempotency?.claimToken ?? null,
       committed_resource: version.idempotency?.resource ?? null,
+      idempotency_insert: version.idempotency?.insert !== undefined,
+      idempotency_hash: version.idempotency?.insert?.hash ?? null,
+      idempotency_method: version.idempotency?.insert?.method ?? null,
+      idempotency_path: version.idempotency?.insert?.path ?? null,
+      idempotency_created_at: version.idempotency?.insert?.createdAt ?? null,
+      idempotency_expires_at: version.idempotency?.insert?.expiresAt ?? null,
     };
     if (engine === 'postgres') {
       const write = before ? statements.updateVersion : statements.insertVersion;
@@ -397,8 +418,10 @@ async function writeVersionSqlite(
   }
   let idempotencyOwned = true;
   if (version.idempotency) {
-    const { key: idempotencyKey, claimToken, resource } = version.idempotency;
-    const result = await run(tx, sqlite.markIdempotent, [resource, tenantId, idempotencyKey, claimToken]);
+    const { key: idempotencyKey, claimToken, resource, insert } = version.idempotency;
+    const result = insert
+      ? await run(tx, sqlite.insertIdempotent, [tenantId, idempotencyKey, insert.hash, insert.method, insert.path, claimToken, insert.createdAt, resource, insert.createdAt, insert.expiresAt])
+      : await run(tx, sqlite.markIdempotent, [resource, tenantId, idempotencyKey, claimToken]);
     idempotencyOwned = Number(result.numAffectedRows) === 1;
   }
   return { headerWritten, idempotencyOwned };
