@@ -9,6 +9,7 @@ import path from 'node:path';
 import { bluePng } from '../helpers/document-fixtures.js';
 import { multipartBody, pdfBytes } from '../helpers/multipart.js';
 import { isValidFinnishReference } from '../../src/modules/documents/payment-reference.js';
+import { documentSellerStore } from '../../src/modules/documents/store.js';
 
 let t: TestApp;
 let api: Client;
@@ -90,12 +91,21 @@ describe('seller settings', () => {
     const withLogo = expectStatus(await api.patch('/v1/tenant/settings', { document_seller: { logo: { invoice_id: invoice.id, attachment_id: png.id } } }), 200);
     assert.match(withLogo.document_seller.logo_sha256, /^[0-9a-f]{64}$/);
 
-    const document = await fetchDocument(`/v1/invoices/${invoice.id}/document?format=pdf`);
+    // The invoice's version was written before the logo was set: its document keeps no logo;
+    // today's seller (and every version written from now on) has it.
+    const asWritten = await fetchDocument(`/v1/invoices/${invoice.id}/document?format=pdf`);
+    assert.ok(!asWritten.bytes.includes('/Subtype /Image'), 'no logo on the version written before it');
+    const document = await fetchDocument(`/v1/invoices/${invoice.id}/document?format=pdf&seller=current`);
     assert.equal(document.status, 200);
     assert.ok(document.bytes.includes('/Subtype /Image'), 'the logo is drawn');
+    const later = await openInvoice();
+    assert.ok((await fetchDocument(`/v1/invoices/${later.id}/document?format=pdf`)).bytes.includes('/Subtype /Image'), 'a version written after it has the logo');
     expectStatus(await api.patch('/v1/tenant/settings', { document_seller: { logo: null } }), 200);
-    const without = await fetchDocument(`/v1/invoices/${invoice.id}/document?format=pdf`);
+    const without = await fetchDocument(`/v1/invoices/${invoice.id}/document?format=pdf&seller=current`);
     assert.ok(!without.bytes.includes('/Subtype /Image'), 'no logo');
+    // The logo stays in the history: the blob sweep keeps its bytes for the versions that show it.
+    assert.ok((await documentSellerStore.logoSha256s(t.database.db)).has(withLogo.document_seller.logo_sha256), 'a former logo is still referenced');
+    assert.ok((await fetchDocument(`/v1/invoices/${later.id}/document?format=pdf`)).bytes.includes('/Subtype /Image'), 'still drawn on that version');
   });
 });
 
@@ -181,13 +191,53 @@ describe('invoice documents', () => {
     assert.ok((await fetchDocument(url)).bytes.equals(first.bytes));
     assert.ok(fs.existsSync(blobPath), 'cached again');
 
-    // The seller is part of the key: a new name is on the next document at once.
+    // The seller used is part of the key: with today's seller asked for, a new name is there at once.
     expectStatus(await api.patch('/v1/tenant/settings', { document_seller: { name: 'Uusi Nimi Oy' } }), 200);
     try {
-      const renamed = await pdfText((await fetchDocument(url)).bytes);
+      const renamed = await pdfText((await fetchDocument(`${url}&seller=current`)).bytes);
       assert.ok(renamed.includes('Uusi Nimi Oy') && !renamed.includes('Kärkkäinen Øy'));
+      assert.ok((await fetchDocument(url)).bytes.equals(first.bytes), 'the version as written is unchanged');
     } finally {
       expectStatus(await api.patch('/v1/tenant/settings', { document_seller: { name: seller.name } }), 200);
+    }
+  });
+
+  test('a version keeps the seller in force when it was written, after the settings change; ?seller=current and drafts show today\'s', async () => {
+    const invoice = await openInvoice();
+    const url = `/v1/invoices/${invoice.id}/document`;
+    const pdf = await fetchDocument(`${url}?format=pdf`);
+    const ubl = await fetchDocument(`${url}?format=ubl`);
+    const finvoice = await fetchDocument(`${url}?format=finvoice`);
+    const draft = expectStatus(await api.post('/v1/invoices', { currency: 'EUR', lines: [{ description: 'Luonnos', quantity: '1', unit_price: '10', tax_rate: '24' }] }), 201);
+
+    const moved = { name: 'Muuttanut Oy', iban: 'DE89 3704 0044 0532 0130 00', address: { line1: 'Uusikatu 9', city: 'Tampere' } };
+    expectStatus(await api.patch('/v1/tenant/settings', { document_seller: moved }), 200);
+    try {
+      // The document the customer received, byte for byte, in every format.
+      assert.ok((await fetchDocument(`${url}?format=pdf`)).bytes.equals(pdf.bytes), 'PDF as sent');
+      assert.ok((await fetchDocument(`${url}?format=ubl`)).bytes.equals(ubl.bytes), 'UBL as sent');
+      assert.ok((await fetchDocument(`${url}?format=finvoice`)).bytes.equals(finvoice.bytes), 'Finvoice as sent');
+      assert.ok((await fetchDocument(`${url}?format=pdf&version=${invoice.version}`)).bytes.equals(pdf.bytes));
+
+      // Today's seller on request (a re-sent copy with the new bank account).
+      const today = await fetchDocument(`${url}?format=ubl&seller=current`);
+      const account = parser.parse(today.text).Invoice.PaymentMeans.PayeeFinancialAccount;
+      assert.equal(account.ID, 'DE89370400440532013000');
+      assert.ok((await pdfText((await fetchDocument(`${url}?format=pdf&seller=current`)).bytes)).includes('Muuttanut Oy'));
+      expectProblem(await api.get(`${url}?format=pdf&seller=yesterday`), 400, 'validation-error');
+
+      // A draft is not issued yet: it shows today's seller.
+      assert.ok((await pdfText((await fetchDocument(`/v1/invoices/${draft.id}/document?format=pdf`)).bytes)).includes('Muuttanut Oy'));
+
+      // The next version is written under the new settings, the earlier one keeps the old.
+      const next = expectStatus(await api.patch(`/v1/invoices/${invoice.id}`, { memo: 'Uusi muistio' }), 200);
+      const nextText = await pdfText((await fetchDocument(`${url}?format=pdf`)).bytes);
+      assert.ok(nextText.includes('Muuttanut Oy') && nextText.includes('Uusi muistio'));
+      assert.equal(next.version, invoice.version + 1);
+      const oldText = await pdfText((await fetchDocument(`${url}?format=pdf&version=${invoice.version}`)).bytes);
+      assert.ok(oldText.includes('Kärkkäinen Øy') && !oldText.includes('Muuttanut Oy'));
+    } finally {
+      expectStatus(await api.patch('/v1/tenant/settings', { document_seller: { name: seller.name, iban: seller.iban, address: { ...seller.address, line1: seller.address.line1, line2: null } } }), 200);
     }
   });
 
@@ -216,5 +266,27 @@ describe('credit note documents', () => {
     assert.equal(credit.LegalMonetaryTotal.PayableAmount['#text'], '125.50');
     assert.ok((await fetchDocument(`/v1/credit-notes/${note.id}/document?format=pdf`)).bytes.equals(pdf.bytes));
     expectProblem(await api.get(`/v1/credit-notes/${note.id}/document?format=finvoice`), 400, 'validation-error');
+  });
+
+  test('a credit note keeps the credited invoice and the seller as they were when it was issued', async () => {
+    const invoice = await openInvoice();
+    const note = expectStatus(await api.post('/v1/credit-notes', { invoice_id: invoice.id, reason: 'Hyvitys', lines: [{ description: 'Alennus', quantity: '1', unit_price: '10', tax_rate: '25.5' }] }), 201);
+    const url = `/v1/credit-notes/${note.id}/document`;
+    const pdf = await fetchDocument(`${url}?format=pdf`);
+    const ubl = await fetchDocument(`${url}?format=ubl`);
+
+    // Later: the invoice's buyer and purchase order are edited, and the seller moves.
+    expectStatus(await api.patch(`/v1/invoices/${invoice.id}`, { bill_to: { name: 'Toinen Ostaja Ab', address: { country: 'SE' } }, purchase_order: 'PO-LATER' }), 200);
+    expectStatus(await api.patch('/v1/tenant/settings', { document_seller: { name: 'Muuttanut Oy' } }), 200);
+    try {
+      assert.ok((await fetchDocument(`${url}?format=pdf`)).bytes.equals(pdf.bytes), 'the credit note as sent');
+      assert.ok((await fetchDocument(`${url}?format=ubl`)).bytes.equals(ubl.bytes));
+      const credit = parser.parse(ubl.text).CreditNote;
+      assert.equal(credit.AccountingCustomerParty.Party.PartyName.Name, 'Åsa Łukasz AB');
+      const today = await pdfText((await fetchDocument(`${url}?format=pdf&seller=current`)).bytes);
+      assert.ok(today.includes('Muuttanut Oy') && today.includes('Åsa Łukasz AB'), 'today\'s seller; the buyer as credited');
+    } finally {
+      expectStatus(await api.patch('/v1/tenant/settings', { document_seller: { name: seller.name } }), 200);
+    }
   });
 });

@@ -54,7 +54,7 @@ export async function documentRoutes(app: App, { documents }: { documents: Docum
     },
   }, async (request, reply) => {
     const format = chooseFormat(request, request.query.format);
-    const document = await documents.invoiceDocument(requestContext(request), request.params.id, format, request.query.version);
+    const document = await documents.invoiceDocument(requestContext(request), request.params.id, format, request.query.version, request.query.seller);
     return send(request, reply, format, document, request.params.id);
   });
 
@@ -71,7 +71,7 @@ export async function documentRoutes(app: App, { documents }: { documents: Docum
     },
   }, async (request, reply) => {
     const format = chooseFormat(request, request.query.format);
-    const document = await documents.creditNoteDocument(requestContext(request), request.params.id, format);
+    const document = await documents.creditNoteDocument(requestContext(request), request.params.id, format, request.query.seller);
     return send(request, reply, format, document, request.params.id);
   });
 }
