@@ -241,6 +241,25 @@ describe('invoice documents', () => {
     }
   });
 
+  test('a 1,000-line invoice renders through the route as a multi-page PDF (pages counted), every line and the total in it', async () => {
+    const lines = Array.from({ length: 1000 }, (_, index) => ({ description: `Rivi ${index + 1} – työ`, quantity: String((index % 5) + 1), unit_price: '12.34', tax_rate: index % 2 ? '25.5' : '14' }));
+    const invoice = await openInvoice(lines);
+    const document = await fetchDocument(`/v1/invoices/${invoice.id}/document?format=pdf`);
+    assert.equal(document.status, 200);
+    const parsed = new PDFParse({ data: new Uint8Array(document.bytes) });
+    try {
+      const result = await parsed.getText();
+      assert.ok(result.total >= 20, `${result.total} pages`);
+      assert.equal(result.pages.length, result.total);
+      const text = result.text.replace(/\s+/g, ' ');
+      for (const line of lines) assert.ok(text.includes(`${line.description} `), line.description);
+      assert.ok(text.includes(`Page ${result.total} of ${result.total}`));
+      assert.ok(text.includes(`Total ${invoice.total.replace(/\B(?=(\d{3})+(?!\d))/g, ',')} EUR`), invoice.total);
+    } finally {
+      await parsed.destroy();
+    }
+  });
+
   test('another tenant\'s invoice is a 404; an unknown one too', async () => {
     const invoice = await openInvoice();
     const other = t.client(await t.key('documents-other'));
