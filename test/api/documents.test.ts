@@ -10,6 +10,7 @@ import { bluePng } from '../helpers/document-fixtures.js';
 import { multipartBody, pdfBytes } from '../helpers/multipart.js';
 import { isValidFinnishReference } from '../../src/modules/documents/payment-reference.js';
 import { documentSellerStore } from '../../src/modules/documents/store.js';
+import { documentRendererRevision } from '../../src/modules/documents/render.js';
 
 let t: TestApp;
 let api: Client;
@@ -181,7 +182,7 @@ describe('invoice documents', () => {
     const first = await fetchDocument(url);
     const cached = await t.database.db.selectFrom('document_cache').selectAll().where('document_key', 'like', `invoice:${invoice.id}:%`).execute();
     assert.equal(cached.length, 1);
-    assert.match(cached[0].document_key, new RegExp(`^invoice:${invoice.id}:v${invoice.version}:pdf:[0-9a-f]{16}$`));
+    assert.match(cached[0].document_key, new RegExp(`^invoice:${invoice.id}:v${invoice.version}:pdf:r${documentRendererRevision}:[0-9a-f]{16}$`));
     assert.equal(createHash('sha256').update(first.bytes).digest('hex'), cached[0].sha256);
     assert.ok((await fetchDocument(url)).bytes.equals(first.bytes));
 

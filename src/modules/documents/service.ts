@@ -10,7 +10,7 @@ import type { CreditNoteService } from '../credit-notes/service.js';
 import type { HistoryService } from '../history/service.js';
 import type { InvoiceService } from '../invoices/service.js';
 import { isValidIban } from './payment-reference.js';
-import { renderDocument } from './render.js';
+import { documentRendererRevision, renderDocument } from './render.js';
 import type { DocumentFormat, SellerPatch } from './schemas.js';
 import type { DocumentParty, SellerDetails } from './seller.js';
 import { creditNoteSource, invoiceSource, type SourceDocument } from './source.js';
@@ -72,14 +72,14 @@ export function createDocumentService(deps: DocumentServiceDeps) {
 
   /**
    * Renders, or answers the bytes rendered before for the same key. The key holds everything the
-   * bytes depend on (document, version, format, a hash of the seller used), so an entry never
+   * bytes depend on (document, version, format, renderer revision, a hash of the seller used), so an entry never
    * goes stale; a missing blob (swept) just means rendering again.
    */
   async function render(ctx: RequestContext, format: DocumentFormat, source: SourceDocument, versionTag: string, seller: SellerDetails): Promise<Buffer> {
     const tenantId = ctx.auth.tenantId;
     // The seller JSON holds the logo's sha256, so the hash covers the logo too.
     const sellerHash = createHash('sha256').update(JSON.stringify(seller)).digest('hex').slice(0, 16);
-    const key = `${source.kind}:${source.id}:${versionTag}:${format}:${sellerHash}`;
+    const key = `${source.kind}:${source.id}:${versionTag}:${format}:r${documentRendererRevision}:${sellerHash}`;
     const cachedSha256 = await documentCacheStore.find(deps.db, tenantId, key);
     if (cachedSha256) {
       const bytes = await deps.blobs.open(cachedSha256).then((stream) => readAll(stream, maxDocumentBytes)).catch(() => null);
