@@ -9,6 +9,7 @@ import { creditNoteSource, invoiceSource } from '../../src/modules/documents/sou
 import { fullCreditFor } from '../../src/modules/credit-notes/domain.js';
 import { finnishCheckDigit, isValidFinnishReference, isValidIban, isValidRfReference, paymentReferenceFor, rfReferenceFor } from '../../src/modules/documents/payment-reference.js';
 import { buildInvoice, sampleParty, type FixtureLine } from '../helpers/document-fixtures.js';
+import { emptySeller } from '../../src/modules/documents/seller.js';
 
 const repeated = new Set(['TaxSubtotal', 'InvoiceLine', 'CreditNoteLine', 'AllowanceCharge', 'InvoiceRow', 'VatSpecificationDetails']);
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', removeNSPrefix: true, parseTagValue: false, isArray: (name) => repeated.has(name) });
@@ -312,5 +313,61 @@ describe('Finvoice 3.0', () => {
     assert.equal(remittance['@IdentificationSchemeName'], 'SPY');
     assert.ok(isValidFinnishReference(remittance['#text']));
     assert.equal(epi.EpiPaymentInstructionDetails.EpiInstructedAmount['#text'], invoice.balance.replace('.', ','));
+  });
+
+  test('an RF creditor reference is kept (scheme ISO, mod-97 valid), a draft without a number gets a derived RF reference; the same reference is in UBL', () => {
+    const withRf = buildInvoice({ reference: 'RF18 5390 0754 7034', lines: [{ description: 'A', quantity: '1', unitPrice: '10', taxRate: '24' }] });
+    const finvoice = parser.parse(renderFinvoice(invoiceSource(withRf), sampleParty).toString('utf8')).Finvoice;
+    const remittance = finvoice.EpiDetails.EpiPaymentInstructionDetails.EpiRemittanceInfoIdentifier;
+    assert.equal(remittance['@IdentificationSchemeName'], 'ISO');
+    assert.equal(remittance['#text'], 'RF18539007547034');
+    assert.ok(isValidRfReference(remittance['#text']));
+    assert.equal(parser.parse(renderUbl(invoiceSource(withRf), sampleParty).toString('utf8')).Invoice.PaymentMeans.PaymentID, 'RF18539007547034');
+
+    const draft = buildInvoice({ status: 'draft', lines: [{ description: 'A', quantity: '1', unitPrice: '10', taxRate: '24' }] });
+    assert.equal(draft.number, null);
+    const draftRemittance = parser.parse(renderFinvoice(invoiceSource(draft), sampleParty).toString('utf8')).Finvoice.EpiDetails.EpiPaymentInstructionDetails.EpiRemittanceInfoIdentifier;
+    assert.equal(draftRemittance['@IdentificationSchemeName'], 'ISO');
+    assert.ok(isValidRfReference(draftRemittance['#text']), draftRemittance['#text']);
+  });
+
+  test('the elements Finvoice 3.0 requires are there even when the seller and buyer have filled nothing in', () => {
+    const bare = { ...buildInvoice({ lines: [{ description: '', quantity: '1', unitPrice: '10', taxRate: null }] }), bill_to: null, due_date: null, payment_terms: null, purchase_order: null, memo: null };
+    const xml = renderFinvoice(invoiceSource(bare), { seller: emptySeller, logo: null }).toString('utf8');
+    assert.equal(XMLValidator.validate(xml), true);
+    const finvoice = parser.parse(xml).Finvoice;
+    const at = (path: string) => path.split('/').reduce<any>((node, key) => (node === undefined ? undefined : Array.isArray(node[key]) ? node[key][0] : node[key]), finvoice);
+    const required = [
+      'SellerPartyDetails/SellerOrganisationName',
+      'SellerPartyDetails/SellerPostalAddressDetails/SellerStreetName',
+      'SellerPartyDetails/SellerPostalAddressDetails/SellerTownName',
+      'SellerPartyDetails/SellerPostalAddressDetails/SellerPostCodeIdentifier',
+      'BuyerPartyDetails/BuyerOrganisationName',
+      'BuyerPartyDetails/BuyerPostalAddressDetails/BuyerStreetName',
+      'BuyerPartyDetails/BuyerPostalAddressDetails/BuyerTownName',
+      'BuyerPartyDetails/BuyerPostalAddressDetails/BuyerPostCodeIdentifier',
+      'InvoiceDetails/InvoiceTypeCode',
+      'InvoiceDetails/InvoiceTypeText',
+      'InvoiceDetails/OriginCode',
+      'InvoiceDetails/InvoiceNumber',
+      'InvoiceDetails/InvoiceDate',
+      'InvoiceDetails/InvoiceTotalVatIncludedAmount',
+      'InvoiceRow/ArticleName',
+      'EpiDetails/EpiIdentificationDetails/EpiDate',
+      'EpiDetails/EpiIdentificationDetails/EpiReference',
+      'EpiDetails/EpiPartyDetails/EpiBeneficiaryPartyDetails/EpiNameAddressDetails',
+      'EpiDetails/EpiPaymentInstructionDetails/EpiRemittanceInfoIdentifier',
+      'EpiDetails/EpiPaymentInstructionDetails/EpiInstructedAmount',
+      'EpiDetails/EpiPaymentInstructionDetails/EpiCharge',
+      'EpiDetails/EpiPaymentInstructionDetails/EpiDateOptionDate',
+    ];
+    const missing = required.filter((path) => {
+      const node = at(path);
+      const text = typeof node === 'object' && node !== null ? node['#text'] : node;
+      return text === undefined || String(text).trim() === '';
+    });
+    assert.deepEqual(missing, []);
+    // Without a due date, the payment date is the invoice date (payable at once).
+    assert.equal(at('EpiDetails/EpiPaymentInstructionDetails/EpiDateOptionDate')['#text'], '20260301');
   });
 });
