@@ -153,6 +153,12 @@ describe('invoice documents', () => {
     assert.ok(isValidFinnishReference(epi.EpiPaymentInstructionDetails.EpiRemittanceInfoIdentifier['#text']));
 
     expectProblem(await api.get(`/v1/invoices/${invoice.id}/document`, { accept: 'text/html' }), 406, 'not-acceptable');
+    // Accept by q-values: the preferred type wins, q=0 means "not this".
+    const contentTypeFor = async (accept: string) => String((await fetchDocument(`/v1/invoices/${invoice.id}/document`, { accept })).headers['content-type']);
+    assert.match(await contentTypeFor('application/pdf;q=0.5, application/xml'), /^application\/xml/);
+    assert.equal(await contentTypeFor('application/xml;q=0.2, application/pdf;q=0.9'), 'application/pdf');
+    assert.equal(await contentTypeFor('text/html, */*;q=0.1'), 'application/pdf');
+    expectProblem(await api.get(`/v1/invoices/${invoice.id}/document`, { accept: 'application/pdf;q=0' }), 406, 'not-acceptable');
     expectProblem(await api.get(`/v1/invoices/${invoice.id}/document?format=docx`), 400, 'validation-error');
   });
 
