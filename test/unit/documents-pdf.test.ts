@@ -98,10 +98,16 @@ describe('PDF', () => {
     assert.ok(first.equals(second));
   });
 
-  test('a draft carries a DRAFT watermark', async () => {
-    const draft = buildInvoice({ status: 'draft', lines: invoice.lines.map((line) => ({ description: line.description!, quantity: line.quantity, unitPrice: line.unit_price, taxRate: line.tax_rate })) });
-    const text = flat((await pdfText(await renderPdf(invoiceSource(draft), sampleParty))).text);
-    assert.ok(text.includes('DRAFT'));
+  test('a draft carries a DRAFT watermark on every page, a void invoice VOID, an open one neither', async () => {
+    const lines = Array.from({ length: 120 }, (_, index) => ({ description: `Rivi ${index + 1}`, quantity: '1', unitPrice: '10', taxRate: '24' }));
+    const draft = buildInvoice({ status: 'draft', lines });
+    const { pages } = await pdfText(await renderPdf(invoiceSource(draft), sampleParty));
+    assert.ok(pages.length >= 2);
+    for (const [index, page] of pages.entries()) assert.ok(flat(page).includes('DRAFT'), `DRAFT on page ${index + 1}`);
+    const voided = flat((await pdfText(await renderPdf(invoiceSource({ ...buildInvoice({ lines }), status: 'void' }), sampleParty))).text);
+    assert.ok(voided.includes('VOID') && !voided.includes('DRAFT'));
+    const open = flat((await pdfText(await renderPdf(invoiceSource(buildInvoice({ lines })), sampleParty))).text);
+    assert.ok(!open.includes('VOID') && !open.includes('DRAFT'));
   });
 
   test('a credit note is titled CREDIT NOTE and names the credited invoice', async () => {
