@@ -6,7 +6,7 @@ import { Dec, currencyMinorUnits } from '../../src/shared/money.js';
 import { renderUbl } from '../../src/modules/documents/ubl.js';
 import { renderFinvoice } from '../../src/modules/documents/finvoice.js';
 import { creditNoteSource, invoiceSource } from '../../src/modules/documents/source.js';
-import { fullCreditFor } from '../../src/modules/credit-notes/domain.js';
+import { fullCreditFor, partialCreditFor } from '../../src/modules/credit-notes/domain.js';
 import { finnishCheckDigit, isValidFinnishReference, isValidIban, isValidRfReference, paymentReferenceFor, rfReferenceFor } from '../../src/modules/documents/payment-reference.js';
 import { buildInvoice, sampleParty, type FixtureLine } from '../helpers/document-fixtures.js';
 import { emptySeller } from '../../src/modules/documents/seller.js';
@@ -217,6 +217,32 @@ describe('UBL 2.1 / Peppol BIS 3', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  test('every partial credit note (random lines, both tax modes, every rounding mode, 0/2/3-decimal currencies) satisfies the same rules', () => {
+    const creditLine = fc.record({
+      description: fc.string({ maxLength: 20 }),
+      quantity: fc.oneof(decimalText(20, 0), decimalText(5, 3)),
+      unit_price: fc.oneof(decimalText(5000, 2), decimalText(200, 4)),
+      tax_rate: fc.option(fc.constantFrom(...rates), { nil: null }),
+      unit: fc.constantFrom(null, 'h', 'kg'),
+    });
+    let rendered = 0;
+    fc.assert(
+      fc.property(invoiceArbitrary, fc.array(creditLine, { minLength: 1, maxLength: 10 }), (input, lines) => {
+        const credited = buildInvoice({ ...input, lines: [{ description: 'Iso tilaus', quantity: '1', unitPrice: '100000000', taxRate: '24' }] });
+        let note: ReturnType<typeof partialCreditFor>;
+        try {
+          note = partialCreditFor(credited, lines, { id: 'crn_p', number: 'CN-000002', reason: 'Osahyvitys', issueDate: '2026-03-05', now: '2026-03-05T00:00:00Z' });
+        } catch {
+          return; // lines that credit nothing are refused before any document exists
+        }
+        assert.deepEqual(brokenRules(renderUbl(creditNoteSource(note, credited), sampleParty).toString('utf8')), []);
+        rendered++;
+      }),
+      { numRuns: 200 },
+    );
+    assert.ok(rendered > 150, `${rendered} of 200 runs made a credit note`);
   });
 
   test('a 0.5-cent-per-line difference over many lines goes to the payable rounding amount, not to the lines', () => {
