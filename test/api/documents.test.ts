@@ -67,6 +67,15 @@ describe('seller settings', () => {
     assert.equal(changed.document_seller.iban, seller.iban);
     const cleared = expectStatus(await api.patch('/v1/tenant/settings', { document_seller: { phone: null } }), 200);
     assert.equal(cleared.document_seller.phone, null);
+    // Each change is a revision of the seller's history; a PATCH that changes nothing is none.
+    const { tenant_id: tenantId } = await t.database.db.selectFrom('tenants').select('id as tenant_id').where('name', '=', 'documents').executeTakeFirstOrThrow();
+    const revisions = async () => (await t.database.db.selectFrom('document_seller_history').select('revision').where('tenant_id', '=', tenantId).execute()).length;
+    const before = await revisions();
+    expectStatus(await api.patch('/v1/tenant/settings', { document_seller: { phone: null, name: seller.name } }), 200);
+    assert.equal(await revisions(), before);
+    expectStatus(await api.patch('/v1/tenant/settings', { document_seller: { phone: '+358 9 1' } }), 200);
+    assert.equal(await revisions(), before + 1);
+    expectStatus(await api.patch('/v1/tenant/settings', { document_seller: { phone: null } }), 200);
 
     expectProblem(await api.patch('/v1/tenant/settings', { document_seller: { iban: 'not an iban' } }), 400, 'validation-error');
     const badCheck = expectProblem(await api.patch('/v1/tenant/settings', { document_seller: { iban: 'FI22 1234 5600 0007 85' } }), 400, 'validation-error');

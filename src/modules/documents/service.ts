@@ -151,7 +151,8 @@ export function createDocumentService(deps: DocumentServiceDeps) {
         }
         next.logo_sha256 = attachment.sha256;
       }
-      await documentSellerStore.save(deps.db, ctx.auth.tenantId, next);
+      // Unchanged details make no new revision (the history holds changes, not PATCH calls).
+      if (JSON.stringify(next) !== JSON.stringify(before)) await documentSellerStore.save(deps.db, ctx.auth.tenantId, next);
       return next;
     },
   };
