@@ -11,6 +11,8 @@ import { multipartBody, pdfBytes } from '../helpers/multipart.js';
 import { isValidFinnishReference } from '../../src/modules/documents/payment-reference.js';
 import { documentSellerStore } from '../../src/modules/documents/store.js';
 import { documentRendererRevision } from '../../src/modules/documents/render.js';
+import { brokenRules } from '../helpers/en16931-rules.js';
+import fc from 'fast-check';
 
 let t: TestApp;
 let api: Client;
@@ -281,6 +283,41 @@ describe('invoice documents', () => {
     const other = t.client(await t.key('documents-other'));
     expectProblem(await other.get(`/v1/invoices/${invoice.id}/document?format=pdf`), 404, 'not-found');
     expectProblem(await api.get('/v1/invoices/inv_missing/document?format=pdf'), 404, 'not-found');
+  });
+});
+
+describe('EN 16931 rules on documents served by the route', () => {
+  test('random invoices made through the API (mixed rates, discounts, inclusive tax, JPY/BHD, payments, partial credit notes): every UBL Invoice and CreditNote served keeps the rules', async () => {
+    const rate = fc.constantFrom('0', '10', '14', '24', '25.5');
+    const line = fc.record({
+      description: fc.constantFrom('Työ', 'Tavara ø', 'Rahti €'),
+      quantity: fc.constantFrom('1', '3', '0.125', '7'),
+      unit_price: fc.constantFrom('0.05', '19.99', '1250', '0.333'),
+      tax_rate: rate,
+      discount: fc.option(fc.constantFrom({ type: 'percent', value: '12.5' }, { type: 'amount', value: '0.5' }), { nil: undefined }),
+    }).map((entry) => (entry.discount?.type === 'amount' && Number(entry.quantity) * Number(entry.unit_price) < 1 ? { ...entry, discount: undefined } : entry));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('EUR', 'JPY', 'BHD'),
+        fc.constantFrom('exclusive', 'inclusive'),
+        fc.constantFrom('half_up', 'half_even', 'down'),
+        fc.array(line, { minLength: 1, maxLength: 6 }),
+        fc.boolean(),
+        async (currency, taxMode, roundingMode, lines, pay) => {
+          const draft = expectStatus(await api.post('/v1/invoices', { currency, tax_mode: taxMode, rounding_mode: roundingMode, bill_to: { name: 'Ostaja Oy', address: { country: 'FI' } }, lines }), 201);
+          const invoice = expectStatus(await api.post(`/v1/invoices/${draft.id}/finalize`), 200);
+          const documents = [(await fetchDocument(`/v1/invoices/${invoice.id}/document?format=ubl`)).text];
+          if (Number(invoice.total) > 1) {
+            if (pay) expectStatus(await api.post(`/v1/invoices/${invoice.id}/payments`, { amount: currency === 'JPY' ? '1' : '0.50', date: '2026-03-02', method: 'bank_transfer' }), 201);
+            const note = expectStatus(await api.post('/v1/credit-notes', { invoice_id: invoice.id, reason: 'Osahyvitys', lines: [{ description: 'Hyvitys', quantity: '1', unit_price: currency === 'JPY' ? '1' : '0.99', tax_rate: lines[0]!.tax_rate }] }), 201);
+            documents.push((await fetchDocument(`/v1/credit-notes/${note.id}/document?format=ubl`)).text);
+            documents.push((await fetchDocument(`/v1/invoices/${invoice.id}/document?format=ubl`)).text); // with paid and credited amounts
+          }
+          for (const xml of documents) assert.deepEqual(brokenRules(xml), [], xml.slice(0, 200));
+        },
+      ),
+      { numRuns: 12 },
+    );
   });
 });
 
