@@ -22,6 +22,15 @@ export interface DocumentSellersTable {
   updated_at: string;
 }
 
+/** Every revision of a tenant's seller details and when it took effect (append-only). */
+export interface DocumentSellerHistoryTable {
+  tenant_id: string;
+  revision: number;
+  valid_from: string;
+  seller: string;
+  logo_sha256: string | null;
+}
+
 /** Rendered documents in the blob store, by invoice/credit note, version, format and seller settings. */
 export interface DocumentCacheTable {
   tenant_id: string;
@@ -372,6 +381,7 @@ export interface Database {
   credit_notes: CreditNotesTable;
   invoice_attachments: InvoiceAttachmentsTable;
   document_sellers: DocumentSellersTable;
+  document_seller_history: DocumentSellerHistoryTable;
   document_cache: DocumentCacheTable;
   idempotency_keys: IdempotencyKeysTable;
   webhook_endpoints: WebhookEndpointsTable;

@@ -35,6 +35,28 @@ describe('architecture: the import graph of src/', () => {
     assert.deepEqual(forbidden, []);
   });
 
+  test('the document renderers are pure and read side only: nothing they reach touches the database, a store, the write kernel or the clock', async () => {
+    const graph = (await madge('src', { fileExtensions: ['ts'], tsConfig: path.resolve('tsconfig.json'), detectiveOptions: { ts: { skipTypeImports: false }, es6: { skipTypeImports: false } } })).obj();
+    const reached = new Set<string>();
+    const walk = (file: string) => {
+      for (const next of graph[file] ?? []) {
+        if (reached.has(next)) continue;
+        reached.add(next);
+        walk(next);
+      }
+    };
+    // The renderers, and the mapping of an invoice version or a credit note to what they read.
+    walk('modules/documents/render.ts');
+    walk('modules/documents/source.ts');
+    assert.ok(reached.has('modules/documents/pdf.ts') && reached.has('modules/documents/ubl.ts') && reached.has('modules/documents/finvoice.ts'));
+    const impure = [...reached].filter((file) => file.startsWith('db/') || /(^|\/)(store|write-store|versioning|service)\.ts$/.test(file) || file === 'shared/time.ts');
+    assert.deepEqual(impure, [], 'renderers reach only pure code');
+    // The documents service reads; it never opens the write kernel (no version, no transaction of an invoice's).
+    const service = graph['modules/documents/service.ts'] ?? [];
+    assert.ok(service.length > 0);
+    assert.deepEqual(service.filter((file) => /versioning\.ts$|write-store\.ts$/.test(file)), []);
+  });
+
   describe('the check itself', () => {
     const fixture = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-architecture-'));
     after(() => fs.rmSync(fixture, { recursive: true, force: true }));

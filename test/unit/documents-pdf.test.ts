@@ -44,6 +44,47 @@ describe('PDF', () => {
     assert.ok(!text.includes('DRAFT'));
   });
 
+  test('holds every part the customer needs: parties, dates, terms, references, each line\'s figures, the tax breakdown, totals, amount due, payment details, notes', async () => {
+    const paid = buildInvoice({
+      reference: '1232',
+      amountPaid: '100.00',
+      lines: [
+        { description: 'Konsultointi', quantity: '3', unitPrice: '1200.50', taxRate: '25.5', unit: 'h', discount: { type: 'percent', value: '10' } },
+        { description: 'Kirja', quantity: '2', unitPrice: '20', taxRate: '10', discount: { type: 'amount', value: '2' } },
+      ],
+    });
+    const text = flat((await pdfText(await renderPdf(invoiceSource(paid), sampleParty))).text);
+    const money = (amount: string) => formatMoney(amount, 'EUR');
+    const expected = [
+      'From Folio Öy Äb Aleksanterinkatu 5 00100 Helsinki FI VAT FI12345678 Business ID 1234567-8',
+      'Bill to Järvinen & Søn Łódź Oy Mannerheimintie 1 00100 Helsinki FI VAT FI87654321',
+      'Number INV-000042',
+      'Issue date 2026-03-01',
+      'Due date 2026-03-31',
+      'Payment terms Net 30 days',
+      'Reference 1232',
+      'Purchase order PO-7',
+      'Description Qty Unit price Disc. Tax % Tax Net',
+      // Each line: description, quantity and unit, unit price, discount, tax rate, tax, net.
+      `Konsultointi 3 h 1,200.50 10 % 25.5 ${money(paid.lines[0]!.tax_amount).replace(' EUR', '')} ${money(paid.lines[0]!.net_amount).replace(' EUR', '')}`,
+      `Kirja 2 20 2 10 ${money(paid.lines[1]!.tax_amount).replace(' EUR', '')} ${money(paid.lines[1]!.net_amount).replace(' EUR', '')}`,
+      'Tax rate Taxable Tax',
+      ...paid.tax_breakdown.map((row) => `${row.tax_rate} % ${money(row.taxable_amount)} ${money(row.tax_amount)}`),
+      `Subtotal ${money(paid.subtotal)}`,
+      `Discounts included ${money(paid.discount_total)}`,
+      `Tax ${money(paid.tax_total)}`,
+      `Total ${money(paid.total)}`,
+      'Paid 100.00 EUR',
+      `Amount due ${money(paid.balance)}`,
+      'Pay to IBAN FI21 1234 5600 0007 85',
+      'BIC NDEAFIHH',
+      'Payment reference 1232',
+      `Notes ${paid.memo}`,
+    ];
+    for (const part of expected) assert.ok(text.includes(part), `missing: ${part}`);
+    assert.equal(paid.balance, '4009.69');
+  });
+
   test('amounts follow the currency: no decimals for JPY, three for BHD', async () => {
     const yen = buildInvoice({ currency: 'JPY', lines: [{ description: 'Ramen', quantity: '1234', unitPrice: '1000', taxRate: '10' }] });
     assert.ok(flat((await pdfText(await renderPdf(invoiceSource(yen), sampleParty))).text).includes('1,357,400 JPY'));
@@ -57,10 +98,16 @@ describe('PDF', () => {
     assert.ok(first.equals(second));
   });
 
-  test('a draft carries a DRAFT watermark', async () => {
-    const draft = buildInvoice({ status: 'draft', lines: invoice.lines.map((line) => ({ description: line.description!, quantity: line.quantity, unitPrice: line.unit_price, taxRate: line.tax_rate })) });
-    const text = flat((await pdfText(await renderPdf(invoiceSource(draft), sampleParty))).text);
-    assert.ok(text.includes('DRAFT'));
+  test('a draft carries a DRAFT watermark on every page, a void invoice VOID, an open one neither', async () => {
+    const lines = Array.from({ length: 120 }, (_, index) => ({ description: `Rivi ${index + 1}`, quantity: '1', unitPrice: '10', taxRate: '24' }));
+    const draft = buildInvoice({ status: 'draft', lines });
+    const { pages } = await pdfText(await renderPdf(invoiceSource(draft), sampleParty));
+    assert.ok(pages.length >= 2);
+    for (const [index, page] of pages.entries()) assert.ok(flat(page).includes('DRAFT'), `DRAFT on page ${index + 1}`);
+    const voided = flat((await pdfText(await renderPdf(invoiceSource({ ...buildInvoice({ lines }), status: 'void' }), sampleParty))).text);
+    assert.ok(voided.includes('VOID') && !voided.includes('DRAFT'));
+    const open = flat((await pdfText(await renderPdf(invoiceSource(buildInvoice({ lines })), sampleParty))).text);
+    assert.ok(!open.includes('VOID') && !open.includes('DRAFT'));
   });
 
   test('a credit note is titled CREDIT NOTE and names the credited invoice', async () => {

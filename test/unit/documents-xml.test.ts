@@ -1,98 +1,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
 import { Dec, currencyMinorUnits } from '../../src/shared/money.js';
 import { renderUbl } from '../../src/modules/documents/ubl.js';
 import { renderFinvoice } from '../../src/modules/documents/finvoice.js';
 import { creditNoteSource, invoiceSource } from '../../src/modules/documents/source.js';
-import { fullCreditFor } from '../../src/modules/credit-notes/domain.js';
+import { fullCreditFor, partialCreditFor } from '../../src/modules/credit-notes/domain.js';
 import { finnishCheckDigit, isValidFinnishReference, isValidIban, isValidRfReference, paymentReferenceFor, rfReferenceFor } from '../../src/modules/documents/payment-reference.js';
 import { buildInvoice, sampleParty, type FixtureLine } from '../helpers/document-fixtures.js';
-
-const repeated = new Set(['TaxSubtotal', 'InvoiceLine', 'CreditNoteLine', 'AllowanceCharge', 'InvoiceRow', 'VatSpecificationDetails']);
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', removeNSPrefix: true, parseTagValue: false, isArray: (name) => repeated.has(name) });
-
-type Node = Record<string, any>;
-const amountOf = (node: any): Dec => new Dec(typeof node === 'object' ? node['#text'] : node);
-const optionalAmount = (node: any): Dec => (node === undefined ? new Dec(0) : amountOf(node));
-
-/** Every element carrying currencyID, with its path (for BR-DEC: at most 2 decimals on amounts). */
-function amounts(node: any, path: string, out: { path: string; text: string }[] = []) {
-  if (Array.isArray(node)) {
-    node.forEach((child, index) => {
-      amounts(child, `${path}[${index}]`, out);
-    });
-  } else if (node && typeof node === 'object') {
-    if ('@currencyID' in node) out.push({ path, text: node['#text'] });
-    for (const [key, child] of Object.entries(node)) if (!key.startsWith('@') && key !== '#text') amounts(child, `${path}/${key}`, out);
-  }
-  return out;
-}
-
-/**
- * The EN 16931 arithmetic business rules, recomputed from the parsed document. Returns the
- * broken rules (empty when the document is sound).
- */
-/** Well-formed, and no character XML 1.0 forbids (fast-xml-parser's validator does not check those). */
-function assertWellFormed(xml: string) {
-  assert.equal(XMLValidator.validate(xml), true, 'well-formed');
-  assert.doesNotMatch(xml, /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u, 'only XML 1.0 characters');
-}
-
-function brokenRules(xml: string): string[] {
-  assertWellFormed(xml);
-  const parsed = parser.parse(xml);
-  const doc: Node = parsed.Invoice ?? parsed.CreditNote;
-  const lines: Node[] = doc.InvoiceLine ?? doc.CreditNoteLine ?? [];
-  const totals = doc.LegalMonetaryTotal;
-  const broken: string[] = [];
-  const check = (rule: string, ok: boolean, detail: string) => {
-    if (!ok) broken.push(`${rule}: ${detail}`);
-  };
-  const sum = (values: Dec[]) => values.reduce((acc, value) => acc.plus(value), new Dec(0));
-
-  const lineNet = sum(lines.map((line) => amountOf(line.LineExtensionAmount)));
-  check('BR-CO-10', amountOf(totals.LineExtensionAmount).eq(lineNet), `${totals.LineExtensionAmount['#text']} ≠ Σ lines ${lineNet}`);
-  const docAllowances = optionalAmount(totals.AllowanceTotalAmount);
-  const docCharges = optionalAmount(totals.ChargeTotalAmount);
-  check('BR-CO-13', amountOf(totals.TaxExclusiveAmount).eq(amountOf(totals.LineExtensionAmount).minus(docAllowances).plus(docCharges)), 'tax exclusive amount');
-  const taxTotal = doc.TaxTotal;
-  const subtotals: Node[] = taxTotal.TaxSubtotal ?? [];
-  check('BR-CO-14', amountOf(taxTotal.TaxAmount).eq(sum(subtotals.map((entry) => amountOf(entry.TaxAmount)))), 'VAT total ≠ Σ category VAT');
-  check('BR-CO-15', amountOf(totals.TaxInclusiveAmount).eq(amountOf(totals.TaxExclusiveAmount).plus(amountOf(taxTotal.TaxAmount))), 'total with VAT');
-  check(
-    'BR-CO-16',
-    amountOf(totals.PayableAmount).eq(amountOf(totals.TaxInclusiveAmount).minus(optionalAmount(totals.PrepaidAmount)).plus(optionalAmount(totals.PayableRoundingAmount))),
-    'amount due',
-  );
-  for (const entry of subtotals) {
-    const category = entry.TaxCategory.ID;
-    const rate = new Dec(entry.TaxCategory.Percent);
-    const inCategory = lines.filter((line) => line.Item.ClassifiedTaxCategory.ID === category && new Dec(line.Item.ClassifiedTaxCategory.Percent).eq(rate));
-    const taxable = sum(inCategory.map((line) => amountOf(line.LineExtensionAmount)));
-    check(`BR-${category}-08`, amountOf(entry.TaxableAmount).eq(taxable), `category ${category} ${rate}: ${entry.TaxableAmount['#text']} ≠ ${taxable}`);
-    // BR-CO-17 (VAT = taxable × rate, rounded; the CEN schematron allows 1 unit either way).
-    const expected = amountOf(entry.TaxableAmount).times(rate).div(100);
-    check('BR-CO-17', amountOf(entry.TaxAmount).minus(expected).abs().lte(1), `category VAT ${entry.TaxAmount['#text']} vs ${expected}`);
-    if (category === 'Z') check('BR-Z-09', amountOf(entry.TaxAmount).isZero(), 'zero-rated VAT');
-  }
-  for (const line of lines) {
-    const quantity = new Dec(line.InvoicedQuantity?.['#text'] ?? line.CreditedQuantity['#text']);
-    const price = amountOf(line.Price.PriceAmount);
-    check('BR-27', !price.isNegative(), `negative price ${price}`);
-    const allowances: Node[] = line.AllowanceCharge ?? [];
-    const adjustment = sum(allowances.map((entry) => (entry.ChargeIndicator === 'true' ? amountOf(entry.Amount) : amountOf(entry.Amount).neg())));
-    const base = quantity.times(price);
-    // PEPPOL-EN16931-R120 allows 0.02 of slack for the rounding of quantity × price.
-    check('R120', amountOf(line.LineExtensionAmount).minus(base.plus(adjustment)).abs().lte(0.02), `line ${line.ID}: ${line.LineExtensionAmount['#text']} vs ${base} + ${adjustment}`);
-  }
-  for (const { path, text } of amounts(doc, '')) {
-    if (path.endsWith('/PriceAmount')) continue; // BT-146 has no decimal limit
-    check('BR-DEC', new Dec(text).decimalPlaces() <= 2, `${path} = ${text} has more than 2 decimals`);
-  }
-  return broken;
-}
+import { amountOf, assertWellFormed, brokenRules, parser, type Node } from '../helpers/en16931-rules.js';
+import { emptySeller } from '../../src/modules/documents/seller.js';
 
 const rates = ['0', '10', '14', '24', '25.5', '7.7'];
 const decimalText = (maxInteger: number, places: number) =>
@@ -119,16 +37,22 @@ const invoiceArbitrary = fc.record({
   roundingMode: fc.constantFrom('half_up' as const, 'half_even' as const, 'half_down' as const, 'up' as const, 'down' as const),
   lines: fc.array(lineArbitrary, { minLength: 1, maxLength: 15 }),
   paidShare: fc.constantFrom(0, 0, 0.5),
+  terms: fc.constantFrom('due date and net days', 'due date', 'net days', 'neither'),
 });
 
 describe('UBL 2.1 / Peppol BIS 3', () => {
-  test('every generated invoice and credit note satisfies EN 16931 BR-CO-10/13/14/15/16, BR-S-08 (BR-Z-08), BR-DEC and keeps Folio\'s amount due (and its Finvoice is well-formed and adds up)', () => {
+  test('every generated invoice and credit note satisfies EN 16931 BR-CO-10/13/14/15/16/17/25, BR-S-08 (BR-Z-08), BR-DEC and keeps Folio\'s amount due (and its Finvoice is well-formed and adds up)', () => {
     fc.assert(
       fc.property(invoiceArbitrary, (input) => {
         const unpaid = buildInvoice(input);
         const places = currencyMinorUnits(input.currency);
         const paid = new Dec(unpaid.total).times(input.paidShare).toDecimalPlaces(places, Dec.ROUND_DOWN).toFixed(places);
-        const invoice = buildInvoice({ ...input, amountPaid: paid });
+        const built = buildInvoice({ ...input, amountPaid: paid });
+        const invoice = {
+          ...built,
+          due_date: input.terms.includes('due date') ? built.due_date : null,
+          payment_terms: input.terms.includes('net days') ? built.payment_terms : null,
+        };
         const xml = renderUbl(invoiceSource(invoice), sampleParty).toString('utf8');
         assert.deepEqual(brokenRules(xml), []);
         const parsed = parser.parse(xml).Invoice;
@@ -152,6 +76,32 @@ describe('UBL 2.1 / Peppol BIS 3', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  test('every partial credit note (random lines, both tax modes, every rounding mode, 0/2/3-decimal currencies) satisfies the same rules', () => {
+    const creditLine = fc.record({
+      description: fc.string({ maxLength: 20 }),
+      quantity: fc.oneof(decimalText(20, 0), decimalText(5, 3)),
+      unit_price: fc.oneof(decimalText(5000, 2), decimalText(200, 4)),
+      tax_rate: fc.option(fc.constantFrom(...rates), { nil: null }),
+      unit: fc.constantFrom(null, 'h', 'kg'),
+    });
+    let rendered = 0;
+    fc.assert(
+      fc.property(invoiceArbitrary, fc.array(creditLine, { minLength: 1, maxLength: 10 }), (input, lines) => {
+        const credited = buildInvoice({ ...input, lines: [{ description: 'Iso tilaus', quantity: '1', unitPrice: '100000000', taxRate: '24' }] });
+        let note: ReturnType<typeof partialCreditFor>;
+        try {
+          note = partialCreditFor(credited, lines, { id: 'crn_p', number: 'CN-000002', reason: 'Osahyvitys', issueDate: '2026-03-05', now: '2026-03-05T00:00:00Z' });
+        } catch {
+          return; // lines that credit nothing are refused before any document exists
+        }
+        assert.deepEqual(brokenRules(renderUbl(creditNoteSource(note, credited), sampleParty).toString('utf8')), []);
+        rendered++;
+      }),
+      { numRuns: 200 },
+    );
+    assert.ok(rendered > 150, `${rendered} of 200 runs made a credit note`);
   });
 
   test('a 0.5-cent-per-line difference over many lines goes to the payable rounding amount, not to the lines', () => {
@@ -248,5 +198,61 @@ describe('Finvoice 3.0', () => {
     assert.equal(remittance['@IdentificationSchemeName'], 'SPY');
     assert.ok(isValidFinnishReference(remittance['#text']));
     assert.equal(epi.EpiPaymentInstructionDetails.EpiInstructedAmount['#text'], invoice.balance.replace('.', ','));
+  });
+
+  test('an RF creditor reference is kept (scheme ISO, mod-97 valid), a draft without a number gets a derived RF reference; the same reference is in UBL', () => {
+    const withRf = buildInvoice({ reference: 'RF18 5390 0754 7034', lines: [{ description: 'A', quantity: '1', unitPrice: '10', taxRate: '24' }] });
+    const finvoice = parser.parse(renderFinvoice(invoiceSource(withRf), sampleParty).toString('utf8')).Finvoice;
+    const remittance = finvoice.EpiDetails.EpiPaymentInstructionDetails.EpiRemittanceInfoIdentifier;
+    assert.equal(remittance['@IdentificationSchemeName'], 'ISO');
+    assert.equal(remittance['#text'], 'RF18539007547034');
+    assert.ok(isValidRfReference(remittance['#text']));
+    assert.equal(parser.parse(renderUbl(invoiceSource(withRf), sampleParty).toString('utf8')).Invoice.PaymentMeans.PaymentID, 'RF18539007547034');
+
+    const draft = buildInvoice({ status: 'draft', lines: [{ description: 'A', quantity: '1', unitPrice: '10', taxRate: '24' }] });
+    assert.equal(draft.number, null);
+    const draftRemittance = parser.parse(renderFinvoice(invoiceSource(draft), sampleParty).toString('utf8')).Finvoice.EpiDetails.EpiPaymentInstructionDetails.EpiRemittanceInfoIdentifier;
+    assert.equal(draftRemittance['@IdentificationSchemeName'], 'ISO');
+    assert.ok(isValidRfReference(draftRemittance['#text']), draftRemittance['#text']);
+  });
+
+  test('the elements Finvoice 3.0 requires are there even when the seller and buyer have filled nothing in', () => {
+    const bare = { ...buildInvoice({ lines: [{ description: '', quantity: '1', unitPrice: '10', taxRate: null }] }), bill_to: null, due_date: null, payment_terms: null, purchase_order: null, memo: null };
+    const xml = renderFinvoice(invoiceSource(bare), { seller: emptySeller, logo: null }).toString('utf8');
+    assert.equal(XMLValidator.validate(xml), true);
+    const finvoice = parser.parse(xml).Finvoice;
+    const at = (path: string) => path.split('/').reduce<any>((node, key) => (node === undefined ? undefined : Array.isArray(node[key]) ? node[key][0] : node[key]), finvoice);
+    const required = [
+      'SellerPartyDetails/SellerOrganisationName',
+      'SellerPartyDetails/SellerPostalAddressDetails/SellerStreetName',
+      'SellerPartyDetails/SellerPostalAddressDetails/SellerTownName',
+      'SellerPartyDetails/SellerPostalAddressDetails/SellerPostCodeIdentifier',
+      'BuyerPartyDetails/BuyerOrganisationName',
+      'BuyerPartyDetails/BuyerPostalAddressDetails/BuyerStreetName',
+      'BuyerPartyDetails/BuyerPostalAddressDetails/BuyerTownName',
+      'BuyerPartyDetails/BuyerPostalAddressDetails/BuyerPostCodeIdentifier',
+      'InvoiceDetails/InvoiceTypeCode',
+      'InvoiceDetails/InvoiceTypeText',
+      'InvoiceDetails/OriginCode',
+      'InvoiceDetails/InvoiceNumber',
+      'InvoiceDetails/InvoiceDate',
+      'InvoiceDetails/InvoiceTotalVatIncludedAmount',
+      'InvoiceRow/ArticleName',
+      'EpiDetails/EpiIdentificationDetails/EpiDate',
+      'EpiDetails/EpiIdentificationDetails/EpiReference',
+      'EpiDetails/EpiPartyDetails/EpiBeneficiaryPartyDetails/EpiNameAddressDetails',
+      'EpiDetails/EpiPaymentInstructionDetails/EpiRemittanceInfoIdentifier',
+      'EpiDetails/EpiPaymentInstructionDetails/EpiInstructedAmount',
+      'EpiDetails/EpiPaymentInstructionDetails/EpiCharge',
+      'EpiDetails/EpiPaymentInstructionDetails/EpiDateOptionDate',
+    ];
+    const missing = required.filter((path) => {
+      const node = at(path);
+      const text = typeof node === 'object' && node !== null ? node['#text'] : node;
+      return text === undefined || String(text).trim() === '';
+    });
+    assert.deepEqual(missing, []);
+    // Without a due date, the payment date is the invoice date (payable at once).
+    assert.equal(at('EpiDetails/EpiPaymentInstructionDetails/EpiDateOptionDate')['#text'], '20260301');
   });
 });

@@ -3433,6 +3433,8 @@ export interface operations {
                 format?: "pdf" | "ubl" | "finvoice";
                 /** @description An earlier version of the invoice; the current one without it */
                 version?: number;
+                /** @description as_written (default): the seller details in force when the version was written (a credit note: when it was issued), so a document is reproduced byte for byte after the settings change; current: today's seller details (e.g. a new bank account on a re-sent copy). Drafts always show today's. */
+                seller?: "as_written" | "current";
             };
             header?: never;
             path: {
@@ -3466,6 +3468,8 @@ export interface operations {
             query?: {
                 /** @description pdf or ubl (UBL 2.1 CreditNote); without it, chosen by Accept */
                 format?: "pdf" | "ubl";
+                /** @description as_written (default): the seller details in force when the version was written (a credit note: when it was issued), so a document is reproduced byte for byte after the settings change; current: today's seller details (e.g. a new bank account on a re-sent copy). Drafts always show today's. */
+                seller?: "as_written" | "current";
             };
             header?: never;
             path: {

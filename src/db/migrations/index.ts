@@ -11,6 +11,7 @@ import documentSeller from './0008_document_seller.js';
 import invoiceJobs from './0009_invoice_jobs.js';
 import listIndexes from './0010_list_indexes.js';
 import eventCommitOrder from './0011_event_commit_order.js';
+import documentSellerHistory from './0012_document_seller_history.js';
 import rateLimitUnlogged from './0014_rate_limit_unlogged.js';
 
 /**
@@ -37,6 +38,7 @@ export const migrations: Record<string, SqlMigration> = {
   '0009_invoice_jobs': invoiceJobs,
   '0010_list_indexes': listIndexes,
   '0011_event_commit_order': eventCommitOrder,
+  '0012_document_seller_history': documentSellerHistory,
   '0014_rate_limit_unlogged': rateLimitUnlogged,
 };
 

@@ -37,4 +37,12 @@ export const auditStore = {
       createdAt: row.created_at,
     }));
   },
+
+  /** When each version was written (the audit event's time), oldest first: no change lists parsed. */
+  async versionTimes(db: DbOrTx, tenantId: string, invoiceId: string, onlyVersion?: number): Promise<{ version: number; createdAt: string }[]> {
+    let query = db.selectFrom('audit_events').select(['version', 'created_at']).where('tenant_id', '=', tenantId).where('invoice_id', '=', invoiceId);
+    if (onlyVersion !== undefined) query = query.where('version', '=', onlyVersion);
+    const rows = await query.orderBy('version').execute();
+    return rows.map((row) => ({ version: row.version, createdAt: row.created_at }));
+  },
 };

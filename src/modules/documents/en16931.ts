@@ -115,7 +115,9 @@ export function toEn16931(source: SourceDocument): EnDocument {
     byCategory.set(key, entry);
   }
   const categories = [...byCategory.values()].sort((a, b) => a.rate.comparedTo(b.rate));
-  for (const entry of categories) entry.taxAmount = round(entry.taxableAmount.times(entry.rate).div(HUNDRED));
+  // BR-CO-17 says "rounded half up", whatever the invoice's own rounding mode; a difference to
+  // Folio's per-line figures goes to the rounding amount below, like every other.
+  for (const entry of categories) entry.taxAmount = roundToPlaces(entry.taxableAmount.times(entry.rate).div(HUNDRED), amountPlaces, 'half_up');
 
   const sum = (values: Dec[]) => values.reduce((acc, value) => acc.plus(value), new Dec(0));
   const lineExtensionAmount = sum(lines.map((line) => line.netAmount));

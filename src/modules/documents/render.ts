@@ -5,6 +5,15 @@ import type { DocumentParty } from './seller.js';
 import type { SourceDocument } from './source.js';
 import { renderUbl } from './ubl.js';
 
+/**
+ * The revision of the renderers' output. Bump it with every change that alters the bytes rendered
+ * for the same input (a renderer's code, pdfkit, fontkit, xmlbuilder2, the font): it is part of
+ * the cache key, so documents cached under the old output are not served as if they were the new.
+ * test/unit/documents-golden.test.ts pins the bytes of fixed documents to this revision and fails
+ * until it is bumped.
+ */
+export const documentRendererRevision = 2;
+
 /** The pure renderers: (document at a version, seller) → bytes. Same input, same bytes. */
 export async function renderDocument(format: DocumentFormat, source: SourceDocument, party: DocumentParty): Promise<Buffer> {
   switch (format) {

@@ -14,15 +14,27 @@ const tags = ['documents'];
 const binary = Type.String({ description: 'The document bytes' });
 
 /**
- * The format: `?format=` when given, else from Accept (application/pdf → pdf, an XML type →
- * UBL, nothing specific → pdf). Anything else is a 406.
+ * The format: `?format=` when given, else from Accept by its q-values (RFC 9110 §12.5.1):
+ * application/pdf → pdf, an XML type → UBL, only a wildcard → pdf; the higher q wins, pdf on a tie.
+ * Nothing acceptable (or everything at q=0) is a 406.
  */
 function chooseFormat<F extends DocumentFormat>(request: FastifyRequest, given: F | undefined): F | 'pdf' | 'ubl' {
   if (given) return given;
-  const accept = (request.headers.accept ?? '*/*').toLowerCase();
-  if (accept.includes('application/pdf')) return 'pdf';
-  if (accept.includes('application/xml') || accept.includes('text/xml')) return 'ubl';
-  if (accept.includes('*/*') || accept.includes('application/*')) return 'pdf';
+  let pdf = 0;
+  let xml = 0;
+  let wildcard = 0;
+  for (const part of (request.headers.accept ?? '*/*').split(',')) {
+    const [rawType = '', ...params] = part.split(';');
+    const type = rawType.trim().toLowerCase();
+    const qParam = params.map((param) => param.trim().toLowerCase()).find((param) => param.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) || 0 : 1;
+    if (type === 'application/pdf') pdf = Math.max(pdf, q);
+    else if (type === 'application/xml' || type === 'text/xml') xml = Math.max(xml, q);
+    else if (type === '*/*' || type === 'application/*') wildcard = Math.max(wildcard, q);
+  }
+  if (pdf > 0 && pdf >= xml) return 'pdf';
+  if (xml > 0) return 'ubl';
+  if (wildcard > 0) return 'pdf';
   throw new AppError('not-acceptable', 'Documents are application/pdf or application/xml; ask with ?format=pdf|ubl|finvoice or Accept.');
 }
 
@@ -54,7 +66,7 @@ export async function documentRoutes(app: App, { documents }: { documents: Docum
     },
   }, async (request, reply) => {
     const format = chooseFormat(request, request.query.format);
-    const document = await documents.invoiceDocument(requestContext(request), request.params.id, format, request.query.version);
+    const document = await documents.invoiceDocument(requestContext(request), request.params.id, format, request.query.version, request.query.seller);
     return send(request, reply, format, document, request.params.id);
   });
 
@@ -71,7 +83,7 @@ export async function documentRoutes(app: App, { documents }: { documents: Docum
     },
   }, async (request, reply) => {
     const format = chooseFormat(request, request.query.format);
-    const document = await documents.creditNoteDocument(requestContext(request), request.params.id, format);
+    const document = await documents.creditNoteDocument(requestContext(request), request.params.id, format, request.query.seller);
     return send(request, reply, format, document, request.params.id);
   });
 }

@@ -46,11 +46,19 @@ export const SellerSchema = Type.Object({
 export const documentFormats = ['pdf', 'ubl', 'finvoice'] as const;
 export type DocumentFormat = (typeof documentFormats)[number];
 
+const SellerQuery = Type.Optional(
+  Type.Union([Type.Literal('as_written'), Type.Literal('current')], {
+    description: "as_written (default): the seller details in force when the version was written (a credit note: when it was issued), so a document is reproduced byte for byte after the settings change; current: today's seller details (e.g. a new bank account on a re-sent copy). Drafts always show today's.",
+  }),
+);
+
 export const InvoiceDocumentQuery = Type.Object({
   format: Type.Optional(Type.Union(documentFormats.map((format) => Type.Literal(format)), { description: 'pdf, ubl (UBL 2.1 / Peppol BIS 3) or finvoice (Finvoice 3.0); without it, chosen by Accept' })),
   version: Type.Optional(Type.Integer({ minimum: 1, description: 'An earlier version of the invoice; the current one without it' })),
+  seller: SellerQuery,
 });
 
 export const CreditNoteDocumentQuery = Type.Object({
   format: Type.Optional(Type.Union([Type.Literal('pdf'), Type.Literal('ubl')], { description: 'pdf or ubl (UBL 2.1 CreditNote); without it, chosen by Accept' })),
+  seller: SellerQuery,
 });

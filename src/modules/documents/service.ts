@@ -10,7 +10,7 @@ import type { CreditNoteService } from '../credit-notes/service.js';
 import type { HistoryService } from '../history/service.js';
 import type { InvoiceService } from '../invoices/service.js';
 import { isValidIban } from './payment-reference.js';
-import { renderDocument } from './render.js';
+import { documentRendererRevision, renderDocument } from './render.js';
 import type { DocumentFormat, SellerPatch } from './schemas.js';
 import type { DocumentParty, SellerDetails } from './seller.js';
 import { creditNoteSource, invoiceSource, type SourceDocument } from './source.js';
@@ -23,6 +23,9 @@ export interface DocumentServiceDeps {
   creditNotes: CreditNoteService;
   blobs: BlobStore;
 }
+
+/** Whose seller details a document shows: those in force when the version was written (default), or today's. */
+export type SellerChoice = 'as_written' | 'current';
 
 export interface RenderedDocument {
   body: Buffer;
@@ -60,16 +63,23 @@ export function createDocumentService(deps: DocumentServiceDeps) {
   }
 
   /**
+   * The seller printed on a document: the one in force at `at` (when the version was written, or
+   * the credit note issued), or today's when `at` is null (drafts, and `?seller=current`).
+   */
+  async function sellerAt(ctx: RequestContext, at: string | null): Promise<SellerDetails> {
+    return at === null ? documentSellerStore.find(deps.db, ctx.auth.tenantId) : documentSellerStore.findAt(deps.db, ctx.auth.tenantId, at);
+  }
+
+  /**
    * Renders, or answers the bytes rendered before for the same key. The key holds everything the
-   * bytes depend on (document, version, format, a hash of the seller settings), so an entry never
+   * bytes depend on (document, version, format, renderer revision, a hash of the seller used), so an entry never
    * goes stale; a missing blob (swept) just means rendering again.
    */
-  async function render(ctx: RequestContext, format: DocumentFormat, source: SourceDocument, versionTag: string): Promise<Buffer> {
+  async function render(ctx: RequestContext, format: DocumentFormat, source: SourceDocument, versionTag: string, seller: SellerDetails): Promise<Buffer> {
     const tenantId = ctx.auth.tenantId;
-    const seller = await documentSellerStore.find(deps.db, tenantId);
     // The seller JSON holds the logo's sha256, so the hash covers the logo too.
     const sellerHash = createHash('sha256').update(JSON.stringify(seller)).digest('hex').slice(0, 16);
-    const key = `${source.kind}:${source.id}:${versionTag}:${format}:${sellerHash}`;
+    const key = `${source.kind}:${source.id}:${versionTag}:${format}:r${documentRendererRevision}:${sellerHash}`;
     const cachedSha256 = await documentCacheStore.find(deps.db, tenantId, key);
     if (cachedSha256) {
       const bytes = await deps.blobs.open(cachedSha256).then((stream) => readAll(stream, maxDocumentBytes)).catch(() => null);
@@ -91,17 +101,31 @@ export function createDocumentService(deps: DocumentServiceDeps) {
   }
 
   return {
-    async invoiceDocument(ctx: RequestContext, invoiceId: string, format: DocumentFormat, version?: number): Promise<RenderedDocument> {
+    /**
+     * A version's document shows the seller in force when that version was written, so a document
+     * sent once is reproduced byte for byte after the seller settings change; a draft (not issued
+     * yet) and `seller: 'current'` show today's seller.
+     */
+    async invoiceDocument(ctx: RequestContext, invoiceId: string, format: DocumentFormat, version?: number, sellerChoice: SellerChoice = 'as_written'): Promise<RenderedDocument> {
       const current = await deps.invoices.get(ctx, invoiceId);
       const invoice = version === undefined || version === current.version ? current : await deps.history.atVersion(ctx, current, version);
-      return { body: await render(ctx, format, invoiceSource(invoice), `v${invoice.version}`), version: invoice.version, number: invoice.number };
+      const writtenAt = sellerChoice === 'current' || invoice.status === 'draft' ? null : await deps.history.versionWrittenAt(ctx, invoice.id, invoice.version);
+      const seller = await sellerAt(ctx, writtenAt);
+      return { body: await render(ctx, format, invoiceSource(invoice), `v${invoice.version}`, seller), version: invoice.version, number: invoice.number };
     },
 
-    async creditNoteDocument(ctx: RequestContext, creditNoteId: string, format: Exclude<DocumentFormat, 'finvoice'>): Promise<RenderedDocument> {
+    /**
+     * A credit note shows the credited invoice as it was when the note was issued (its buyer,
+     * number, references) and the seller in force then (or today's with `seller: 'current'`):
+     * later edits of the invoice do not rewrite a credit note already sent.
+     */
+    async creditNoteDocument(ctx: RequestContext, creditNoteId: string, format: Exclude<DocumentFormat, 'finvoice'>, sellerChoice: SellerChoice = 'as_written'): Promise<RenderedDocument> {
       const note = await deps.creditNotes.get(ctx, creditNoteId);
-      const credited = await deps.invoices.get(ctx, note.invoice_id);
-      // The credit note shows the credited invoice's buyer and number: its version is part of the key.
-      return { body: await render(ctx, format, creditNoteSource(note, credited), `invoice-v${credited.version}`), version: null, number: note.number };
+      const current = await deps.invoices.get(ctx, note.invoice_id);
+      const creditedVersion = (await deps.history.versionCurrentAt(ctx, current.id, note.created_at)) ?? current.version;
+      const credited = creditedVersion === current.version ? current : await deps.history.atVersion(ctx, current, creditedVersion);
+      const seller = await sellerAt(ctx, sellerChoice === 'current' ? null : note.created_at);
+      return { body: await render(ctx, format, creditNoteSource(note, credited), `invoice-v${credited.version}`, seller), version: null, number: note.number };
     },
 
     seller: (tenantId: string): Promise<SellerDetails> => documentSellerStore.find(deps.db, tenantId),
@@ -127,7 +151,8 @@ export function createDocumentService(deps: DocumentServiceDeps) {
         }
         next.logo_sha256 = attachment.sha256;
       }
-      await documentSellerStore.save(deps.db, ctx.auth.tenantId, next);
+      // Unchanged details make no new revision (the history holds changes, not PATCH calls).
+      if (JSON.stringify(next) !== JSON.stringify(before)) await documentSellerStore.save(deps.db, ctx.auth.tenantId, next);
       return next;
     },
   };

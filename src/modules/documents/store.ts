@@ -1,4 +1,4 @@
-import type { DbOrTx } from '../../db/database.js';
+import type { Db, DbOrTx } from '../../db/database.js';
 import { nowIso } from '../../shared/time.js';
 import { emptySeller, type SellerDetails } from './seller.js';
 
@@ -10,20 +10,50 @@ export const documentSellerStore = {
     return { ...emptySeller, ...(JSON.parse(row.seller) as Partial<SellerDetails>), logo_sha256: row.logo_sha256 };
   },
 
-  async save(db: DbOrTx, tenantId: string, seller: SellerDetails): Promise<void> {
-    const { logo_sha256: logoSha256, ...rest } = seller;
-    const values = { seller: JSON.stringify(rest), logo_sha256: logoSha256, updated_at: nowIso() };
-    await db
-      .insertInto('document_sellers')
-      .values({ tenant_id: tenantId, ...values })
-      .onConflict((conflict) => conflict.column('tenant_id').doUpdateSet(values))
-      .execute();
+  /**
+   * The seller in force at `at` (an RFC 3339 timestamp): the newest revision that took effect at
+   * or before it. A tenant that had no seller then gets the empty seller.
+   */
+  async findAt(db: DbOrTx, tenantId: string, at: string): Promise<SellerDetails> {
+    const row = await db
+      .selectFrom('document_seller_history')
+      .select(['seller', 'logo_sha256'])
+      .where('tenant_id', '=', tenantId)
+      .where('valid_from', '<=', at)
+      .orderBy('valid_from', 'desc')
+      .orderBy('revision', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) return emptySeller;
+    return { ...emptySeller, ...(JSON.parse(row.seller) as Partial<SellerDetails>), logo_sha256: row.logo_sha256 };
   },
 
-  /** For the blob sweep: a logo keeps its bytes even after the attachment it came from is gone. */
+  /** Saves the current seller and appends it to the history as the next revision, in force from now. */
+  async save(db: Db, tenantId: string, seller: SellerDetails): Promise<void> {
+    const { logo_sha256: logoSha256, ...rest } = seller;
+    const now = nowIso();
+    const values = { seller: JSON.stringify(rest), logo_sha256: logoSha256, updated_at: now };
+    await db.transaction().execute(async (tx) => {
+      // The upsert locks the tenant's row first, so two concurrent saves take their revisions in turn.
+      await tx
+        .insertInto('document_sellers')
+        .values({ tenant_id: tenantId, ...values })
+        .onConflict((conflict) => conflict.column('tenant_id').doUpdateSet(values))
+        .execute();
+      const last = await tx.selectFrom('document_seller_history').select(({ fn }) => fn.max('revision').as('revision')).where('tenant_id', '=', tenantId).executeTakeFirst();
+      await tx
+        .insertInto('document_seller_history')
+        .values({ tenant_id: tenantId, revision: Number(last?.revision ?? 0) + 1, valid_from: now, seller: values.seller, logo_sha256: logoSha256 })
+        .execute();
+    });
+  },
+
+  /** For the blob sweep: a logo (of any revision) keeps its bytes even after the attachment it came from is gone. */
   async logoSha256s(db: DbOrTx): Promise<Set<string>> {
-    const rows = await db.selectFrom('document_sellers').select('logo_sha256').where('logo_sha256', 'is not', null).distinct().execute();
-    return new Set(rows.map((row) => row.logo_sha256 as string));
+    // Every revision's logo: an old version's document keeps the logo it was written with.
+    const rows = await db.selectFrom('document_seller_history').select('logo_sha256').where('logo_sha256', 'is not', null).distinct().execute();
+    const current = await db.selectFrom('document_sellers').select('logo_sha256').where('logo_sha256', 'is not', null).distinct().execute();
+    return new Set([...rows, ...current].map((row) => row.logo_sha256 as string));
   },
 };
 

@@ -82,6 +82,18 @@ function taxCategory(parent: XmlNode, name: 'cac:TaxCategory' | 'cac:ClassifiedT
   taxScheme(node);
 }
 
+/**
+ * BT-20. BR-CO-25: a positive amount due needs a due date or payment terms, so an invoice with
+ * neither says it is payable on receipt, and a credit note (which has no BT-9 in UBL 2.1) names
+ * the invoice it is offset against.
+ */
+function paymentTermsNote(source: SourceDocument, en: EnDocument): string | null {
+  if (source.netDays !== null) return `Net ${source.netDays} days`;
+  if (!en.payableAmount.gt(0)) return null;
+  if (source.precedingInvoice) return `Offset against invoice ${source.precedingInvoice.number ?? source.precedingInvoice.id}`;
+  return source.dueDate ? null : 'Payable on receipt';
+}
+
 export function renderUbl(source: SourceDocument, party: DocumentParty): Buffer {
   const en = toEn16931(source);
   const isCredit = source.kind === 'credit_note';
@@ -123,7 +135,8 @@ export function renderUbl(source: SourceDocument, party: DocumentParty): Buffer 
     leaf(account, 'cbc:Name', party.seller.name);
     if (party.seller.bic) account.ele('cac:FinancialInstitutionBranch').ele('cbc:ID').txt(party.seller.bic);
   }
-  if (source.netDays !== null) root.ele('cac:PaymentTerms').ele('cbc:Note').txt(`Net ${source.netDays} days`);
+  const terms = paymentTermsNote(source, en);
+  if (terms) root.ele('cac:PaymentTerms').ele('cbc:Note').txt(terms);
 
   const taxTotal = root.ele('cac:TaxTotal');
   money(taxTotal, 'cbc:TaxAmount', en.taxAmount);

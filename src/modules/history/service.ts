@@ -65,6 +65,19 @@ export function createHistoryService(db: Db) {
       return event ? toEntry(event) : undefined;
     },
 
+    /** When `version` of an invoice was written (its audit event's time); null if the trail lacks it. */
+    async versionWrittenAt(ctx: RequestContext, invoiceId: string, version: number): Promise<string | null> {
+      const [entry] = await auditStore.versionTimes(db, ctx.auth.tenantId, invoiceId, version);
+      return entry?.createdAt ?? null;
+    },
+
+    /** The newest version written at or before `at` (the first version if none was), for documents issued at a time. */
+    async versionCurrentAt(ctx: RequestContext, invoiceId: string, at: string): Promise<number | null> {
+      const times = await auditStore.versionTimes(db, ctx.auth.tenantId, invoiceId);
+      const before = times.filter((entry) => entry.createdAt <= at);
+      return (before.length > 0 ? before[before.length - 1] : times[0])?.version ?? null;
+    },
+
     /** The invoice exactly as it was at `version`, replayed from the audit trail. */
     async atVersion(ctx: RequestContext, current: Invoice, version: number): Promise<Invoice> {
       if (version > current.version) throw notFound(`version ${version} of invoice`, current.id);
