@@ -1,4 +1,5 @@
 import type { HistoryEntry } from '../modules/history/service.js';
+import type { AdminEvent } from '../modules/tenants/admin-events.js';
 
 /**
  * The history timeline in words: each audit change `{path, from, to}` becomes a sentence such
@@ -132,4 +133,24 @@ export function timelineOf(entries: HistoryEntry[], actorName: (actorId: string 
     });
   }
   return timeline.reverse();
+}
+
+/** One administration event (settings, API keys, webhook endpoints) in words. */
+export function adminEventInWords(event: AdminEvent): string {
+  const value = (path: string, side: 'from' | 'to') => event.changes.find((change) => change.path === path)?.[side];
+  const list = (items: unknown) => (Array.isArray(items) ? items.join(', ') : plain(items));
+  switch (event.action) {
+    case 'api_key.create':
+      return `created API key ${event.subject_id} (scopes ${list(value('/scopes', 'to'))})`;
+    case 'api_key.revoke':
+      return `revoked API key ${event.subject_id}`;
+    case 'webhook_endpoint.create':
+      return `added webhook endpoint ${String(value('/url', 'to'))} (events ${list(value('/events', 'to'))})`;
+    case 'webhook_endpoint.remove':
+      return `removed webhook endpoint ${String(value('/url', 'from'))}`;
+    default: {
+      const what = event.action === 'settings.update' ? '' : `webhook endpoint ${event.subject_id}: `;
+      return what + event.changes.map((change) => `${label(change.path.split('/').slice(1))} ${plain(change.from)} → ${plain(change.to)}`).join('; ');
+    }
+  }
 }

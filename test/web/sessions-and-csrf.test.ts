@@ -45,8 +45,9 @@ async function session(tenant: string, email: string) {
   const cookie = `folio_session=${cookieValue(reply.headers['set-cookie'], 'folio_session')}`;
   const page = await t.app.inject({ method: 'GET', url: '/invoices', headers: { cookie } });
   const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1];
-  const post = (url: string, fields: Record<string, string>) =>
-    t.app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() });
+  // A list value is sent as repeated fields, as a form's checkboxes are.
+  const post = (url: string, fields: Record<string, string | string[]>) =>
+    t.app.inject({ method: 'POST', url, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(Object.entries(fields).flatMap(([name, value]) => [value].flat().map((item) => [name, item]))).toString() });
   return { cookie, csrf, post, get: (url: string) => t.app.inject({ method: 'GET', url, headers: { cookie } }) };
 }
 
@@ -206,4 +207,69 @@ test('actions from the invoice page: finalize, pay, refund, credit note, revise;
   assert.match(String(revised.headers.location), /^\/invoices\/inv_\w+\?notice=revised$/);
   assert.doesNotMatch(String(revised.headers.location), new RegExp(other));
   assert.ok((await api.get(`/v1/invoices/${other}`)).body.revised_by);
+});
+
+test('settings changes, API keys and webhook endpoints leave an audit trail with the person (or key) as actor', async () => {
+  const gil = await session('globex', 'gil@globex.test');
+  const user = await t.database.db.selectFrom('users').select(['id', 'tenant_id']).where('email', '=', 'gil@globex.test').executeTakeFirstOrThrow();
+  const before = await t.database.db.selectFrom('admin_events').select('id').where('tenant_id', '=', user.tenant_id).execute();
+  assert.match((await gil.post('/settings', { _csrf: gil.csrf, edit_policy: 'draft_only', invoice_number_prefix: 'GX-' })).body, /Settings saved/);
+  // Saving the same values again changes nothing, so it records nothing.
+  await gil.post('/settings', { _csrf: gil.csrf, edit_policy: 'draft_only', invoice_number_prefix: 'GX-' });
+  const created = await gil.post('/settings/keys', { _csrf: gil.csrf, scopes: ['invoices:read', 'admin'] });
+  const keyId = /API key (key_\w+) created/.exec(created.body)![1];
+  const key = /<code>(folio_sk_\w+)<\/code>/.exec(created.body)![1];
+  // The new admin key changes a setting through the API: the key is the actor.
+  assert.equal((await t.client(key).patch('/v1/tenant/settings', { invoice_number_prefix: 'GLX-' })).status, 200);
+  await gil.post(`/settings/keys/${keyId}/revoke`, { _csrf: gil.csrf });
+  const hook = await gil.post('/settings/webhooks', { _csrf: gil.csrf, url: 'http://127.0.0.1:9/audit', events: 'invoice.*' });
+  const endpointId = /Webhook endpoint (whe_\w+) added/.exec(hook.body)![1];
+  const operatorKey = await t.key('globex', ['admin']);
+  const operatorKeyId = (await t.database.db.selectFrom('api_keys').select('id').orderBy('created_at', 'desc').executeTakeFirstOrThrow()).id;
+  assert.equal((await t.client(operatorKey).patch(`/v1/webhook-endpoints/${endpointId}`, { description: 'audit hook', enabled: false })).status, 200);
+  await gil.post(`/settings/webhooks/${endpointId}/remove`, { _csrf: gil.csrf });
+
+  const events = await t.database.db.selectFrom('admin_events').selectAll().where('tenant_id', '=', user.tenant_id).orderBy('id').execute();
+  const fresh = events.slice(before.length);
+  assert.deepEqual(fresh.map((event) => [event.action, event.actor_key_id]), [
+    ['settings.update', user.id],
+    ['api_key.create', user.id],
+    ['settings.update', keyId],
+    ['api_key.revoke', user.id],
+    ['webhook_endpoint.create', user.id],
+    ['webhook_endpoint.update', operatorKeyId],
+    ['webhook_endpoint.remove', user.id],
+  ]);
+  assert.deepEqual(JSON.parse(fresh[5].changes), [
+    { path: '/description', from: null, to: 'audit hook' },
+    { path: '/enabled', from: true, to: false },
+  ]);
+  assert.deepEqual(JSON.parse(fresh[0].changes), [
+    { path: '/edit_policy', from: 'until_paid', to: 'draft_only' },
+    { path: '/invoice_number_prefix', from: 'INV-', to: 'GX-' },
+  ]);
+  assert.ok(fresh.every((event) => event.request_id), 'each event names its request');
+  assert.doesNotMatch(JSON.stringify(fresh), /whsec_|folio_sk_/, 'no secret in the trail');
+  // Append-only, like the invoices' audit trail: the database itself refuses to rewrite it.
+  await assert.rejects(t.database.db.updateTable('admin_events').set({ action: 'x' }).where('id', '=', fresh[0].id).execute(), /append-only/);
+  await assert.rejects(t.database.db.deleteFrom('admin_events').where('id', '=', fresh[0].id).execute(), /append-only/);
+
+  // The settings page tells the story, newest first, with who did it.
+  const page = (await gil.get('/settings')).body;
+  const trail = page.slice(page.indexOf('Recent changes'));
+  const order = [
+    /removed webhook endpoint http:\/\/127\.0\.0\.1:9\/audit<\/p><p class="muted">by gil@globex\.test/,
+    new RegExp(`webhook endpoint ${endpointId}: description \\(empty\\) → &#39;audit hook&#39;; enabled true → false</p><p class="muted">by API key ${operatorKeyId}`),
+    /added webhook endpoint http:\/\/127\.0\.0\.1:9\/audit \(events invoice\.\*\)/,
+    new RegExp(`revoked API key ${keyId}</p><p class="muted">by gil@globex\\.test`),
+    new RegExp(`invoice number prefix &#39;GX-&#39; → &#39;GLX-&#39;</p><p class="muted">by API key ${keyId}`),
+    new RegExp(`created API key ${keyId} \\(scopes invoices:read, admin\\)`),
+    /edit policy &#39;until_paid&#39; → &#39;draft_only&#39;; invoice number prefix &#39;INV-&#39; → &#39;GX-&#39;<\/p><p class="muted">by gil@globex\.test/,
+  ];
+  let at = 0;
+  for (const sentence of order) {
+    const found = sentence.exec(trail.slice(at));
+    assert.ok(found, `${sentence} after position ${at} of the trail`);
+    at += found.index + found[0].length;
+  }
 });

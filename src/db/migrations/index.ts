@@ -11,6 +11,7 @@ import documentSeller from './0008_document_seller.js';
 import invoiceJobs from './0009_invoice_jobs.js';
 import listIndexes from './0010_list_indexes.js';
 import eventCommitOrder from './0011_event_commit_order.js';
+import adminEvents from './0012_admin_events.js';
 
 /**
  * Every migration, in the order they run (Kysely's Migrator sorts by name; it refuses to start
@@ -36,6 +37,7 @@ export const migrations: Record<string, SqlMigration> = {
   '0009_invoice_jobs': invoiceJobs,
   '0010_list_indexes': listIndexes,
   '0011_event_commit_order': eventCommitOrder,
+  '0012_admin_events': adminEvents,
 };
 
 export function migrationProvider(engine: MigrationEngine): MigrationProvider {

@@ -9,7 +9,7 @@ import { AppError } from '../../shared/errors.js';
 import { Dec, formatAmount } from '../../shared/money.js';
 import { todayDate } from '../../shared/time.js';
 import { timelineOf } from '../history-words.js';
-import { contextOf, renderPage, type WebDeps } from '../context.js';
+import { actorNamer, contextOf, renderPage, type WebDeps } from '../context.js';
 
 const statuses = ['draft', 'open', 'paid', 'void'] as const;
 const idPattern = /^[a-z]{2,4}_[0-9a-z]{1,40}$/;
@@ -92,8 +92,7 @@ export async function invoicePageData(ctx: RequestContext, deps: WebDeps, invoic
     services.creditNotes.list(ctx, { invoiceId: invoice.id, limit: 100 }),
     services.history.history(ctx, invoice, { limit: 1000 }),
   ]);
-  const emails = await web.users.emailsOf(ctx.auth.tenantId, history.data.map((entry) => entry.actor_key_id ?? ''));
-  const actorName = (id: string | null) => (id === null ? 'system' : emails.get(id) ?? (id.startsWith('key_') ? `API key ${id}` : id));
+  const actorName = await actorNamer(web, ctx.auth.tenantId, history.data.map((entry) => entry.actor_key_id));
   return {
     invoice,
     paymentStatus: derivePaymentStatus(invoice, todayDate()),
