@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { createUserService } from '../../src/modules/users/service.js';
 import { startTestApp, type TestApp } from '../helpers/harness.js';
@@ -272,4 +274,45 @@ test('settings changes, API keys and webhook endpoints leave an audit trail with
     assert.ok(found, `${sentence} after position ${at} of the trail`);
     at += found.index + found[0].length;
   }
+});
+
+test('`npm run folio -- users create` takes the password from stdin; a short password or a missing role is refused', () => {
+  const env = { ...process.env, FOLIO_DATA_DIR: t.testDb.dataDir, DATABASE_URL: t.testDb.databaseUrl ?? '', FOLIO_LOG_LEVEL: 'silent' };
+  if (!t.testDb.databaseUrl) delete (env as Record<string, string | undefined>).DATABASE_URL;
+  const run = (args: string[], input: string) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'users', 'create', ...args], { env, input, encoding: 'utf8', timeout: 60_000 });
+  const created = run(['--tenant', 'acme', '--email', 'Cli.Person@Acme.test', '--role', 'viewer'], 'a long enough secret\n');
+  assert.equal(created.status, 0, created.stderr);
+  assert.match(created.stdout, /user usr_\w+ cli\.person@acme\.test role viewer tenant /);
+  assert.doesNotMatch(created.stdout + created.stderr, /a long enough secret/, 'the password is never echoed');
+  const short = run(['--tenant', 'acme', '--email', 'short@acme.test', '--role', 'viewer'], 'short\n');
+  assert.notEqual(short.status, 0);
+  assert.match(short.stderr, /10 to 200 characters/);
+  const missing = run(['--tenant', 'acme', '--email', 'norole@acme.test'], 'a long enough secret\n');
+  assert.equal(missing.status, 2);
+});
+
+test('on a terminal, `users create` prompts for the password and does not echo it', { skip: !fs.existsSync('/usr/bin/script') && 'needs script(1) for a pseudo-terminal' }, async () => {
+  const env = { ...process.env, FOLIO_DATA_DIR: t.testDb.dataDir, FOLIO_LOG_LEVEL: 'silent' } as Record<string, string | undefined>;
+  if (t.testDb.databaseUrl) env.DATABASE_URL = t.testDb.databaseUrl;
+  else delete env.DATABASE_URL;
+  // script(1) runs the CLI on a pseudo-terminal: stdin is a TTY, as when a person types.
+  const child = spawn('/usr/bin/script', ['-qec', `${process.execPath} --import tsx src/cli.ts users create --tenant acme --email tty.person@acme.test --role editor`, '/dev/null'], { env });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.includes('Password: ') && !child.stdin.writableEnded) child.stdin.end('typed at the prompt 42\n');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, output);
+  assert.match(output, /user usr_\w+ tty\.person@acme\.test role editor/);
+  assert.doesNotMatch(output, /typed at the prompt/, 'the password is not echoed');
+  assert.equal((await signIn('acme', 'tty.person@acme.test', 'typed at the prompt 42')).statusCode, 303);
+});
+
+test('the person created by the CLI signs in with the password given on stdin; the hash is argon2id', async () => {
+  const stored = await t.database.db.selectFrom('users').select(['password_hash', 'role']).where('email', '=', 'cli.person@acme.test').executeTakeFirstOrThrow();
+  assert.match(stored.password_hash, /^\$argon2id\$/);
+  assert.equal(stored.role, 'viewer');
+  assert.equal((await signIn('acme', 'cli.person@acme.test', 'a long enough secret')).statusCode, 303);
+  assert.equal((await t.database.db.selectFrom('users').select('id').where('email', '=', 'short@acme.test').execute()).length, 0);
 });
