@@ -84,6 +84,8 @@ export function describeChanges(changes: HistoryEntry['changes'], lineNames: Map
       }
       if (derivedLineFields.has(rest[0])) continue;
       if (rest[0] === 'position') sentences.push(`moved ${name} from place ${plain(change.from)} to ${plain(change.to)}`);
+      // A line is named by its description: "description of 'A' 'A' → 'B'" would say it twice.
+      else if (rest.length === 1 && rest[0] === 'description' && name === plain(change.from)) sentences.push(`line ${name} renamed → ${plain(change.to)}`);
       else sentences.push(`${label(rest)} of ${name} ${plain(change.from)} → ${plain(change.to)}`);
       continue;
     }

@@ -5,6 +5,7 @@ import { describeChanges, timelineOf } from '../../src/web/history-words.js';
 import { applyFormOperation, blankLine, formOf, lineOperationsOf, parseInvoiceForm, reapplyEdits, writeOfForm, type InvoiceForm } from '../../src/web/invoice-form.js';
 import { createFormatter, localeFrom } from '../../src/web/format.js';
 import { safeNext } from '../../src/web/routes/account.js';
+import { loadConfig } from '../../src/config.js';
 
 const line = (id: string, description: string, quantity: string) => ({
   id, position: 1, parent_line_id: null, description, quantity, unit: null, unit_price: '100', discount: null, tax_rate: '24', tax_code: null,
@@ -29,6 +30,7 @@ test('changes read as sentences, lines named by their description at the time', 
   assert.equal(timeline[0].actor, 'API key key_1');
   assert.deepEqual(timeline[1].sentences, ['created with 1 line']);
   assert.deepEqual(describeChanges([{ path: '/lines/lin_b', from: null, to: { description: 'Travel', quantity: '1', unit_price: '50' } }], new Map()), ["added line 'Travel' (1 × 50)"]);
+  assert.deepEqual(describeChanges([{ path: '/lines/lin_a/description', from: 'Consulting', to: 'Senior consulting' }], new Map([['lin_a', 'Consulting']])), ["line 'Consulting' renamed → 'Senior consulting'"]);
 });
 
 test('re-applying edits keeps the other save and the user\'s own changes', () => {
@@ -79,4 +81,11 @@ test('amounts are formatted exactly with the currency minor units; the locale co
 test('sign-in returns only to a path on this site', () => {
   assert.equal(safeNext('/invoices/inv_1'), '/invoices/inv_1');
   for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example', 'javascript:alert(1)', undefined]) assert.equal(safeNext(bad), '/invoices');
+});
+
+test('the session cookie is Secure when the setting says so or the public URL is https, not otherwise', () => {
+  assert.equal(loadConfig({}).web.secureCookies, false);
+  assert.equal(loadConfig({ FOLIO_WEB_SECURE_COOKIES: 'true' }).web.secureCookies, true);
+  assert.equal(loadConfig({ FOLIO_PUBLIC_URL: 'https://folio.example' }).web.secureCookies, true);
+  assert.equal(loadConfig({ FOLIO_PUBLIC_URL: 'http://localhost:3000' }).web.secureCookies, false);
 });

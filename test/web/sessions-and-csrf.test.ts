@@ -63,6 +63,23 @@ test('the session cookie is HttpOnly, SameSite=Lax and Secure (setting), and a n
   assert.notEqual(cookieValue(first.headers['set-cookie'], 'folio_session'), cookieValue(second.headers['set-cookie'], 'folio_session'));
 });
 
+test('signing in again from a browser that holds a session replaces it: the old cookie stops working', async () => {
+  const old = await session('acme', 'ann@acme.test');
+  const form = await t.app.inject({ method: 'GET', url: '/sign-in' });
+  const token = cookieValue(form.headers['set-cookie'], 'folio_signin_csrf')!;
+  const again = await t.app.inject({
+    method: 'POST',
+    url: '/sign-in',
+    headers: { cookie: `${old.cookie}; folio_signin_csrf=${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ _csrf: token, tenant: 'acme', email: 'ann@acme.test', password }).toString(),
+  });
+  assert.equal(again.statusCode, 303);
+  const fresh = `folio_session=${cookieValue(again.headers['set-cookie'], 'folio_session')}`;
+  assert.notEqual(fresh, old.cookie);
+  assert.equal((await old.get('/invoices')).statusCode, 302, 'the replaced session is gone on the server');
+  assert.equal((await t.app.inject({ method: 'GET', url: '/invoices', headers: { cookie: fresh } })).statusCode, 200);
+});
+
 test('a form post without the CSRF token, or with another session\'s token, is refused and changes nothing', async () => {
   const ann = await session('acme', 'ann@acme.test');
   const lou = await session('acme', 'lou@acme.test');
@@ -209,6 +226,17 @@ test('actions from the invoice page: finalize, pay, refund, credit note, revise;
   assert.match(String(revised.headers.location), /^\/invoices\/inv_\w+\?notice=revised$/);
   assert.doesNotMatch(String(revised.headers.location), new RegExp(other));
   assert.ok((await api.get(`/v1/invoices/${other}`)).body.revised_by);
+
+  // Void: an open invoice without payments, with the reason in the history.
+  const third = (await api.post('/v1/invoices', { lines: [{ description: 'Mistake', quantity: '1', unit_price: '9' }] })).body.id as string;
+  await expectNotice(await ann.post(`/invoices/${third}/finalize`, { _csrf: ann.csrf, version: '1' }), 'finalized');
+  await expectNotice(await ann.post(`/invoices/${third}/void`, { _csrf: ann.csrf, version: '2', reason: 'sent to the wrong customer' }), 'voided');
+  const voided = (await api.get(`/v1/invoices/${third}/history`)).body.data.at(-1);
+  assert.deepEqual([voided.action, voided.reason], ['void', 'sent to the wrong customer']);
+  assert.equal((await api.get(`/v1/invoices/${third}`)).body.status, 'void');
+  const page = (await ann.get(`/invoices/${third}`)).body;
+  assert.doesNotMatch(page, /href="\/invoices\/inv_\w+\/edit"/, 'a void invoice offers no edit');
+  assert.match(page, /Voided<\/strong> by ann@acme\.test/);
 });
 
 test('settings changes, API keys and webhook endpoints leave an audit trail with the person (or key) as actor', async () => {
