@@ -250,7 +250,7 @@ test('settings changes, API keys and webhook endpoints leave an audit trail with
   const keyId = /API key (key_\w+) created/.exec(created.body)![1];
   const key = /<code>(folio_sk_\w+)<\/code>/.exec(created.body)![1];
   // The new admin key changes a setting through the API: the key is the actor.
-  assert.equal((await t.client(key).patch('/v1/tenant/settings', { invoice_number_prefix: 'GLX-' })).status, 200);
+  assert.equal((await t.client(key).patch('/v1/tenant/settings', { invoice_number_prefix: 'GLX-', document_seller: { name: 'Globex Ltd' } })).status, 200);
   await gil.post(`/settings/keys/${keyId}/revoke`, { _csrf: gil.csrf });
   const hook = await gil.post('/settings/webhooks', { _csrf: gil.csrf, url: 'http://127.0.0.1:9/audit', events: 'invoice.*' });
   const endpointId = /Webhook endpoint (whe_\w+) added/.exec(hook.body)![1];
@@ -265,12 +265,14 @@ test('settings changes, API keys and webhook endpoints leave an audit trail with
     ['settings.update', user.id],
     ['api_key.create', user.id],
     ['settings.update', keyId],
+    ['settings.update', keyId],
     ['api_key.revoke', user.id],
     ['webhook_endpoint.create', user.id],
     ['webhook_endpoint.update', operatorKeyId],
     ['webhook_endpoint.remove', user.id],
   ]);
-  assert.deepEqual(JSON.parse(fresh[5].changes), [
+  assert.deepEqual(JSON.parse(fresh[2].changes), [{ path: '/document_seller/name', from: null, to: 'Globex Ltd' }]);
+  assert.deepEqual(JSON.parse(fresh[6].changes), [
     { path: '/description', from: null, to: 'audit hook' },
     { path: '/enabled', from: true, to: false },
   ]);
@@ -293,6 +295,7 @@ test('settings changes, API keys and webhook endpoints leave an audit trail with
     /added webhook endpoint http:\/\/127\.0\.0\.1:9\/audit \(events invoice\.\*\)/,
     new RegExp(`revoked API key ${keyId}</p><p class="muted">by gil@globex\\.test`),
     new RegExp(`invoice number prefix &#39;GX-&#39; → &#39;GLX-&#39;</p><p class="muted">by API key ${keyId}`),
+    new RegExp(`document seller name \\(empty\\) → &#39;Globex Ltd&#39;</p><p class="muted">by API key ${keyId}`),
     new RegExp(`created API key ${keyId} \\(scopes invoices:read, admin\\)`),
     /edit policy &#39;until_paid&#39; → &#39;draft_only&#39;; invoice number prefix &#39;INV-&#39; → &#39;GX-&#39;<\/p><p class="muted">by gil@globex\.test/,
   ];

@@ -6,6 +6,7 @@ import type { Db } from '../../db/database.js';
 import type { RequestContext } from '../../core/request-context.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import { createFilesystemBlobStore, type BlobStore } from '../attachments/blob-store.js';
+import { changesOf, recordAdminEvent } from '../tenants/admin-events.js';
 import type { CreditNoteService } from '../credit-notes/service.js';
 import type { HistoryService } from '../history/service.js';
 import type { InvoiceService } from '../invoices/service.js';
@@ -127,7 +128,11 @@ export function createDocumentService(deps: DocumentServiceDeps) {
         }
         next.logo_sha256 = attachment.sha256;
       }
-      await documentSellerStore.save(deps.db, ctx.auth.tenantId, next);
+      const changes = changesOf(before as unknown as Record<string, unknown>, next as unknown as Record<string, unknown>).map((change) => ({ ...change, path: `/document_seller${change.path}` }));
+      await deps.db.transaction().execute(async (tx) => {
+        await documentSellerStore.save(tx, ctx.auth.tenantId, next);
+        if (changes.length > 0) await recordAdminEvent(tx, ctx, { action: 'settings.update', changes });
+      });
       return next;
     },
   };
