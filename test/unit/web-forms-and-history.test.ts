@@ -47,6 +47,18 @@ test('re-applying edits keeps the other save and the user\'s own changes', () =>
   assert.deepEqual(dropped, []);
 });
 
+test('re-applying keeps the user\'s new order of the lines; lines the other save added follow', () => {
+  const base = formOf(invoice(1, [line('lin_a', 'A', '1'), line('lin_b', 'B', '1'), line('lin_c', 'C', '1')]));
+  const theirs = formOf(invoice(2, [line('lin_a', 'A', '5'), line('lin_b', 'B', '1'), line('lin_c', 'C', '1'), line('lin_d', 'D', '1')]));
+  const mine = applyFormOperation(applyFormOperation(structuredClone(base), 'up:2'), 'up:1'); // C, A, B
+  mine.lines.push({ ...blankLine(), description: 'E' });
+  const { form } = reapplyEdits(base, mine, theirs);
+  assert.deepEqual(form.lines.map((l) => [l.description, l.quantity]), [['C', '1'], ['A', '5'], ['B', '1'], ['D', '1'], ['E', '1']]);
+  // Without a reorder, the newer version's order stands.
+  const unmoved = reapplyEdits(base, structuredClone(base), theirs).form;
+  assert.deepEqual(unmoved.lines.map((l) => l.description), ['A', 'B', 'C', 'D']);
+});
+
 test('form lines become only the operations that change something; a reorder sends the full set', () => {
   const current = invoice(3, [line('lin_a', 'A', '1'), line('lin_b', 'B', '1'), line('lin_c', 'C', '1')]);
   const form = formOf(current);
