@@ -164,6 +164,15 @@ test('after repeated wrong passwords sign-in is locked, even with the right pass
   assert.equal(cookieValue(locked.headers['set-cookie'], 'folio_session'), undefined);
 });
 
+test('wrong-password records older than the lock-out window are pruned (guesses at made-up emails do not pile up)', async () => {
+  const tenant = await t.database.db.selectFrom('tenants').select('id').where('name', '=', 'acme').executeTakeFirstOrThrow();
+  const old = new Date(Date.now() - 16 * 60_000).toISOString();
+  await t.database.db.insertInto('login_failures').values([{ tenant_id: tenant.id, email: 'nobody-1@acme.test', failed_at: old }, { tenant_id: tenant.id, email: 'nobody-2@acme.test', failed_at: old }]).execute();
+  assert.equal((await signIn('acme', 'nobody-3@acme.test', 'wrong wrong wrong')).statusCode, 401);
+  const left = await t.database.db.selectFrom('login_failures').select('email').where('tenant_id', '=', tenant.id).where('email', 'like', 'nobody-%').execute();
+  assert.deepEqual(left.map((row) => row.email), ['nobody-3@acme.test']);
+});
+
 test('sign-in only returns to a path on this site', async () => {
   const reply = await signIn('acme', 'ann@acme.test', password, '//evil.example/steal');
   assert.equal(reply.statusCode, 303);
