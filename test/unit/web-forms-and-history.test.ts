@@ -33,6 +33,19 @@ test('changes read as sentences, lines named by their description at the time', 
   assert.deepEqual(describeChanges([{ path: '/lines/lin_a/description', from: 'Consulting', to: 'Senior consulting' }], new Map([['lin_a', 'Consulting']])), ["line 'Consulting' renamed → 'Senior consulting'"]);
 });
 
+test('only the lines a person moved are "moved"; lines renumbered by an add, a removal or a move are not', () => {
+  const names = new Map([['a', 'A'], ['b', 'B'], ['c', 'C'], ['d', 'D'], ['e', 'E']]);
+  const position = (id: string, from: number, to: number) => ({ path: `/lines/${id}/position`, from, to });
+  // A removed from the top: B..E shift up by one, nobody moved.
+  assert.deepEqual(describeChanges([{ path: '/lines/a', from: { description: 'A', position: 1, quantity: '1', unit_price: '1' }, to: null }, position('b', 2, 1), position('c', 3, 2), position('d', 4, 3), position('e', 5, 4)], names), ["removed line 'A' (1 × 1)"]);
+  // D moved to the top of A..E: A, B, C shift down; only D moved.
+  assert.deepEqual(describeChanges([position('a', 1, 2), position('b', 2, 3), position('c', 3, 4), position('d', 4, 1)], names), ["moved 'D' from place 4 to 1"]);
+  // B and D swap around C (unchanged, not in the diff): one of them moved past C and the other.
+  assert.equal(describeChanges([position('b', 2, 4), position('d', 4, 2)], names).length, 1);
+  // A line added at the top renumbers everything below it.
+  assert.deepEqual(describeChanges([{ path: '/lines/n', from: null, to: { description: 'New', position: 1, quantity: '1', unit_price: '2' } }, position('a', 1, 2), position('b', 2, 3)], names), ["added line 'New' (1 × 2)"]);
+});
+
 test('re-applying edits keeps the other save and the user\'s own changes', () => {
   const base = formOf(invoice(1, [line('lin_a', 'Consulting', '3'), line('lin_b', 'Travel', '1')]));
   const theirs = formOf(invoice(2, [line('lin_a', 'Senior consulting', '3'), line('lin_b', 'Travel', '1')], 'their memo'));

@@ -85,6 +85,7 @@ test('the editor reorders, adds and removes lines; the totals are the server\'s;
   assert.match(history, /v2 · Edited by ann@acme\.test/);
   assert.match(history, /Why: travel first, hosting billed separately/);
   assert.match(history, /moved 'Travel' from place 4 to 1/);
+  assert.doesNotMatch(history, /moved 'Website project'|moved 'Design'/, 'lines renumbered by the move are not "moved"');
   assert.match(history, /removed line 'Hosting' \(12 × 10\.00\)/);
   assert.match(history, /added line 'Support' \(1 × 50\.00\)/);
   assert.match(await page.locator('table.totals').innerText(), /Total\s+€1,010\.00/);
