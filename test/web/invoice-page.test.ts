@@ -129,6 +129,13 @@ test('a payment, an attachment and its removal each take a reason, and the histo
   assert.match(await page.locator('section[aria-labelledby="h-credits"]').innerText(), /€124\.00 — late delivery/);
   assert.match(await page.locator('table.totals').innerText(), /Paid\s+€500\.00\s+Credited\s+€124\.00\s+Balance\s+€386\.00/);
   await web.shoot(page, 'invoice-with-payment-and-credit-note');
+  // A draft takes no payment: the form is disabled and says why, tied to it for screen readers.
+  await page.goto(`/invoices/${(await api.post('/v1/invoices', { lines: [{ description: 'Draft only', quantity: '1', unit_price: '1' }] })).body.id}`);
+  const payment = page.locator('fieldset', { hasText: 'Record a payment' });
+  assert.equal(await payment.getAttribute('disabled'), '');
+  assert.match(await page.locator(`#${await payment.getAttribute('aria-describedby')}`).innerText(), /draft/i);
+  assert.deepEqual(await web.axe(page), []);
+  await page.goto(`/invoices/${invoiceId}`);
   assert.deepEqual(await web.axe(page), []);
 });
 

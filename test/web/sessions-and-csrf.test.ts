@@ -246,6 +246,10 @@ test('actions from the invoice page: finalize, pay, refund, credit note, revise;
   const page = (await ann.get(`/invoices/${third}`)).body;
   assert.doesNotMatch(page, /href="\/invoices\/inv_\w+\/edit"/, 'a void invoice offers no edit');
   assert.match(page, /Voided<\/strong> by ann@acme\.test/);
+  // Even the internal note is read-only now, and the editor says why.
+  const editor = (await ann.get(`/invoices/${third}/edit`)).body;
+  assert.match(editor, /<textarea id="h-internal_note" name="internal_note" rows="2" readonly aria-describedby="why-internal_note">/);
+  assert.match(editor, /<p class="why" id="why-internal_note">[^<]*void[^<]*<\/p>/);
 });
 
 test('settings changes, API keys and webhook endpoints leave an audit trail with the person (or key) as actor', async () => {
