@@ -303,8 +303,10 @@ async function readPassword(): Promise<string> {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0];
   }
-  process.stderr.write('Password: ');
+  // The interface first: it puts the terminal in raw mode (its echo goes to a sink), so nothing
+  // typed after the prompt appears is echoed by the terminal itself.
   const rl = readline.createInterface({ input: process.stdin, output: new Writable({ write: (_chunk, _encoding, done) => done() }), terminal: true });
+  process.stderr.write('Password: ');
   const answer = await new Promise<string>((resolve) => rl.question('', resolve));
   rl.close();
   process.stderr.write('\n');

@@ -366,6 +366,18 @@ export interface LoginFailuresTable {
   failed_at: string;
 }
 
+/** A tenant's administration trail (settings, API keys, webhook endpoints); `changes` is JSON `[{path, from, to}]`. */
+export interface AdminEventsTable {
+  tenant_id: string;
+  id: string;
+  action: string;
+  subject_id: string | null;
+  actor_key_id: string | null;
+  request_id: string | null;
+  changes: string;
+  created_at: string;
+}
+
 export interface Database {
   connections: ConnectionsTable;
   access_tokens: AccessTokensTable;
@@ -393,4 +405,5 @@ export interface Database {
   users: UsersTable;
   web_sessions: WebSessionsTable;
   login_failures: LoginFailuresTable;
+  admin_events: AdminEventsTable;
 }

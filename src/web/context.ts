@@ -68,6 +68,12 @@ export interface WebDeps extends AppDeps {
   web: WebServices;
 }
 
+/** Names the actors of audit entries: a person's email, an API key, or the system. */
+export async function actorNamer(web: WebServices, tenantId: string, actorIds: (string | null)[]): Promise<(id: string | null) => string> {
+  const emails = await web.users.emailsOf(tenantId, actorIds.filter((id): id is string => id !== null));
+  return (id) => (id === null ? 'system' : emails.get(id) ?? (id.startsWith('key_') ? `API key ${id}` : id));
+}
+
 /** The use cases' context for a signed-in person: the user id is the actor in the audit trail. */
 export function contextOf(request: FastifyRequest): RequestContext {
   if (!request.webUser) throw new AppError('unauthorized', 'Sign in first.');

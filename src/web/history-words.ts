@@ -1,4 +1,5 @@
 import type { HistoryEntry } from '../modules/history/service.js';
+import type { AdminEvent } from '../modules/tenants/admin-events.js';
 
 /**
  * The history timeline in words: each audit change `{path, from, to}` becomes a sentence such
@@ -62,8 +63,51 @@ function lineSummary(line: Record<string, unknown>): string {
   return `'${String(line.description ?? 'line')}'${quantity}`;
 }
 
+/**
+ * The lines a person actually moved in one version. Adding, removing or moving one line renumbers
+ * the others; those follow along and are not "moved". The lines that kept their order relative to
+ * each other (the longest run in the same order) stayed; the rest were moved. Unchanged lines are not
+ * in the diff: they are the places no change mentions.
+ */
+function movedLines(changes: HistoryEntry['changes']): Set<string> {
+  const shifted: { id: string; from: number; to: number }[] = [];
+  const taken = { before: new Set<number>(), after: new Set<number>() };
+  for (const change of changes) {
+    const match = /^\/lines\/([^/]+)(\/position)?$/.exec(change.path);
+    if (!match) continue;
+    if (match[2]) {
+      shifted.push({ id: match[1], from: Number(change.from), to: Number(change.to) });
+      taken.before.add(Number(change.from));
+      taken.after.add(Number(change.to));
+    } else if (change.from === null) taken.after.add(Number((change.to as { position?: number }).position));
+    else if (change.to === null) taken.before.add(Number((change.from as { position?: number }).position));
+  }
+  if (shifted.length === 0) return new Set();
+  const last = Math.max(...taken.before, ...taken.after);
+  const kept: { id: string; from: number; to: number }[] = [];
+  for (let place = 1; place <= last; place++) if (!taken.before.has(place) && !taken.after.has(place)) kept.push({ id: '', from: place, to: place });
+  const survivors = [...shifted, ...kept].sort((a, b) => a.from - b.from);
+  // Longest increasing run of new places in old order (O(n²): an invoice has at most 1,000 lines).
+  const length = survivors.map(() => 1);
+  const previous = survivors.map(() => -1);
+  let best = 0;
+  for (let i = 0; i < survivors.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (survivors[j].to < survivors[i].to && length[j] + 1 > length[i]) {
+        length[i] = length[j] + 1;
+        previous[i] = j;
+      }
+    }
+    if (length[i] > length[best]) best = i;
+  }
+  const inOrder = new Set<number>();
+  for (let i = best; i >= 0; i = previous[i]) inOrder.add(i);
+  return new Set(survivors.filter((line, index) => line.id && !inOrder.has(index)).map((line) => line.id));
+}
+
 export function describeChanges(changes: HistoryEntry['changes'], lineNames: Map<string, string>): string[] {
   const sentences: string[] = [];
+  const moved = movedLines(changes);
   for (const change of changes) {
     if (change.path === '') {
       if (change.to !== null) {
@@ -82,7 +126,11 @@ export function describeChanges(changes: HistoryEntry['changes'], lineNames: Map
         continue;
       }
       if (derivedLineFields.has(rest[0])) continue;
-      if (rest[0] === 'position') sentences.push(`moved ${name} from place ${plain(change.from)} to ${plain(change.to)}`);
+      if (rest[0] === 'position') {
+        if (moved.has(id)) sentences.push(`moved ${name} from place ${plain(change.from)} to ${plain(change.to)}`);
+      }
+      // A line is named by its description: "description of 'A' 'A' → 'B'" would say it twice.
+      else if (rest.length === 1 && rest[0] === 'description' && name === plain(change.from)) sentences.push(`line ${name} renamed → ${plain(change.to)}`);
       else sentences.push(`${label(rest)} of ${name} ${plain(change.from)} → ${plain(change.to)}`);
       continue;
     }
@@ -132,4 +180,24 @@ export function timelineOf(entries: HistoryEntry[], actorName: (actorId: string 
     });
   }
   return timeline.reverse();
+}
+
+/** One administration event (settings, API keys, webhook endpoints) in words. */
+export function adminEventInWords(event: AdminEvent): string {
+  const value = (path: string, side: 'from' | 'to') => event.changes.find((change) => change.path === path)?.[side];
+  const list = (items: unknown) => (Array.isArray(items) ? items.join(', ') : plain(items));
+  switch (event.action) {
+    case 'api_key.create':
+      return `created API key ${event.subject_id} (scopes ${list(value('/scopes', 'to'))})`;
+    case 'api_key.revoke':
+      return `revoked API key ${event.subject_id}`;
+    case 'webhook_endpoint.create':
+      return `added webhook endpoint ${String(value('/url', 'to'))} (events ${list(value('/events', 'to'))})`;
+    case 'webhook_endpoint.remove':
+      return `removed webhook endpoint ${String(value('/url', 'from'))}`;
+    default: {
+      const what = event.action === 'settings.update' ? '' : `webhook endpoint ${event.subject_id}: `;
+      return what + event.changes.map((change) => `${label(change.path.split('/').slice(1))} ${plain(change.from)} → ${plain(change.to)}`).join('; ');
+    }
+  }
 }

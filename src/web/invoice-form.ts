@@ -207,7 +207,22 @@ export function reapplyEdits(base: InvoiceForm, mine: InvoiceForm, theirs: Invoi
     }
   }
   lines.push(...mine.lines.filter((line) => !line.id));
-  return { form: { header, lines, version: theirs.version, reason: mine.reason }, dropped };
+  return { form: { header, lines: keepMyOrder(base, mine, lines), version: theirs.version, reason: mine.reason }, dropped };
+}
+
+/**
+ * When the user reordered the lines, the merged lines they kept follow the user's order; lines
+ * only the other save added follow them, then the user's new lines. Otherwise the merge's order
+ * (the newer version's) stands.
+ */
+function keepMyOrder(base: InvoiceForm, mine: InvoiceForm, merged: LineForm[]): LineForm[] {
+  const baseOrder = base.lines.map((line) => line.id);
+  const myOrder = mine.lines.filter((line) => line.id && baseOrder.includes(line.id)).map((line) => line.id);
+  if (myOrder.join() === baseOrder.filter((id) => myOrder.includes(id)).join()) return merged;
+  const rank = new Map(myOrder.map((id, index) => [id, index]));
+  const mineKept = merged.filter((line) => rank.has(line.id)).sort((a, b) => (rank.get(a.id) ?? 0) - (rank.get(b.id) ?? 0));
+  const theirsAdded = merged.filter((line) => line.id && !rank.has(line.id));
+  return [...mineKept, ...theirsAdded, ...merged.filter((line) => !line.id)];
 }
 
 /** Editor operations that change the form without saving (they work with JavaScript off). */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { createUserService } from '../../src/modules/users/service.js';
 import { startTestApp, type TestApp } from './harness.js';
 
@@ -18,8 +18,8 @@ export interface WebTestApp extends TestApp {
   browser: Browser;
   /** Creates a user in the tenant (the tenant is created with an API key when new); returns the email. */
   user(tenant: string, email: string, role: 'viewer' | 'editor' | 'admin'): Promise<string>;
-  /** A new browser context (own cookies) signed in as the user. */
-  signedIn(tenant: string, email: string): Promise<{ context: BrowserContext; page: Page }>;
+  /** A new browser context (own cookies; en-GB unless `options` say otherwise) signed in as the user. */
+  signedIn(tenant: string, email: string, options?: BrowserContextOptions): Promise<{ context: BrowserContext; page: Page }>;
   shoot(page: Page, name: string): Promise<void>;
   /** Runs axe-core on the page; returns the serious and critical violations. */
   axe(page: Page): Promise<{ id: string; impact: string; help: string; nodes: number }[]>;
@@ -54,8 +54,8 @@ export async function startWebTestApp(env: Record<string, string> = {}): Promise
       await users.create({ tenantName: tenant, email, role, password });
       return email;
     },
-    async signedIn(tenant, email) {
-      const context = await browser.newContext({ baseURL: baseUrl, locale: 'en-GB' });
+    async signedIn(tenant, email, options = {}) {
+      const context = await browser.newContext({ baseURL: baseUrl, locale: 'en-GB', ...options });
       const page = await context.newPage();
       await page.goto('/sign-in');
       await page.getByLabel('Organisation').fill(tenant);

@@ -5,6 +5,7 @@ import { describeChanges, timelineOf } from '../../src/web/history-words.js';
 import { applyFormOperation, blankLine, formOf, lineOperationsOf, parseInvoiceForm, reapplyEdits, writeOfForm, type InvoiceForm } from '../../src/web/invoice-form.js';
 import { createFormatter, localeFrom } from '../../src/web/format.js';
 import { safeNext } from '../../src/web/routes/account.js';
+import { loadConfig } from '../../src/config.js';
 
 const line = (id: string, description: string, quantity: string) => ({
   id, position: 1, parent_line_id: null, description, quantity, unit: null, unit_price: '100', discount: null, tax_rate: '24', tax_code: null,
@@ -29,6 +30,20 @@ test('changes read as sentences, lines named by their description at the time', 
   assert.equal(timeline[0].actor, 'API key key_1');
   assert.deepEqual(timeline[1].sentences, ['created with 1 line']);
   assert.deepEqual(describeChanges([{ path: '/lines/lin_b', from: null, to: { description: 'Travel', quantity: '1', unit_price: '50' } }], new Map()), ["added line 'Travel' (1 × 50)"]);
+  assert.deepEqual(describeChanges([{ path: '/lines/lin_a/description', from: 'Consulting', to: 'Senior consulting' }], new Map([['lin_a', 'Consulting']])), ["line 'Consulting' renamed → 'Senior consulting'"]);
+});
+
+test('only the lines a person moved are "moved"; lines renumbered by an add, a removal or a move are not', () => {
+  const names = new Map([['a', 'A'], ['b', 'B'], ['c', 'C'], ['d', 'D'], ['e', 'E']]);
+  const position = (id: string, from: number, to: number) => ({ path: `/lines/${id}/position`, from, to });
+  // A removed from the top: B..E shift up by one, nobody moved.
+  assert.deepEqual(describeChanges([{ path: '/lines/a', from: { description: 'A', position: 1, quantity: '1', unit_price: '1' }, to: null }, position('b', 2, 1), position('c', 3, 2), position('d', 4, 3), position('e', 5, 4)], names), ["removed line 'A' (1 × 1)"]);
+  // D moved to the top of A..E: A, B, C shift down; only D moved.
+  assert.deepEqual(describeChanges([position('a', 1, 2), position('b', 2, 3), position('c', 3, 4), position('d', 4, 1)], names), ["moved 'D' from place 4 to 1"]);
+  // B and D swap around C (unchanged, not in the diff): one of them moved past C and the other.
+  assert.equal(describeChanges([position('b', 2, 4), position('d', 4, 2)], names).length, 1);
+  // A line added at the top renumbers everything below it.
+  assert.deepEqual(describeChanges([{ path: '/lines/n', from: null, to: { description: 'New', position: 1, quantity: '1', unit_price: '2' } }, position('a', 1, 2), position('b', 2, 3)], names), ["added line 'New' (1 × 2)"]);
 });
 
 test('re-applying edits keeps the other save and the user\'s own changes', () => {
@@ -43,6 +58,18 @@ test('re-applying edits keeps the other save and the user\'s own changes', () =>
   assert.equal(form.header.memo, 'their memo');
   assert.equal(form.version, '2');
   assert.deepEqual(dropped, []);
+});
+
+test('re-applying keeps the user\'s new order of the lines; lines the other save added follow', () => {
+  const base = formOf(invoice(1, [line('lin_a', 'A', '1'), line('lin_b', 'B', '1'), line('lin_c', 'C', '1')]));
+  const theirs = formOf(invoice(2, [line('lin_a', 'A', '5'), line('lin_b', 'B', '1'), line('lin_c', 'C', '1'), line('lin_d', 'D', '1')]));
+  const mine = applyFormOperation(applyFormOperation(structuredClone(base), 'up:2'), 'up:1'); // C, A, B
+  mine.lines.push({ ...blankLine(), description: 'E' });
+  const { form } = reapplyEdits(base, mine, theirs);
+  assert.deepEqual(form.lines.map((l) => [l.description, l.quantity]), [['C', '1'], ['A', '5'], ['B', '1'], ['D', '1'], ['E', '1']]);
+  // Without a reorder, the newer version's order stands.
+  const unmoved = reapplyEdits(base, structuredClone(base), theirs).form;
+  assert.deepEqual(unmoved.lines.map((l) => l.description), ['A', 'B', 'C', 'D']);
 });
 
 test('form lines become only the operations that change something; a reorder sends the full set', () => {
@@ -79,4 +106,11 @@ test('amounts are formatted exactly with the currency minor units; the locale co
 test('sign-in returns only to a path on this site', () => {
   assert.equal(safeNext('/invoices/inv_1'), '/invoices/inv_1');
   for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example', 'javascript:alert(1)', undefined]) assert.equal(safeNext(bad), '/invoices');
+});
+
+test('the session cookie is Secure when the setting says so or the public URL is https, not otherwise', () => {
+  assert.equal(loadConfig({}).web.secureCookies, false);
+  assert.equal(loadConfig({ FOLIO_WEB_SECURE_COOKIES: 'true' }).web.secureCookies, true);
+  assert.equal(loadConfig({ FOLIO_PUBLIC_URL: 'https://folio.example' }).web.secureCookies, true);
+  assert.equal(loadConfig({ FOLIO_PUBLIC_URL: 'http://localhost:3000' }).web.secureCookies, false);
 });

@@ -105,7 +105,7 @@ test('a save that lost the race shows what changed and re-applies the edits on t
   await page.getByRole('heading', { name: 'Someone else saved this invoice' }).waitFor();
   const conflict = await page.locator('main').innerText();
   assert.match(conflict, /by bob@acme\.test/);
-  assert.match(conflict, /description of 'Consulting' 'Consulting' → 'Senior consulting'/);
+  assert.match(conflict, /line 'Consulting' renamed → 'Senior consulting'/);
   await expectAccessible(page, 'conflict');
 
   await page.getByRole('button', { name: /Re-apply my edits/ }).click();

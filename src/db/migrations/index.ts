@@ -12,6 +12,7 @@ import invoiceJobs from './0009_invoice_jobs.js';
 import listIndexes from './0010_list_indexes.js';
 import eventCommitOrder from './0011_event_commit_order.js';
 import documentSellerHistory from './0012_document_seller_history.js';
+import adminEvents from './0013_admin_events.js';
 import rateLimitUnlogged from './0014_rate_limit_unlogged.js';
 
 /**
@@ -39,6 +40,7 @@ export const migrations: Record<string, SqlMigration> = {
   '0010_list_indexes': listIndexes,
   '0011_event_commit_order': eventCommitOrder,
   '0012_document_seller_history': documentSellerHistory,
+  '0013_admin_events': adminEvents,
   '0014_rate_limit_unlogged': rateLimitUnlogged,
 };
 

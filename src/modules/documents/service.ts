@@ -6,6 +6,7 @@ import type { Db } from '../../db/database.js';
 import type { RequestContext } from '../../core/request-context.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import { createFilesystemBlobStore, type BlobStore } from '../attachments/blob-store.js';
+import { changesOf, recordAdminEvent } from '../tenants/admin-events.js';
 import type { CreditNoteService } from '../credit-notes/service.js';
 import type { HistoryService } from '../history/service.js';
 import type { InvoiceService } from '../invoices/service.js';
@@ -151,8 +152,14 @@ export function createDocumentService(deps: DocumentServiceDeps) {
         }
         next.logo_sha256 = attachment.sha256;
       }
+      const changes = changesOf(before, next).map((change) => ({ ...change, path: `/document_seller${change.path}` }));
       // Unchanged details make no new revision (the history holds changes, not PATCH calls).
-      if (JSON.stringify(next) !== JSON.stringify(before)) await documentSellerStore.save(deps.db, ctx.auth.tenantId, next);
+      if (changes.length > 0) {
+        await deps.db.transaction().execute(async (tx) => {
+          await documentSellerStore.save(tx, ctx.auth.tenantId, next);
+          await recordAdminEvent(tx, ctx, { action: 'settings.update', changes });
+        });
+      }
       return next;
     },
   };

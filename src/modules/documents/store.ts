@@ -1,4 +1,4 @@
-import type { Db, DbOrTx } from '../../db/database.js';
+import type { Db, DbOrTx, Tx } from '../../db/database.js';
 import { nowIso } from '../../shared/time.js';
 import { emptySeller, type SellerDetails } from './seller.js';
 
@@ -28,24 +28,22 @@ export const documentSellerStore = {
     return { ...emptySeller, ...(JSON.parse(row.seller) as Partial<SellerDetails>), logo_sha256: row.logo_sha256 };
   },
 
-  /** Saves the current seller and appends it to the history as the next revision, in force from now. */
-  async save(db: Db, tenantId: string, seller: SellerDetails): Promise<void> {
+  /** Saves the current seller and appends it to the history as the next revision, in force from now (in the caller's transaction). */
+  async save(tx: Tx, tenantId: string, seller: SellerDetails): Promise<void> {
     const { logo_sha256: logoSha256, ...rest } = seller;
     const now = nowIso();
     const values = { seller: JSON.stringify(rest), logo_sha256: logoSha256, updated_at: now };
-    await db.transaction().execute(async (tx) => {
-      // The upsert locks the tenant's row first, so two concurrent saves take their revisions in turn.
-      await tx
-        .insertInto('document_sellers')
-        .values({ tenant_id: tenantId, ...values })
-        .onConflict((conflict) => conflict.column('tenant_id').doUpdateSet(values))
-        .execute();
-      const last = await tx.selectFrom('document_seller_history').select(({ fn }) => fn.max('revision').as('revision')).where('tenant_id', '=', tenantId).executeTakeFirst();
-      await tx
-        .insertInto('document_seller_history')
-        .values({ tenant_id: tenantId, revision: Number(last?.revision ?? 0) + 1, valid_from: now, seller: values.seller, logo_sha256: logoSha256 })
-        .execute();
-    });
+    // The upsert locks the tenant's row first, so two concurrent saves take their revisions in turn.
+    await tx
+      .insertInto('document_sellers')
+      .values({ tenant_id: tenantId, ...values })
+      .onConflict((conflict) => conflict.column('tenant_id').doUpdateSet(values))
+      .execute();
+    const last = await tx.selectFrom('document_seller_history').select(({ fn }) => fn.max('revision').as('revision')).where('tenant_id', '=', tenantId).executeTakeFirst();
+    await tx
+      .insertInto('document_seller_history')
+      .values({ tenant_id: tenantId, revision: Number(last?.revision ?? 0) + 1, valid_from: now, seller: values.seller, logo_sha256: logoSha256 })
+      .execute();
   },
 
   /** For the blob sweep: a logo (of any revision) keeps its bytes even after the attachment it came from is gone. */

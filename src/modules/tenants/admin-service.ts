@@ -4,6 +4,7 @@ import { AppError, notFound } from '../../shared/errors.js';
 import { nowIso } from '../../shared/time.js';
 import { editPolicies, type EditPolicy } from '../invoices/domain/lifecycle.js';
 import { isScope, type Scope } from '../../core/auth.js';
+import { changesOf, listAdminEvents, recordAdminEvent } from './admin-events.js';
 import { mintApiKey } from './service.js';
 import { tenantStore } from './store.js';
 
@@ -44,7 +45,14 @@ export function createTenantAdminService(db: Db) {
       if (patch.invoice_number_prefix !== undefined && !prefixPattern.test(patch.invoice_number_prefix)) {
         throw new AppError('validation-error', 'The number prefix takes up to 20 letters, digits, / _ . -', { errors: [{ pointer: '/invoice_number_prefix', detail: 'invalid prefix' }] });
       }
-      await tenantStore.updateSettings(db, ctx.auth.tenantId, patch);
+      const before = await this.settings(ctx);
+      const changes = changesOf(before, patch);
+      if (changes.length > 0) {
+        await db.transaction().execute(async (tx) => {
+          await tenantStore.updateSettings(tx, ctx.auth.tenantId, patch);
+          await recordAdminEvent(tx, ctx, { action: 'settings.update', changes });
+        });
+      }
       return this.settings(ctx);
     },
 
@@ -60,17 +68,28 @@ export function createTenantAdminService(db: Db) {
         throw new AppError('validation-error', 'Choose at least one scope: invoices:read, invoices:write, admin.', { errors: [{ pointer: '/scopes', detail: 'unknown or missing scope' }] });
       }
       const { row, key } = mintApiKey(ctx.auth.tenantId, wanted);
-      await tenantStore.insertKey(db, row);
-      const id = row.id;
-      return { id, key, scopes: wanted as Scope[] };
+      await db.transaction().execute(async (tx) => {
+        await tenantStore.insertKey(tx, row);
+        await recordAdminEvent(tx, ctx, { action: 'api_key.create', subjectId: row.id, changes: [{ path: '/scopes', from: null, to: wanted }] });
+      });
+      return { id: row.id, key, scopes: wanted as Scope[] };
     },
 
     /** Revoking takes effect within the authenticator's cache time (5 s). */
     async revokeKey(ctx: RequestContext, keyId: string): Promise<void> {
       // Only this tenant's keys: another tenant's key id is as unknown as a made-up one.
       const own = (await tenantStore.listKeys(db, ctx.auth.tenantId)).some((key) => key.id === keyId && key.revoked_at === null);
-      if (!own || !(await tenantStore.revokeKey(db, keyId, nowIso()))) throw notFound('active API key', keyId);
+      const revoked = own && (await db.transaction().execute(async (tx) => {
+        const revokedAt = nowIso();
+        if (!(await tenantStore.revokeKey(tx, keyId, revokedAt))) return false;
+        await recordAdminEvent(tx, ctx, { action: 'api_key.revoke', subjectId: keyId, changes: [{ path: '/revoked_at', from: null, to: revokedAt }] });
+        return true;
+      }));
+      if (!revoked) throw notFound('active API key', keyId);
     },
+
+    /** The administration trail (settings, keys, webhook endpoints), newest first. */
+    history: (ctx: RequestContext, limit = 50) => listAdminEvents(db, ctx.auth.tenantId, limit),
   };
 }
 

@@ -123,7 +123,10 @@ export function createUserService(db: Db, options: { sessionTtlMs?: number; lock
       if (user && !user.disabled_at) valid = await argon2Verify(user.password_hash, password);
       else await argon2Verify(await dummyPasswordHash(), password);
       if (!valid || !user || !tenant) {
-        if (tenant) await userStore.recordFailure(db, tenant.id, email, nowIso());
+        if (tenant) {
+          await userStore.pruneFailures(db, tenant.id, new Date(Date.now() - lockout.windowMs).toISOString());
+          await userStore.recordFailure(db, tenant.id, email, nowIso());
+        }
         return { ok: false, reason: 'invalid' };
       }
       await userStore.clearFailures(db, tenant.id, email);

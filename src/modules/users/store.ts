@@ -50,6 +50,10 @@ export const userStore = {
     return { count: Number(row?.count ?? 0), lastAt: (row?.last_at as string | null) ?? null };
   },
 
+  /** Failures older than the lock-out window count for nothing: without this, guesses at made-up emails would pile up. */
+  pruneFailures: (db: DbOrTx, tenantId: string, beforeIso: string) =>
+    db.deleteFrom('login_failures').where('tenant_id', '=', tenantId).where('failed_at', '<', beforeIso).execute(),
+
   clearFailures: (db: DbOrTx, tenantId: string, email: string) =>
     db.deleteFrom('login_failures').where('tenant_id', '=', tenantId).where('email', '=', email).execute(),
 };

@@ -1,4 +1,5 @@
 import { markIdempotentChange } from '../idempotency/service.js';
+import { changesOf, recordAdminEvent } from '../tenants/admin-events.js';
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../db/database.js';
 import type { WebhookEndpointsTable } from '../../db/schema.js';
@@ -28,6 +29,16 @@ export const presentEndpoint = (row: WebhookEndpointsTable) => ({
   created_at: row.created_at,
   updated_at: row.updated_at,
 });
+
+/** What an endpoint write changes, for the administration trail (never the secret). */
+function endpointChanges(before: Partial<ReturnType<typeof presentEndpoint>>, fields: Partial<WebhookEndpointsTable>) {
+  return changesOf(before, {
+    url: fields.url,
+    events: fields.event_types === undefined ? undefined : JSON.parse(fields.event_types),
+    description: fields.description,
+    enabled: fields.enabled === undefined ? undefined : fields.enabled === 1,
+  });
+}
 
 /** `whsec_` + base64 of 32 random bytes, the format the standardwebhooks libraries read. */
 export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
@@ -84,6 +95,7 @@ export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolea
       };
       await db.transaction().execute(async (tx) => {
         await webhookStore.insertEndpoint(tx, row);
+        await recordAdminEvent(tx, ctx, { action: 'webhook_endpoint.create', subjectId: row.id, changes: endpointChanges({}, row) });
         // Ties the change to the request's Idempotency-Key in the same transaction (see idempotency/).
         await markIdempotentChange(tx, ctx, `webhook_endpoint/${row.id}/created`);
       });
@@ -98,7 +110,7 @@ export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolea
     get: async (ctx: RequestContext, id: string) => presentEndpoint(await load(ctx, id)),
 
     async update(ctx: RequestContext, id: string, input: EndpointInput) {
-      await load(ctx, id);
+      const before = presentEndpoint(await load(ctx, id));
       const fields: Parameters<typeof webhookStore.updateEndpoint>[3] = { updated_at: nowIso() };
       if (input.url !== undefined) fields.url = await checkUrl(input.url);
       if (input.events !== undefined) fields.event_types = JSON.stringify(checkEvents(input.events));
@@ -106,15 +118,18 @@ export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolea
       if (input.enabled !== undefined) fields.enabled = input.enabled ? 1 : 0;
       await db.transaction().execute(async (tx) => {
         await webhookStore.updateEndpoint(tx, ctx.auth.tenantId, id, fields);
+        const changes = endpointChanges(before, fields);
+        if (changes.length > 0) await recordAdminEvent(tx, ctx, { action: 'webhook_endpoint.update', subjectId: id, changes });
         await markIdempotentChange(tx, ctx, `webhook_endpoint/${id}/${fields.updated_at}`);
       });
       return presentEndpoint(await load(ctx, id));
     },
 
     async remove(ctx: RequestContext, id: string) {
-      await load(ctx, id);
+      const removed = await load(ctx, id);
       await db.transaction().execute(async (tx) => {
         await webhookStore.deleteEndpoint(tx, ctx.auth.tenantId, id);
+        await recordAdminEvent(tx, ctx, { action: 'webhook_endpoint.remove', subjectId: id, changes: [{ path: '/url', from: removed.url, to: null }] });
         await markIdempotentChange(tx, ctx, `webhook_endpoint/${id}/deleted`);
       });
     },

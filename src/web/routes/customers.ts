@@ -27,8 +27,8 @@ export async function customerPages(app: App, { services }: WebDeps) {
   const read = { config: { webScope: 'invoices:read' as const } };
   const write = { config: { webScope: 'invoices:write' as const } };
 
-  const showForm = (request: FastifyRequest, reply: FastifyReply, customer: Partial<Customer> | null, values: Record<string, unknown>, error?: string) =>
-    renderPage(request, reply, 'customer-form', { title: customer?.id ? `Customer ${customer.name}` : 'New customer', customer, values, addressFields, error }, error ? 422 : 200);
+  const showForm = (request: FastifyRequest, reply: FastifyReply, customer: Partial<Customer> | null, values: Record<string, unknown>, error?: string, notice?: string) =>
+    renderPage(request, reply, 'customer-form', { title: customer?.id ? `Customer ${customer.name}` : 'New customer', customer, values, addressFields, error, notice }, error ? 422 : 200);
 
   const valuesOf = (customer: Customer) => ({ ...customer, ...Object.fromEntries(addressFields.map((field) => [field, customer.address?.[field] ?? ''])) });
 
@@ -53,7 +53,8 @@ export async function customerPages(app: App, { services }: WebDeps) {
 
   app.get('/customers/:id', read, async (request, reply) => {
     const customer = await services.customers.get(contextOf(request), (request.params as { id: string }).id);
-    return showForm(request, reply, customer, valuesOf(customer));
+    const saved = (request.query as { notice?: string }).notice === 'saved';
+    return showForm(request, reply, customer, valuesOf(customer), undefined, saved ? 'Customer saved.' : undefined);
   });
 
   app.post('/customers/:id', write, async (request, reply) => {

@@ -17,7 +17,7 @@ import {
   writeOfForm,
   type InvoiceForm,
 } from '../invoice-form.js';
-import { contextOf, renderPage, type WebDeps } from '../context.js';
+import { actorNamer, contextOf, renderPage, type WebDeps } from '../context.js';
 
 type Body = Record<string, string | string[] | undefined>;
 
@@ -163,8 +163,8 @@ export async function invoiceEditorRoutes(app: App, deps: WebDeps) {
   /** Someone saved since this edit began: show what they changed, offer to re-apply ours on top. */
   async function renderConflict(request: FastifyRequest, reply: FastifyReply, ctx: RequestContext, current: Invoice, mine: InvoiceForm, startedFrom: number) {
     const history = await services.history.history(ctx, current, { afterVersion: 0, limit: 1000 });
-    const emails = await web.users.emailsOf(ctx.auth.tenantId, history.data.map((entry) => entry.actor_key_id ?? ''));
-    const timeline = timelineOf(history.data, (actor) => (actor ? emails.get(actor) ?? actor : 'system')).filter((entry) => entry.version > startedFrom);
+    const actorName = await actorNamer(web, ctx.auth.tenantId, history.data.map((entry) => entry.actor_key_id));
+    const timeline = timelineOf(history.data, actorName).filter((entry) => entry.version > startedFrom);
     const hidden: [string, string][] = [
       ...headerFormFields.map((field): [string, string] => [field, mine.header[field]]),
       ...mine.lines.flatMap((line) => lineFormFields.map((field): [string, string] => [`line_${field}`, line[field]])),

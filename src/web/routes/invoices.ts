@@ -2,18 +2,25 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { invoiceListFilterFromQuery } from '../../modules/invoices/list-filter.js';
 import type { App } from '../../core/app.js';
 import type { RequestContext } from '../../core/request-context.js';
-import type { Invoice, InvoiceLine, InvoiceStatus } from '../../modules/invoices/domain/model.js';
+import type { Invoice, InvoiceLine } from '../../modules/invoices/domain/model.js';
 import { derivePaymentStatus } from '../../modules/invoices/domain/payment-status.js';
 import type { InvoiceListQuery } from '../../modules/invoices/schemas.js';
 import { AppError } from '../../shared/errors.js';
 import { Dec, formatAmount } from '../../shared/money.js';
 import { todayDate } from '../../shared/time.js';
 import { timelineOf } from '../history-words.js';
-import { contextOf, renderPage, type WebDeps } from '../context.js';
+import { actorNamer, contextOf, renderPage, type WebDeps } from '../context.js';
 
 const statuses = ['draft', 'open', 'paid', 'void'] as const;
 const idPattern = /^[a-z]{2,4}_[0-9a-z]{1,40}$/;
 const pageSizes = [20, 50, 100];
+/** The list service's refusals of a filter, in the words of the filter form. */
+const filterErrors: Record<string, string> = {
+  '/query/q': 'Search for at least 3 characters.',
+  '/query/issue_date_to': 'The issue date range ends before it starts.',
+  '/query/due_date_to': 'The due date range ends before it starts.',
+  '/query/cursor': 'That page link belongs to another order; start again from the first page.',
+};
 
 /** Lines in reading order: each parent followed by its grouped lines (one level). */
 export function groupedLines(lines: InvoiceLine[]): { line: InvoiceLine; depth: number }[] {
@@ -39,13 +46,39 @@ function pageTotals(invoices: Invoice[]) {
   return [...sums].map(([currency, sum]) => ({ currency, count: sum.count, total: formatAmount(sum.total, currency), balance: formatAmount(sum.balance, currency) }));
 }
 
-/** Reads the list filters from the query string, keeping only well-formed values. */
+const paymentStatuses = ['unpaid', 'partially_paid', 'paid', 'overdue'] as const;
+const dateFilters = ['issue_date_from', 'issue_date_to', 'due_date_from', 'due_date_to'] as const;
+/** The list's orders as the API names them ("-" = descending), with words for the page. */
+const sorts: [string, string][] = [
+  ['-created', 'Newest first'],
+  ['created', 'Oldest first'],
+  ['number', 'Number (A–Z)'],
+  ['-number', 'Number (Z–A)'],
+  ['-issue_date', 'Issue date (latest first)'],
+  ['issue_date', 'Issue date (earliest first)'],
+  ['due_date', 'Due date (soonest first)'],
+  ['-due_date', 'Due date (latest first)'],
+  ['-total', 'Total (largest first)'],
+  ['total', 'Total (smallest first)'],
+  ['-updated_at', 'Recently changed'],
+];
+
+/**
+ * Reads the list filters from the query string, keeping only well-formed values (a malformed one
+ * is ignored, as a hand-edited URL would be). Value checks a pattern cannot make (a date range
+ * that ends before it starts, a search under 3 characters) are the list service's, shown as an error.
+ */
 function listFilters(query: Record<string, string | undefined>) {
   const pick = (value: string | undefined, ok: (v: string) => boolean) => (value && ok(value) ? value : undefined);
+  const isDate = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v);
   return {
     status: pick(query.status, (v) => (statuses as readonly string[]).includes(v)) as InvoiceListQuery['status'],
+    payment_status: pick(query.payment_status, (v) => (paymentStatuses as readonly string[]).includes(v)) as InvoiceListQuery['payment_status'],
     customer_id: pick(query.customer_id, (v) => idPattern.test(v)),
     number: pick(query.number?.trim(), (v) => v.length <= 64),
+    q: pick(query.q?.trim(), (v) => v.length <= 100),
+    ...Object.fromEntries(dateFilters.map((name) => [name, pick(query[name], isDate)])) as Record<(typeof dateFilters)[number], string | undefined>,
+    sort: pick(query.sort, (v) => sorts.some(([value]) => value === v)),
     cursor: pick(query.cursor, (v) => v.length <= 200),
     limit: pageSizes.includes(Number(query.limit)) ? Number(query.limit) : 20,
   };
@@ -59,8 +92,7 @@ export async function invoicePageData(ctx: RequestContext, deps: WebDeps, invoic
     services.creditNotes.list(ctx, { invoiceId: invoice.id, limit: 100 }),
     services.history.history(ctx, invoice, { limit: 1000 }),
   ]);
-  const emails = await web.users.emailsOf(ctx.auth.tenantId, history.data.map((entry) => entry.actor_key_id ?? ''));
-  const actorName = (id: string | null) => (id === null ? 'system' : emails.get(id) ?? (id.startsWith('key_') ? `API key ${id}` : id));
+  const actorName = await actorNamer(web, ctx.auth.tenantId, history.data.map((entry) => entry.actor_key_id));
   return {
     invoice,
     paymentStatus: derivePaymentStatus(invoice, todayDate()),
@@ -100,16 +132,20 @@ export async function invoicePages(app: App, deps: WebDeps) {
   app.get('/invoices', { config: { webScope: 'invoices:read' } }, async (request, reply) => {
     const ctx = contextOf(request);
     const filters = listFilters(request.query as Record<string, string | undefined>);
-    const page = await services.invoices.list(ctx, invoiceListFilterFromQuery(filters as InvoiceListQuery));
     const customers = await services.customers.list(ctx, { limit: 100 });
     const baseQuery = new URLSearchParams(Object.entries({ ...filters, cursor: undefined }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    const common = { title: 'Invoices', filters, statuses, paymentStatuses, sorts, sortLabel: sorts.find(([value]) => value === (filters.sort ?? '-created'))?.[1] ?? '', pageSizes, customers: customers.data };
+    let page: Awaited<ReturnType<typeof services.invoices.list>>;
+    try {
+      page = await services.invoices.list(ctx, invoiceListFilterFromQuery(filters as InvoiceListQuery));
+    } catch (error) {
+      // A filter the list service refuses (range ends before it starts, search too short): say why.
+      if (!(error instanceof AppError) || error.status !== 400) throw error;
+      return renderPage(request, reply, 'invoices', { ...common, error: filterErrors[error.errors?.[0]?.pointer ?? ''] ?? error.message, invoices: [], totals: [], nextUrl: null, firstUrl: null }, 400);
+    }
     const nextUrl = page.next_cursor ? `/invoices?${new URLSearchParams({ ...Object.fromEntries(baseQuery), cursor: page.next_cursor })}` : null;
     return renderPage(request, reply, 'invoices', {
-      title: 'Invoices',
-      filters,
-      statuses,
-      pageSizes,
-      customers: customers.data,
+      ...common,
       invoices: page.data.map((invoice) => ({ invoice, paymentStatus: derivePaymentStatus(invoice, todayDate()) })),
       totals: pageTotals(page.data),
       nextUrl,

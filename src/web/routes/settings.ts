@@ -3,7 +3,8 @@ import type { App } from '../../core/app.js';
 import { editPolicies, type EditPolicy } from '../../modules/invoices/domain/lifecycle.js';
 import { allScopes } from '../../core/auth.js';
 import { AppError } from '../../shared/errors.js';
-import { contextOf, renderPage, type WebDeps } from '../context.js';
+import { actorNamer, contextOf, renderPage, type WebDeps } from '../context.js';
+import { adminEventInWords } from '../history-words.js';
 
 type Body = Record<string, string | string[] | undefined>;
 const list = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
@@ -14,8 +15,10 @@ export async function settingsPages(app: App, { web }: WebDeps) {
 
   async function show(request: FastifyRequest, reply: FastifyReply, extra: { error?: string; notice?: string; newKey?: string; newSecret?: string; status?: number } = {}) {
     const ctx = contextOf(request);
-    const [settings, keys, endpoints] = await Promise.all([web.tenantAdmin.settings(ctx), web.tenantAdmin.listKeys(ctx), web.webhooks.list(ctx)]);
-    return renderPage(request, reply, 'settings', { title: 'Settings', settings, keys, endpoints: endpoints.data, editPolicies, allScopes, ...extra }, extra.status ?? 200);
+    const [settings, keys, endpoints, history] = await Promise.all([web.tenantAdmin.settings(ctx), web.tenantAdmin.listKeys(ctx), web.webhooks.list(ctx), web.tenantAdmin.history(ctx, 20)]);
+    const actorName = await actorNamer(web, ctx.auth.tenantId, history.map((event) => event.actor_key_id));
+    const changes = history.map((event) => ({ at: event.created_at, who: actorName(event.actor_key_id), what: adminEventInWords(event) }));
+    return renderPage(request, reply, 'settings', { title: 'Settings', settings, keys, endpoints: endpoints.data, editPolicies, allScopes, changes, ...extra }, extra.status ?? 200);
   }
 
   /** Runs an admin change; a refusal is shown on the settings page. */
