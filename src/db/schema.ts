@@ -368,6 +368,8 @@ export interface LoginFailuresTable {
 
 /** A tenant's administration trail (settings, API keys, webhook endpoints); `changes` is JSON `[{path, from, to}]`. */
 export interface AdminEventsTable {
+  /** Insertion order (ids of one millisecond would tie). */
+  seq: Generated<number>;
   tenant_id: string;
   id: string;
   action: string;

@@ -255,7 +255,7 @@ test('actions from the invoice page: finalize, pay, refund, credit note, revise;
 test('settings changes, API keys and webhook endpoints leave an audit trail with the person (or key) as actor', async () => {
   const gil = await session('globex', 'gil@globex.test');
   const user = await t.database.db.selectFrom('users').select(['id', 'tenant_id']).where('email', '=', 'gil@globex.test').executeTakeFirstOrThrow();
-  const before = await t.database.db.selectFrom('admin_events').select('id').where('tenant_id', '=', user.tenant_id).execute();
+  const before = await t.database.db.selectFrom('admin_events').select('seq').where('tenant_id', '=', user.tenant_id).execute();
   assert.match((await gil.post('/settings', { _csrf: gil.csrf, edit_policy: 'draft_only', invoice_number_prefix: 'GX-' })).body, /Settings saved/);
   // Saving the same values again changes nothing, so it records nothing.
   await gil.post('/settings', { _csrf: gil.csrf, edit_policy: 'draft_only', invoice_number_prefix: 'GX-' });
@@ -272,7 +272,7 @@ test('settings changes, API keys and webhook endpoints leave an audit trail with
   assert.equal((await t.client(operatorKey).patch(`/v1/webhook-endpoints/${endpointId}`, { description: 'audit hook', enabled: false })).status, 200);
   await gil.post(`/settings/webhooks/${endpointId}/remove`, { _csrf: gil.csrf });
 
-  const events = await t.database.db.selectFrom('admin_events').selectAll().where('tenant_id', '=', user.tenant_id).orderBy('id').execute();
+  const events = await t.database.db.selectFrom('admin_events').selectAll().where('tenant_id', '=', user.tenant_id).orderBy('seq').execute();
   const fresh = events.slice(before.length);
   assert.deepEqual(fresh.map((event) => [event.action, event.actor_key_id]), [
     ['settings.update', user.id],

@@ -56,9 +56,9 @@ export async function recordAdminEvent(db: DbOrTx, ctx: RequestContext, event: {
     .execute();
 }
 
-/** Newest first (ids begin with their creation time). */
+/** Newest first. */
 export async function listAdminEvents(db: DbOrTx, tenantId: string, limit = 50): Promise<AdminEvent[]> {
-  const rows = await db.selectFrom('admin_events').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'desc').limit(limit).execute();
+  const rows = await db.selectFrom('admin_events').selectAll().where('tenant_id', '=', tenantId).orderBy('seq', 'desc').limit(limit).execute();
   return rows.map((row) => ({
     id: row.id,
     action: row.action as AdminAction,
