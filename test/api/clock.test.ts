@@ -62,6 +62,52 @@ describe('injected clock', () => {
     );
   });
 
+  test('outbox events (the invoice feed) carry the clock time of their version; payment_status "overdue" follows the clock', async () => {
+    now = new Date('2030-05-10T07:00:00.000Z');
+    const created = expectStatus(
+      await api.post('/v1/invoices', { currency: 'EUR', payment_terms: { net_days: 5 }, lines: [{ description: 'A', quantity: 1, unit_price: '100' }] }),
+      201,
+    );
+    now = new Date('2030-05-11T07:00:00.000Z');
+    const open = expectStatus(await api.post(`/v1/invoices/${created.id}/finalize`), 200);
+    assert.equal(open.due_date, '2030-05-16');
+    assert.equal(open.payment_status, 'unpaid');
+
+    const feed = expectStatus(await api.get('/v1/events?limit=500'), 200);
+    const mine = feed.data.filter((event: { data: { invoice_id?: string } }) => event.data.invoice_id === created.id);
+    assert.deepEqual(
+      mine.map((event: { type: string; created_at: string }) => [event.type, event.created_at]),
+      [
+        ['invoice.created', '2030-05-10T07:00:00.000Z'],
+        ['invoice.finalized', '2030-05-11T07:00:00.000Z'],
+      ],
+    );
+
+    // The due date has passed by the clock (not by the machine's calendar): overdue on read, in a
+    // write's answer, in the list and in the list filter alike.
+    now = new Date('2030-05-17T00:00:00.000Z');
+    assert.equal(expectStatus(await api.get(`/v1/invoices/${created.id}`), 200).payment_status, 'overdue');
+    assert.equal(expectStatus(await api.patch(`/v1/invoices/${created.id}`, { internal_note: 'chased' }), 200).payment_status, 'overdue');
+    const overdue = expectStatus(await api.get('/v1/invoices?payment_status=overdue&limit=100'), 200);
+    assert.ok(overdue.data.some((invoice: { id: string }) => invoice.id === created.id), 'the filter (clock.today()) finds it');
+    assert.deepEqual(new Set(overdue.data.map((invoice: { payment_status: string }) => invoice.payment_status)), new Set(['overdue']), 'and the list shows it overdue');
+    now = new Date('2030-05-16T23:59:59.000Z');
+    assert.equal(expectStatus(await api.get(`/v1/invoices/${created.id}`), 200).payment_status, 'unpaid');
+  });
+
+  test('connections and webhook endpoints take their timestamps from the clock', async () => {
+    const admin = t.client(await t.key('clock-a', ['admin', 'invoices:read', 'invoices:write']));
+    now = new Date('2030-06-01T01:02:03.004Z');
+    const connection = expectStatus(await admin.post('/v1/connections', { name: 'ERP' }), 201);
+    assert.equal(connection.created_at, '2030-06-01T01:02:03.004Z');
+    const endpoint = expectStatus(await admin.post('/v1/webhook-endpoints', { url: 'https://1.1.1.1/folio', events: ['invoice_job.*'] }), 201);
+    assert.equal(endpoint.created_at, '2030-06-01T01:02:03.004Z');
+    now = new Date('2030-06-02T00:00:00.000Z');
+    const changed = expectStatus(await admin.patch(`/v1/webhook-endpoints/${endpoint.id}`, { description: 'ours' }), 200);
+    assert.equal(changed.created_at, '2030-06-01T01:02:03.004Z');
+    assert.equal(changed.updated_at, '2030-06-02T00:00:00.000Z');
+  });
+
   test('customers take their timestamps from the clock too', async () => {
     now = new Date('2030-04-01T00:00:00.000Z');
     const customer = expectStatus(await api.post('/v1/customers', { name: 'Clockwork Ltd' }), 201);

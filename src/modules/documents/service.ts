@@ -15,6 +15,7 @@ import type { DocumentFormat, SellerPatch } from './schemas.js';
 import type { DocumentParty, SellerDetails } from './seller.js';
 import { creditNoteSource, invoiceSource, type SourceDocument } from './source.js';
 import { documentCacheStore, documentSellerStore } from './store.js';
+import { systemClock, type Clock } from '../../shared/time.js';
 
 export interface DocumentServiceDeps {
   db: Db;
@@ -22,6 +23,8 @@ export interface DocumentServiceDeps {
   history: HistoryService;
   creditNotes: CreditNoteService;
   blobs: BlobStore;
+  /** Stamps the seller's updated_at and the cache entries (the system clock unless composition gives one). */
+  clock?: Clock;
 }
 
 export interface RenderedDocument {
@@ -53,6 +56,7 @@ async function readAll(stream: AsyncIterable<Buffer>, maxBytes: number): Promise
  * kept in the blob store (document_cache) and served again for the same key.
  */
 export function createDocumentService(deps: DocumentServiceDeps) {
+  const clock = deps.clock ?? systemClock;
   async function partyOf(seller: SellerDetails): Promise<DocumentParty> {
     // A logo whose bytes went missing is left out rather than failing every document.
     const logo = seller.logo_sha256 ? await deps.blobs.open(seller.logo_sha256).then((stream) => readAll(stream, maxLogoBytes)).catch(() => null) : null;
@@ -87,7 +91,7 @@ export function createDocumentService(deps: DocumentServiceDeps) {
     } finally {
       await deps.blobs.discard(staged);
     }
-    await documentCacheStore.put(deps.db, tenantId, key, staged.sha256);
+    await documentCacheStore.put(deps.db, tenantId, key, staged.sha256, clock.nowIso());
   }
 
   return {
@@ -127,7 +131,7 @@ export function createDocumentService(deps: DocumentServiceDeps) {
         }
         next.logo_sha256 = attachment.sha256;
       }
-      await documentSellerStore.save(deps.db, ctx.auth.tenantId, next);
+      await documentSellerStore.save(deps.db, ctx.auth.tenantId, next, clock.nowIso());
       return next;
     },
   };
@@ -136,6 +140,6 @@ export function createDocumentService(deps: DocumentServiceDeps) {
 export type DocumentService = ReturnType<typeof createDocumentService>;
 
 /** The service as the app builds it: the attachments' filesystem blob store under FOLIO_DATA_DIR/blobs. */
-export function documentServiceFromConfig(config: Config, db: Db, services: { invoices: InvoiceService; history: HistoryService; creditNotes: CreditNoteService }) {
-  return createDocumentService({ db, ...services, blobs: createFilesystemBlobStore(path.join(config.dataDir, 'blobs')) });
+export function documentServiceFromConfig(config: Config, db: Db, services: { invoices: InvoiceService; history: HistoryService; creditNotes: CreditNoteService; kernel: { clock: Clock } }) {
+  return createDocumentService({ db, ...services, clock: services.kernel.clock, blobs: createFilesystemBlobStore(path.join(config.dataDir, 'blobs')) });
 }

@@ -1,5 +1,4 @@
 import type { DbOrTx } from '../../db/database.js';
-import { nowIso } from '../../shared/time.js';
 import { emptySeller, type SellerDetails } from './seller.js';
 
 /** SQL only: the seller details a tenant prints on its documents. */
@@ -10,9 +9,9 @@ export const documentSellerStore = {
     return { ...emptySeller, ...(JSON.parse(row.seller) as Partial<SellerDetails>), logo_sha256: row.logo_sha256 };
   },
 
-  async save(db: DbOrTx, tenantId: string, seller: SellerDetails): Promise<void> {
+  async save(db: DbOrTx, tenantId: string, seller: SellerDetails, updatedAt: string): Promise<void> {
     const { logo_sha256: logoSha256, ...rest } = seller;
-    const values = { seller: JSON.stringify(rest), logo_sha256: logoSha256, updated_at: nowIso() };
+    const values = { seller: JSON.stringify(rest), logo_sha256: logoSha256, updated_at: updatedAt };
     await db
       .insertInto('document_sellers')
       .values({ tenant_id: tenantId, ...values })
@@ -34,8 +33,8 @@ export const documentCacheStore = {
     return row?.sha256 ?? null;
   },
 
-  async put(db: DbOrTx, tenantId: string, documentKey: string, sha256: string): Promise<void> {
-    const values = { sha256, created_at: nowIso() };
+  async put(db: DbOrTx, tenantId: string, documentKey: string, sha256: string, createdAt: string): Promise<void> {
+    const values = { sha256, created_at: createdAt };
     await db
       .insertInto('document_cache')
       .values({ tenant_id: tenantId, document_key: documentKey, ...values })

@@ -157,7 +157,10 @@ export function createWriteKernel(deps: WriteKernelDeps) {
       deliveries: events.flatMap((event) => deliveriesFor(facts.webhookEndpoints, event)),
       // Ties this change to the request's Idempotency-Key in the same transaction.
       idempotency: ctx.idempotency ? { ...ctx.idempotency, resource: `invoice/${after.id}/${after.version}` } : null,
-      now: nowIso(),
+      // The audit event and the outbox events are stamped with the version's updated_at (the
+      // injected clock). Deliveries are scheduled on wall time: the dispatcher polls and signs
+      // on the real clock (Standard Webhooks receivers check the timestamp), so it is not app time.
+      deliveriesDueAt: nowIso(),
     });
     if (!written.headerWritten) throw new Error(`invoice ${after.id} changed under a held lock`);
     // A retry took the key over (this request outlived its lease): the whole change rolls back.

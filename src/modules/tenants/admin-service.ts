@@ -1,7 +1,7 @@
 import type { Db } from '../../db/database.js';
 import type { RequestContext } from '../../core/request-context.js';
 import { AppError, notFound } from '../../shared/errors.js';
-import { nowIso } from '../../shared/time.js';
+import { systemClock, type Clock } from '../../shared/time.js';
 import { editPolicies, type EditPolicy } from '../invoices/domain/lifecycle.js';
 import { isScope, type Scope } from '../../core/auth.js';
 import { mintApiKey } from './service.js';
@@ -29,7 +29,7 @@ const prefixPattern = /^[A-Za-z0-9/_.-]{0,20}$/;
  * What an admin of a tenant manages: its settings and its API keys. The API's /tenant/settings
  * routes and the web app's settings pages both go through here (the caller checks the admin scope).
  */
-export function createTenantAdminService(db: Db) {
+export function createTenantAdminService(db: Db, clock: Clock = systemClock) {
   return {
     async settings(ctx: RequestContext): Promise<TenantSettings> {
       const tenant = await tenantStore.findById(db, ctx.auth.tenantId);
@@ -59,7 +59,7 @@ export function createTenantAdminService(db: Db) {
       if (wanted.length === 0 || !wanted.every(isScope)) {
         throw new AppError('validation-error', 'Choose at least one scope: invoices:read, invoices:write, admin.', { errors: [{ pointer: '/scopes', detail: 'unknown or missing scope' }] });
       }
-      const { row, key } = mintApiKey(ctx.auth.tenantId, wanted);
+      const { row, key } = mintApiKey(ctx.auth.tenantId, wanted, clock.nowIso());
       await tenantStore.insertKey(db, row);
       const id = row.id;
       return { id, key, scopes: wanted as Scope[] };
@@ -69,7 +69,7 @@ export function createTenantAdminService(db: Db) {
     async revokeKey(ctx: RequestContext, keyId: string): Promise<void> {
       // Only this tenant's keys: another tenant's key id is as unknown as a made-up one.
       const own = (await tenantStore.listKeys(db, ctx.auth.tenantId)).some((key) => key.id === keyId && key.revoked_at === null);
-      if (!own || !(await tenantStore.revokeKey(db, keyId, nowIso()))) throw notFound('active API key', keyId);
+      if (!own || !(await tenantStore.revokeKey(db, keyId, clock.nowIso()))) throw notFound('active API key', keyId);
     },
   };
 }

@@ -6,7 +6,7 @@ import type { RequestContext } from '../../core/request-context.js';
 import { decodeCursor, toPage } from '../../core/paging.js';
 import { AppError, notFound, validationError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
-import { nowIso } from '../../shared/time.js';
+import { systemClock, type Clock } from '../../shared/time.js';
 import { eventPatternRegex, maxEventPatterns } from './domain.js';
 import { resolveTarget, TargetRefused } from './sender.js';
 import { webhookStore } from './store.js';
@@ -32,8 +32,9 @@ export const presentEndpoint = (row: WebhookEndpointsTable) => ({
 /** `whsec_` + base64 of 32 random bytes, the format the standardwebhooks libraries read. */
 export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolean }) {
+export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolean; clock?: Clock }) {
   const { db } = deps;
+  const clock = deps.clock ?? systemClock;
 
   async function checkUrl(raw: string): Promise<string> {
     let url: URL;
@@ -70,7 +71,7 @@ export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolea
 
   return {
     async create(ctx: RequestContext, input: Required<Pick<EndpointInput, 'url'>> & EndpointInput) {
-      const now = nowIso();
+      const now = clock.nowIso();
       const row: WebhookEndpointsTable = {
         tenant_id: ctx.auth.tenantId,
         id: newId('whe'),
@@ -99,7 +100,7 @@ export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolea
 
     async update(ctx: RequestContext, id: string, input: EndpointInput) {
       await load(ctx, id);
-      const fields: Parameters<typeof webhookStore.updateEndpoint>[3] = { updated_at: nowIso() };
+      const fields: Parameters<typeof webhookStore.updateEndpoint>[3] = { updated_at: clock.nowIso() };
       if (input.url !== undefined) fields.url = await checkUrl(input.url);
       if (input.events !== undefined) fields.event_types = JSON.stringify(checkEvents(input.events));
       if (input.description !== undefined) fields.description = input.description;

@@ -7,7 +7,6 @@ import { derivePaymentStatus } from '../../modules/invoices/domain/payment-statu
 import type { InvoiceListQuery } from '../../modules/invoices/schemas.js';
 import { AppError } from '../../shared/errors.js';
 import { Dec, formatAmount } from '../../shared/money.js';
-import { todayDate } from '../../shared/time.js';
 import { timelineOf } from '../history-words.js';
 import { contextOf, renderPage, type WebDeps } from '../context.js';
 
@@ -63,7 +62,7 @@ export async function invoicePageData(ctx: RequestContext, deps: WebDeps, invoic
   const actorName = (id: string | null) => (id === null ? 'system' : emails.get(id) ?? (id.startsWith('key_') ? `API key ${id}` : id));
   return {
     invoice,
-    paymentStatus: derivePaymentStatus(invoice, todayDate()),
+    paymentStatus: derivePaymentStatus(invoice, services.kernel.clock.today()),
     lines: groupedLines(invoice.lines),
     editability,
     payments,
@@ -110,7 +109,7 @@ export async function invoicePages(app: App, deps: WebDeps) {
       statuses,
       pageSizes,
       customers: customers.data,
-      invoices: page.data.map((invoice) => ({ invoice, paymentStatus: derivePaymentStatus(invoice, todayDate()) })),
+      invoices: page.data.map((invoice) => ({ invoice, paymentStatus: derivePaymentStatus(invoice, services.kernel.clock.today()) })),
       totals: pageTotals(page.data),
       nextUrl,
       firstUrl: filters.cursor ? `/invoices?${baseQuery}` : null,
