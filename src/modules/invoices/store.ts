@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { DbOrTx, Engine } from '../../db/database.js';
 import { lockForUpdate } from '../../db/database.js';
 import { prepare, run } from '../../db/prepared.js';

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { invoiceListFilterFromQuery } from '../../modules/invoices/list-filter.js';
 import type { App } from '../../core/app.js';
 import type { RequestContext } from '../../core/request-context.js';
-import type { Invoice, InvoiceLine, InvoiceStatus } from '../../modules/invoices/domain/model.js';
+import type { Invoice, InvoiceLine } from '../../modules/invoices/domain/model.js';
 import { derivePaymentStatus } from '../../modules/invoices/domain/payment-status.js';
 import type { InvoiceListQuery } from '../../modules/invoices/schemas.js';
 import { AppError } from '../../shared/errors.js';
