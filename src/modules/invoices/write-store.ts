@@ -5,6 +5,7 @@ import type { Change } from './domain/diff.js';
 import type { EditPolicy } from './domain/edit-rules.js';
 import type { AttachmentMeta, Invoice } from './domain/model.js';
 import { invoiceToRow, lineToRow, rowToInvoice } from './store.js';
+import { plainTextHeaderFieldNames } from '../../shared/invoice-fields.js';
 
 /**
  * The write kernel's SQL (src/modules/invoices/versioning.ts): the hot path of every change to an
@@ -30,7 +31,7 @@ import { invoiceToRow, lineToRow, rowToInvoice } from './store.js';
 
 /** Every column of the invoice row, in one order (the compiler checks none is missing). */
 const invoiceColumns = [
-  'tenant_id', 'id', 'number', 'reference', 'purchase_order', 'status', 'currency', 'exchange_rate', 'issue_date', 'due_date',
+  'tenant_id', 'id', 'number', ...plainTextHeaderFieldNames, 'status', 'currency', 'exchange_rate', 'issue_date', 'due_date',
   'payment_terms', 'memo', 'internal_note', 'metadata', 'custom_fields', 'external_refs', 'customer_id', 'bill_to', 'tax_mode',
   'rounding_mode', 'subtotal', 'discount_total', 'tax_total', 'total', 'tax_breakdown', 'amount_paid', 'amount_credited', 'balance',
   'line_count', 'version', 'created_at', 'updated_at', 'finalized_at', 'voided_at', 'revision_of', 'revised_by', 'guid', 'serial',
