@@ -24,6 +24,10 @@ async function architectureViolations(root: string): Promise<{ cycles: string[][
       const into = (...layers: string[]) => layers.some((layer) => imported.startsWith(`${layer}/`));
       if (file.startsWith('modules/') && into('http', 'web', 'dialects')) forbidden.push(`${file} -> ${imported}`);
       if (file.startsWith('core/') && into('http', 'web', 'dialects', 'modules')) forbidden.push(`${file} -> ${imported}`);
+      // The outbox and the Idempotency-Key hooks sit below every resource: webhook fan-out and
+      // replay renderers are injected at composition (onEventAppended, registerReplayRenderer).
+      const foundation = ['modules/events/', 'modules/idempotency/'].find((dir) => file.startsWith(dir));
+      if (foundation && imported.startsWith('modules/') && !imported.startsWith(foundation)) forbidden.push(`${file} -> ${imported}`);
     }
   }
   return { cycles: result.circular(), forbidden, unresolved: result.warnings().skipped };
@@ -65,7 +69,7 @@ describe('types: no laundering casts in src/', () => {
 });
 
 describe('architecture: the import graph of src/', () => {
-  test('has no import cycle, no module importing http/, web/ or dialects/, no core importing any of them or modules/', async () => {
+  test('has no import cycle, no module importing http/, web/ or dialects/, no core importing any of them or modules/, events/ and idempotency/ importing no other module', async () => {
     const { cycles, forbidden, unresolved } = await architectureViolations('src');
     assert.deepEqual(unresolved, [], 'every import resolves (an unresolved one would hide its edges)');
     assert.deepEqual(cycles, []);
@@ -90,6 +94,10 @@ describe('architecture: the import graph of src/', () => {
       write('web/page.ts', 'export const page = 1;\n');
       write('dialects/x/translate.ts', 'export const x = 1;\n');
       write('modules/b/service.ts', "import { page } from '../../web/page.js';\nimport { x } from '../../dialects/x/translate.js';\nexport const b = page + x;\n");
+      write('modules/webhooks/store.ts', 'export const enqueue = 1;\n');
+      write('modules/events/store.ts', "import { enqueue } from '../webhooks/store.js';\nimport { feed } from './feed.js';\nexport const append = enqueue + feed;\n");
+      write('modules/events/feed.ts', 'export const feed = 1;\n');
+      write('modules/idempotency/hooks.ts', "import { b } from '../b/service.js';\nexport const hooks = b;\n");
       const { cycles, forbidden, unresolved } = await architectureViolations(fixture);
       assert.deepEqual(unresolved, []);
       assert.deepEqual(cycles, [['modules/a/b.ts', 'modules/a/c.ts']]);
@@ -98,6 +106,8 @@ describe('architecture: the import graph of src/', () => {
         'modules/a/routes.ts -> http/context.ts',
         'modules/b/service.ts -> dialects/x/translate.ts',
         'modules/b/service.ts -> web/page.ts',
+        'modules/events/store.ts -> modules/webhooks/store.ts',
+        'modules/idempotency/hooks.ts -> modules/b/service.ts',
       ]);
     });
   });
