@@ -60,9 +60,12 @@ export async function invoicePageData(ctx: RequestContext, deps: WebDeps, invoic
   ]);
   const emails = await web.users.emailsOf(ctx.auth.tenantId, history.data.map((entry) => entry.actor_key_id ?? ''));
   const actorName = (id: string | null) => (id === null ? 'system' : emails.get(id) ?? (id.startsWith('key_') ? `API key ${id}` : id));
+  const today = services.kernel.clock.today();
   return {
     invoice,
-    paymentStatus: derivePaymentStatus(invoice, services.kernel.clock.today()),
+    /** The app clock's date: the payment form's default date, and what "overdue" is judged by. */
+    today,
+    paymentStatus: derivePaymentStatus(invoice, today),
     lines: groupedLines(invoice.lines),
     editability,
     payments,
