@@ -16,7 +16,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { createInvoiceImporter, exportInvoices, type ImportReport } from './modules/jobs/import.js';
 import { progressLine } from './modules/jobs/domain/progress.js';
 import { createJobWorker } from './modules/jobs/worker.js';
-import { nowIso } from './shared/time.js';
+import { nowIso, systemClock } from './shared/time.js';
 
 /**
  * The operator's command line: `npm run folio -- <group> <command> [options]`. It reads the same
@@ -215,7 +215,7 @@ const commands: Record<string, Command> = {
       try {
         const ctx = await operatorContext(database, values.tenant);
         const output = typeof values.output === 'string' ? createWriteStream(values.output) : process.stdout;
-        const count = await exportInvoices({ invoices: buildServices(config, database).invoices, ctx, format: values.format, output });
+        const count = await exportInvoices({ invoices: buildServices(config, database).invoices, ctx, format: values.format, output, today: systemClock.today() });
         if (output !== process.stdout) await new Promise<void>((resolve) => output.end(() => resolve()));
         console.error(`folio: exported ${count} invoices`);
       } finally {

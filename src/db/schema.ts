@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { PlainTextHeader } from '../shared/invoice-fields.js';
 
 /**
  * The one logical schema, as the query layer sees it. Amounts are decimal strings
@@ -64,12 +65,11 @@ export interface CustomersTable {
   updated_at: string;
 }
 
-export interface InvoicesTable {
+/** `reference`, `purchase_order`, …: src/shared/invoice-fields.ts. */
+export interface InvoicesTable extends PlainTextHeader {
   tenant_id: string;
   id: string;
   number: string | null;
-  reference: string | null;
-  purchase_order: string | null;
   status: string;
   currency: string;
   exchange_rate: string | null;

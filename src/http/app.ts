@@ -158,7 +158,7 @@ export function buildServices(config: Config, database: DatabaseHandle, clock: C
     payments: createPaymentService({ db, kernel, invoices }),
     creditNotes: createCreditNoteService({ db, kernel }),
     history,
-    connections: createConnectionService(db),
+    connections: createConnectionService(db, clock),
     jobs,
   };
 }
@@ -189,6 +189,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
 
   const services: AppServices = deps.services ?? buildServices(config, database, deps.clock ?? systemClock);
 
+  app.decorate('clock', services.kernel.clock);
   app.decorateRequest('auth', null);
 
   recordContentTypeParsers(app);
@@ -291,14 +292,14 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
     await lifecycleRoutes(v1, { lifecycle: services.lifecycle });
     await paymentRoutes(v1, { payments: services.payments });
     await creditNoteRoutes(v1, { creditNotes: services.creditNotes });
-    await tenantSettingsRoutes(v1, { db, documents });
+    await tenantSettingsRoutes(v1, { db, documents, clock: services.kernel.clock });
     // Own scope: the multipart parser must not reach the JSON routes (multipart there is a 415).
     await v1.register(async (scope) => attachmentRoutes(scope, { attachments: attachmentServiceFromConfig(config, db, services.kernel, services.invoices), maxAttachmentBytes: config.maxAttachmentBytes }));
     await historyRoutes(v1, { invoices: services.invoices, history: services.history });
     await documentRoutes(v1, { documents });
     await eventRoutes(v1, { db });
     await jobRoutes(v1, { jobs: services.jobs });
-    await webhookRoutes(v1, { webhooks: createWebhookService({ db, allowPrivateTargets: config.webhooks.allowPrivateTargets }) });
+    await webhookRoutes(v1, { webhooks: createWebhookService({ db, allowPrivateTargets: config.webhooks.allowPrivateTargets, clock: services.kernel.clock }) });
     await connectionRoutes(v1, { connections: services.connections });
   }, { prefix: '/v1' });
   await registerDialects(app, { services, db });

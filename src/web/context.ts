@@ -57,9 +57,10 @@ export function webServices(deps: AppDeps) {
     users: createUserService(database.db, {
       sessionTtlMs: config.web.sessionHours * 3_600_000,
       lockout: { maxFailures: config.web.maxFailedSignIns, windowMs: config.web.lockoutMinutes * 60_000 },
+      clock: services.kernel.clock,
     }),
-    tenantAdmin: createTenantAdminService(database.db),
-    webhooks: createWebhookService({ db: database.db, allowPrivateTargets: config.webhooks.allowPrivateTargets }),
+    tenantAdmin: createTenantAdminService(database.db, services.kernel.clock),
+    webhooks: createWebhookService({ db: database.db, allowPrivateTargets: config.webhooks.allowPrivateTargets, clock: services.kernel.clock }),
     attachments: attachmentServiceFromConfig(config, database.db, services.kernel, services.invoices),
   };
 }

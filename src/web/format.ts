@@ -1,3 +1,4 @@
+/// <reference lib="es2023.intl" />
 import { currencyMinorUnits } from '../shared/money.js';
 
 /**
@@ -39,7 +40,8 @@ export function localeFrom(acceptLanguage: string | undefined): string {
   return 'en';
 }
 
-type ExactFormat = (value: string) => string;
+/** Intl formats a decimal string exactly (ES2023: no rounding through a binary double). */
+const exact = (value: string) => value as Intl.StringNumericLiteral;
 
 export function createFormatter(locale: string): Formatter {
   const money = (amount: string | null | undefined, currency: string) => {
@@ -48,12 +50,12 @@ export function createFormatter(locale: string): Formatter {
     const format = cached(`m:${locale}:${currency}`, () =>
       new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: places, maximumFractionDigits: places }),
     ) as Intl.NumberFormat;
-    return (format.format as unknown as ExactFormat)(amount);
+    return format.format(exact(amount));
   };
   const number = (value: string | null | undefined) => {
     if (value === null || value === undefined || value === '') return '';
     const format = cached(`n:${locale}`, () => new Intl.NumberFormat(locale, { maximumFractionDigits: 20 })) as Intl.NumberFormat;
-    return (format.format as unknown as ExactFormat)(value);
+    return format.format(exact(value));
   };
   const date = (value: string | null | undefined) => {
     if (!value) return '';

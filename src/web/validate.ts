@@ -3,7 +3,8 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { AppError } from '../shared/errors.js';
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+// ajv-formats is CommonJS: under NodeNext its default import is the module object, whose `default` is the plugin.
+const addFormats = addFormatsModule.default;
 const ajv = addFormats(new Ajv({ allErrors: true, strict: false, coerceTypes: false }));
 const compiled = new WeakMap<TSchema, ValidateFunction>();
 

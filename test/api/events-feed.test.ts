@@ -83,7 +83,7 @@ describe('GET /v1/events', () => {
       for (let n = 0; n < transactionsPerSlowWriter; n++) {
         await t.database.db.transaction().execute(async (tx) => {
           for (const part of [1, 2]) {
-            await eventStore.append(tx, tenantId, { type: 'test.burst', resourceType: 'test', resourceId: `w${writer}-${n}-${part}`, resourceVersion: null, data: {} });
+            await eventStore.append(tx, tenantId, { type: 'test.burst', resourceType: 'test', resourceId: `w${writer}-${n}-${part}`, resourceVersion: null, data: {}, createdAt: new Date().toISOString() });
           }
           await new Promise((resolve) => setTimeout(resolve, (writer + n) % 4));
         });
@@ -179,7 +179,7 @@ describe('GET /v1/events', () => {
     let heldEventId = '';
     // A writer draws its position (seq and transaction id) and stays open.
     const slowWriter = t.database.db.transaction().execute(async (tx) => {
-      heldEventId = await eventStore.append(tx, tenantId, { type: 'test.slow', resourceType: 'test', resourceId: 'x', resourceVersion: null, data: {} });
+      heldEventId = await eventStore.append(tx, tenantId, { type: 'test.slow', resourceType: 'test', resourceId: 'x', resourceVersion: null, data: {}, createdAt: new Date().toISOString() });
       await held;
     });
     while (!heldEventId) await pause();

@@ -73,7 +73,7 @@ describe('GET /v1/invoices/{id} in one statement', () => {
 
     const reply = await api.get(`/v1/invoices/${id}`);
     assert.equal(reply.status, 200);
-    assert.deepEqual(reply.body, JSON.parse(JSON.stringify(presentInvoice(perTable))));
+    assert.deepEqual(reply.body, JSON.parse(JSON.stringify(presentInvoice(perTable, t.app.clock.today()))));
     assert.equal(reply.body.lines[1].unit_price, '0.0035');
   });
 

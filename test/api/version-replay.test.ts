@@ -93,7 +93,7 @@ describe('?version=N is exactly the answer version N was written with', () => {
             assert.equal(claim.kind, 'claimed');
             const result = await invoices.update({ auth, requestId: 'req_crash', idempotency: { key, claimToken: claim.kind === 'claimed' ? claim.claimToken : '' } }, created.id, body as any, 'patch');
             if (!result.written) continue;
-            const answer = asJson(presentInvoice(result.invoice));
+            const answer = asJson(presentInvoice(result.invoice, systemClock.today()));
             answers.set(answer.version, answer);
             lostAnswers.push({ key, url, body, version: answer.version });
             current = answer;

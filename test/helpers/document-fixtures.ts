@@ -1,6 +1,7 @@
 // Invoices built in memory with the real totals engine, for the pure renderers' tests and the bench.
 import { crc32, deflateSync } from 'node:zlib';
 import { Dec, formatAmount, formatDecimal, type RoundingMode } from '../../src/shared/money.js';
+import { blankPlainTextHeader } from '../../src/shared/invoice-fields.js';
 import type { Invoice, InvoiceLine } from '../../src/modules/invoices/domain/model.js';
 import { computeTotals, type TaxMode } from '../../src/modules/invoices/domain/totals.js';
 import { emptySeller, type DocumentParty } from '../../src/modules/documents/seller.js';
@@ -74,6 +75,7 @@ export function buildInvoice(options: FixtureOptions): Invoice {
     serial: 42,
     object: 'invoice',
     number: options.number === undefined ? (status === 'draft' ? null : 'INV-000042') : options.number,
+    ...blankPlainTextHeader(),
     reference: options.reference ?? null,
     purchase_order: 'PO-7',
     status,

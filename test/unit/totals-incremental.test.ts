@@ -6,6 +6,7 @@ import { diffDocuments, diffInvoices, toDocument } from '../../src/modules/invoi
 import type { Invoice } from '../../src/modules/invoices/domain/model.js';
 import type { InvoiceWrite, LineOperation } from '../../src/modules/invoices/schemas.js';
 import { AppError } from '../../src/shared/errors.js';
+import { blankPlainTextHeader } from '../../src/shared/invoice-fields.js';
 
 // An update recomputes only the lines it touches and adjusts the stored figures (apply-write's
 // incremental path). These properties check it gives exactly what a full recompute gives, and
@@ -13,7 +14,7 @@ import { AppError } from '../../src/shared/errors.js';
 
 function blank(currency: string, taxMode: 'exclusive' | 'inclusive', rounding: string): Invoice {
   return {
-    id: 'inv_test', guid: '00000000-0000-4000-8000-000000000000', serial: 1, object: 'invoice', number: null, reference: null, purchase_order: null, status: 'draft', currency,
+    id: 'inv_test', guid: '00000000-0000-4000-8000-000000000000', serial: 1, object: 'invoice', number: null, ...blankPlainTextHeader(), status: 'draft', currency,
     exchange_rate: null, issue_date: null, due_date: null, payment_terms: null, memo: null, internal_note: null,
     metadata: {}, custom_fields: {}, external_refs: {}, customer_id: null, bill_to: null, tax_mode: taxMode,
     rounding_mode: rounding as Invoice['rounding_mode'], lines: [], attachments: [], subtotal: '0', discount_total: '0',

@@ -14,11 +14,14 @@ export const udfStringFields = ['udf_string_1', 'udf_string_2', 'udf_string_3', 
 export const udfFloatFields = ['udf_float_1', 'udf_float_2', 'udf_float_3', 'udf_float_4'] as const;
 export const udfDateFields = ['udf_date_1', 'udf_date_2', 'udf_date_3', 'udf_date_4'] as const;
 
+/** One schema for each of the named fields (Object.fromEntries forgets the names; they are given back here). */
+const eachField = <Name extends string>(names: readonly Name[], schema: () => TSchema) => Object.fromEntries(names.map((name) => [name, schema()])) as Record<Name, TSchema>;
+
 const udfProperties = {
-  ...Object.fromEntries(udfStringFields.map((name) => [name, optional(Type.String({ maxLength: 500 }))])),
-  ...Object.fromEntries(udfFloatFields.map((name) => [name, optional(DecimalInput)])),
-  ...Object.fromEntries(udfDateFields.map((name) => [name, optional(CrmDate)])),
-} as unknown as Record<(typeof udfStringFields)[number] | (typeof udfFloatFields)[number] | (typeof udfDateFields)[number], TSchema>;
+  ...eachField(udfStringFields, () => optional(Type.String({ maxLength: 500 }))),
+  ...eachField(udfFloatFields, () => optional(DecimalInput)),
+  ...eachField(udfDateFields, () => optional(CrmDate)),
+};
 
 /** `invoice_identifier`: exactly one of id | number | reference_number (checked by the dialect, with a clear error). */
 export const CrmInvoiceIdentifier = Type.Object(

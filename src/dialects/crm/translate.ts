@@ -1,3 +1,4 @@
+import { blankPlainTextHeader } from '../../shared/invoice-fields.js';
 import { AppError, type FieldError } from '../../shared/errors.js';
 import { parseDecimalInput } from '../../shared/money.js';
 import type { CustomFieldValue, Invoice, InvoiceLine } from '../../modules/invoices/domain/model.js';
@@ -277,7 +278,7 @@ function crmInvoiceFields(invoice: Invoice): Record<string, unknown> {
 }
 
 export const crmInvoiceFieldNames = Object.keys(crmInvoiceFields({
-  id: '', object: 'invoice', number: null, reference: null, purchase_order: null, status: 'draft', currency: 'EUR', exchange_rate: null,
+  id: '', object: 'invoice', number: null, ...blankPlainTextHeader(), status: 'draft', currency: 'EUR', exchange_rate: null,
   issue_date: null, due_date: null, payment_terms: null, memo: null, internal_note: null, metadata: {}, custom_fields: {}, external_refs: {},
   guid: '', serial: 0, customer_id: null, bill_to: null, tax_mode: 'exclusive', rounding_mode: 'half_up', lines: [], attachments: [], subtotal: '0',
   discount_total: '0', tax_total: '0', total: '0', tax_breakdown: [], amount_paid: '0', amount_credited: '0', balance: '0', version: 1,

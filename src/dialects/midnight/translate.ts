@@ -87,7 +87,7 @@ export function toWriteCommand(request: MidnightInvoiceUpdateRequest, current: U
 
   const kept = keptFieldsOf(request, current);
   if (kept) {
-    write.metadata = { midnight: kept } as unknown as InvoiceWrite['metadata'];
+    write.metadata = { midnight: kept };
     paths.set('/metadata/midnight', 'InvoiceUpdateRequest');
   }
 

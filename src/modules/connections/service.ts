@@ -2,7 +2,7 @@ import type { Db } from '../../db/database.js';
 import type { RequestContext } from '../../core/request-context.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
-import { nowIso } from '../../shared/time.js';
+import { systemClock, type Clock } from '../../shared/time.js';
 import { connectionStore } from './store.js';
 
 /**
@@ -21,7 +21,7 @@ export const maxConnectionsPerTenant = 1000;
 
 const present = (row: { id: string; name: string; created_at: string }): Connection => ({ id: row.id, object: 'connection', name: row.name, created_at: row.created_at });
 
-export function createConnectionService(db: Db) {
+export function createConnectionService(db: Db, clock: Clock = systemClock) {
   return {
     async create(tenantId: string, name: string): Promise<Connection> {
       const trimmed = name.trim();
@@ -29,7 +29,7 @@ export function createConnectionService(db: Db) {
       if ((await connectionStore.count(db, tenantId)) >= maxConnectionsPerTenant) {
         throw new AppError('too-many-connections', `A tenant has at most ${maxConnectionsPerTenant} connections; delete one first.`);
       }
-      const row = { tenant_id: tenantId, id: newId('con'), name: trimmed, created_at: nowIso() };
+      const row = { tenant_id: tenantId, id: newId('con'), name: trimmed, created_at: clock.nowIso() };
       await connectionStore.insert(db, row);
       return present(row);
     },

@@ -25,7 +25,7 @@ export async function creditNoteRoutes(app: App, { creditNotes }: { creditNotes:
     const result = await creditNotes.create(requestContext(request), request.body, { ...writeOptions(request), dryRun: false });
     reply.header('location', `/v1/credit-notes/${result.creditNote.id}`);
     reply.header('etag', etagFor(result.invoice.version));
-    return reply.status(201).send({ ...result.creditNote, invoice: presentInvoice(result.invoice) });
+    return reply.status(201).send({ ...result.creditNote, invoice: presentInvoice(result.invoice, request.server.clock.today()) });
   });
 
   app.get('/credit-notes', {

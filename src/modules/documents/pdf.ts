@@ -16,11 +16,36 @@ import type { SourceDocument, SourceLine } from './source.js';
  */
 const require = createRequire(import.meta.url);
 const fontDir = `${require.resolve('dejavu-fonts-ttf/package.json').replace(/package\.json$/, '')}ttf/`;
+/** pdfkit's decoded image: opened once, drawn on every page, embedded in the file once. */
+type OpenedImage = { width: number; height: number };
+
+// What pdfkit does and its type definitions (@types/pdfkit) do not name: a parsed fontkit font
+// in place of font bytes, and images opened once (`openImage`) then drawn by reference.
+declare global {
+  namespace PDFKit {
+    interface PDFDocument {
+      openImage(src: Buffer): OpenedImage;
+    }
+    namespace Mixins {
+      interface PDFFont {
+        registerFont(name: string, src: fontkit.Font): this;
+      }
+      interface PDFImage {
+        image(src: OpenedImage, x?: number, y?: number, options?: ImageOption): this;
+      }
+    }
+  }
+}
+
 // Parsed once per process and shared: parsing the 700 kB font took most of a small PDF's render
 // time. pdfkit accepts a fontkit font in place of bytes and subsets it per document.
-type ParsedFont = PDFKit.Mixins.PDFFontSource;
+type ParsedFont = fontkit.Font;
 let fonts: { regular: ParsedFont; bold: ParsedFont } | null = null;
-const parse = (file: string) => fontkit.create(readFileSync(`${fontDir}${file}`)) as unknown as ParsedFont;
+function parse(file: string): ParsedFont {
+  const parsed = fontkit.create(readFileSync(`${fontDir}${file}`));
+  if ('fonts' in parsed) throw new Error(`${file} is a font collection, not one font`);
+  return parsed;
+}
 const loadFonts = () => (fonts ??= { regular: parse('DejaVuSans.ttf'), bold: parse('DejaVuSans-Bold.ttf') });
 
 type Doc = PDFKit.PDFDocument;
@@ -62,13 +87,10 @@ function addressLines(address: Address | null | undefined): string[] {
   return [address.line1, address.line2, cityLine, address.region, address.country].filter((part): part is string => Boolean(part));
 }
 
-/** pdfkit's decoded image: opened once, drawn on every page, embedded in the file once. */
-type OpenedImage = { width: number; height: number };
-
 function openLogo(doc: Doc, bytes: Buffer | null): OpenedImage | null {
   if (!bytes) return null;
   try {
-    return (doc as unknown as { openImage(src: Buffer): OpenedImage }).openImage(bytes);
+    return doc.openImage(bytes);
   } catch {
     return null; // An unreadable logo must not stop the document; the seller's name stands in.
   }
@@ -77,8 +99,8 @@ function openLogo(doc: Doc, bytes: Buffer | null): OpenedImage | null {
 /** Header drawn on every page once the page count is known (logo, seller, title, number, page x/y). */
 function drawPageChrome(doc: Doc, source: SourceDocument, party: DocumentParty, logo: OpenedImage | null, pageIndex: number, pageCount: number) {
   const top = page.margin;
-  // pdfkit draws an opened image as well as bytes; its types only name the latter.
-  if (logo) doc.image(logo as unknown as Buffer, page.margin, top - 10, { fit: [110, 45] });
+  // pdfkit draws an opened image as well as bytes (typed above).
+  if (logo) doc.image(logo, page.margin, top - 10, { fit: [110, 45] });
   const left = logo ? page.margin + 120 : page.margin;
   doc.font('Bold').fontSize(12).fillColor('black').text(party.seller.name ?? '', left, top, { width: 220, lineBreak: false, ellipsis: true });
   doc.font('Bold').fontSize(16).text(titleOf(source), page.margin, top - 4, { width: contentWidth, align: 'right', lineBreak: false });

@@ -16,6 +16,7 @@ import type { DocumentFormat, SellerPatch } from './schemas.js';
 import type { DocumentParty, SellerDetails } from './seller.js';
 import { creditNoteSource, invoiceSource, type SourceDocument } from './source.js';
 import { documentCacheStore, documentSellerStore } from './store.js';
+import { systemClock, type Clock } from '../../shared/time.js';
 
 export interface DocumentServiceDeps {
   db: Db;
@@ -23,6 +24,8 @@ export interface DocumentServiceDeps {
   history: HistoryService;
   creditNotes: CreditNoteService;
   blobs: BlobStore;
+  /** Stamps the seller's updated_at and the cache entries (the system clock unless composition gives one). */
+  clock?: Clock;
 }
 
 /** Whose seller details a document shows: those in force when the version was written (default), or today's. */
@@ -57,6 +60,7 @@ async function readAll(stream: AsyncIterable<Buffer>, maxBytes: number): Promise
  * kept in the blob store (document_cache) and served again for the same key.
  */
 export function createDocumentService(deps: DocumentServiceDeps) {
+  const clock = deps.clock ?? systemClock;
   async function partyOf(seller: SellerDetails): Promise<DocumentParty> {
     // A logo whose bytes went missing is left out rather than failing every document.
     const logo = seller.logo_sha256 ? await deps.blobs.open(seller.logo_sha256).then((stream) => readAll(stream, maxLogoBytes)).catch(() => null) : null;
@@ -98,7 +102,7 @@ export function createDocumentService(deps: DocumentServiceDeps) {
     } finally {
       await deps.blobs.discard(staged);
     }
-    await documentCacheStore.put(deps.db, tenantId, key, staged.sha256);
+    await documentCacheStore.put(deps.db, tenantId, key, staged.sha256, clock.nowIso());
   }
 
   return {
@@ -156,8 +160,8 @@ export function createDocumentService(deps: DocumentServiceDeps) {
       // Unchanged details make no new revision (the history holds changes, not PATCH calls).
       if (changes.length > 0) {
         await deps.db.transaction().execute(async (tx) => {
-          await documentSellerStore.save(tx, ctx.auth.tenantId, next);
-          await recordAdminEvent(tx, ctx, { action: 'settings.update', changes });
+          await documentSellerStore.save(tx, ctx.auth.tenantId, next, clock.nowIso());
+          await recordAdminEvent(tx, ctx, { action: 'settings.update', changes, at: clock.nowIso() });
         });
       }
       return next;
@@ -168,6 +172,6 @@ export function createDocumentService(deps: DocumentServiceDeps) {
 export type DocumentService = ReturnType<typeof createDocumentService>;
 
 /** The service as the app builds it: the attachments' filesystem blob store under FOLIO_DATA_DIR/blobs. */
-export function documentServiceFromConfig(config: Config, db: Db, services: { invoices: InvoiceService; history: HistoryService; creditNotes: CreditNoteService }) {
-  return createDocumentService({ db, ...services, blobs: createFilesystemBlobStore(path.join(config.dataDir, 'blobs')) });
+export function documentServiceFromConfig(config: Config, db: Db, services: { invoices: InvoiceService; history: HistoryService; creditNotes: CreditNoteService; kernel: { clock: Clock } }) {
+  return createDocumentService({ db, ...services, clock: services.kernel.clock, blobs: createFilesystemBlobStore(path.join(config.dataDir, 'blobs')) });
 }

@@ -1,5 +1,4 @@
-import type { Db, DbOrTx, Tx } from '../../db/database.js';
-import { nowIso } from '../../shared/time.js';
+import type { DbOrTx, Tx } from '../../db/database.js';
 import { emptySeller, type SellerDetails } from './seller.js';
 
 /** SQL only: the seller details a tenant prints on its documents. */
@@ -28,11 +27,10 @@ export const documentSellerStore = {
     return { ...emptySeller, ...(JSON.parse(row.seller) as Partial<SellerDetails>), logo_sha256: row.logo_sha256 };
   },
 
-  /** Saves the current seller and appends it to the history as the next revision, in force from now (in the caller's transaction). */
-  async save(tx: Tx, tenantId: string, seller: SellerDetails): Promise<void> {
+  /** Saves the current seller and appends it to the history as the next revision, in force from `updatedAt` (in the caller's transaction). */
+  async save(tx: Tx, tenantId: string, seller: SellerDetails, updatedAt: string): Promise<void> {
     const { logo_sha256: logoSha256, ...rest } = seller;
-    const now = nowIso();
-    const values = { seller: JSON.stringify(rest), logo_sha256: logoSha256, updated_at: now };
+    const values = { seller: JSON.stringify(rest), logo_sha256: logoSha256, updated_at: updatedAt };
     // The upsert locks the tenant's row first, so two concurrent saves take their revisions in turn.
     await tx
       .insertInto('document_sellers')
@@ -42,7 +40,7 @@ export const documentSellerStore = {
     const last = await tx.selectFrom('document_seller_history').select(({ fn }) => fn.max('revision').as('revision')).where('tenant_id', '=', tenantId).executeTakeFirst();
     await tx
       .insertInto('document_seller_history')
-      .values({ tenant_id: tenantId, revision: Number(last?.revision ?? 0) + 1, valid_from: now, seller: values.seller, logo_sha256: logoSha256 })
+      .values({ tenant_id: tenantId, revision: Number(last?.revision ?? 0) + 1, valid_from: updatedAt, seller: values.seller, logo_sha256: logoSha256 })
       .execute();
   },
 
@@ -62,8 +60,8 @@ export const documentCacheStore = {
     return row?.sha256 ?? null;
   },
 
-  async put(db: DbOrTx, tenantId: string, documentKey: string, sha256: string): Promise<void> {
-    const values = { sha256, created_at: nowIso() };
+  async put(db: DbOrTx, tenantId: string, documentKey: string, sha256: string, createdAt: string): Promise<void> {
+    const values = { sha256, created_at: createdAt };
     await db
       .insertInto('document_cache')
       .values({ tenant_id: tenantId, document_key: documentKey, ...values })

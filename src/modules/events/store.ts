@@ -1,6 +1,5 @@
 import type { DbOrTx } from '../../db/database.js';
 import { newId } from '../../shared/ids.js';
-import { nowIso } from '../../shared/time.js';
 
 export interface NewEvent {
   type: string;
@@ -8,6 +7,8 @@ export interface NewEvent {
   resourceId: string;
   resourceVersion: number | null;
   data: unknown;
+  /** When it happened: the caller's injected clock (src/shared/time.ts), never read here. */
+  createdAt: string;
 }
 
 /**
@@ -49,7 +50,7 @@ export const eventStore = {
         resource_id: event.resourceId,
         resource_version: event.resourceVersion,
         data: JSON.stringify(event.data),
-        created_at: nowIso(),
+        created_at: event.createdAt,
       })
       .execute();
     // Fan-out (e.g. to the tenant's webhook endpoints) in the same transaction: a committed event

@@ -68,7 +68,8 @@ export async function lifecycleRoutes(app: App, { lifecycle }: { lifecycle: Life
     const result = await lifecycle.revise(requestContext(request), request.params.id, options(request));
     reply.header('location', `/v1/invoices/${result.revision.id}`);
     reply.header('etag', etagFor(result.revision.version));
-    return reply.status(201).send({ credit_note: result.creditNote, revision: presentInvoice(result.revision), original: presentInvoice(result.original) });
+    const today = request.server.clock.today();
+    return reply.status(201).send({ credit_note: result.creditNote, revision: presentInvoice(result.revision, today), original: presentInvoice(result.original, today) });
   });
 
   app.get('/invoices/:id/editability', {

@@ -64,7 +64,8 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
     schema: { tags, operationId: 'listInvoices', summary: 'List invoices (newest first unless sorted), filtered, cursor-paginated', querystring: InvoiceListQuery, produces: xmlContentTypes.produces },
   }, async (request) => {
     const page = await invoices.list(requestContext(request), invoiceListFilterFromQuery(request.query));
-    return { ...page, data: page.data.map(presentInvoice) };
+    const today = request.server.clock.today();
+    return { ...page, data: page.data.map((invoice) => presentInvoice(invoice, today)) };
   });
 
   app.get('/invoices/lookup', {
@@ -74,7 +75,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
     const { fields: _fields, ...candidates } = request.query;
     const invoice = await invoices.resolve(requestContext(request), exactlyOneKey(candidates, (kind) => `/query/${kind}`));
     reply.header('etag', etagFor(invoice.version));
-    return presentInvoice(invoice);
+    return presentInvoice(invoice, request.server.clock.today());
   });
 
   app.get('/invoices/:id', {
@@ -88,7 +89,7 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
     const etag = etagFor(invoice.version);
     reply.header('etag', etag);
     if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return (reply as FastifyReply).status(304).send();
-    return presentInvoice(invoice);
+    return presentInvoice(invoice, request.server.clock.today());
   });
 
   app.patch('/invoices/:id', {

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import {
   BusinessDate,
   DecimalInput,
@@ -11,6 +11,7 @@ import {
   StringMapPatch,
   Timestamp,
 } from '../../core/schema-helpers.js';
+import { plainTextHeaderFieldNames, plainTextHeaderFields, type PlainTextHeaderField } from '../../shared/invoice-fields.js';
 import type { BillTo } from './domain/model.js';
 import { metadataLimits } from './domain/metadata.js';
 import type { Assert, Fits, InvoiceWriteCommand, LineOperationCommand, LineWriteCommand } from './domain/write-command.js';
@@ -107,10 +108,14 @@ export const LineOperationSchema = Type.Object(
 );
 export type LineOperation = Static<typeof LineOperationSchema>;
 
+/** One schema per plain text header field (src/shared/invoice-fields.ts), in the table's order. */
+function eachPlainTextField<Schema extends TSchema>(schemaOf: (field: PlainTextHeaderField) => Schema): Record<PlainTextHeaderField, Schema> {
+  return Object.fromEntries(plainTextHeaderFieldNames.map((field) => [field, schemaOf(field)])) as Record<PlainTextHeaderField, Schema>;
+}
+
 const invoiceWriteFields = {
   number: Type.Optional(NullableText(64)),
-  reference: Type.Optional(NullableText(140)),
-  purchase_order: Type.Optional(NullableText(140)),
+  ...eachPlainTextField((field) => Type.Optional(NullableText(plainTextHeaderFields[field].maxLength))),
   currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' })),
   exchange_rate: Type.Optional(Nullable(DecimalInput)),
   issue_date: Type.Optional(Nullable(BusinessDate)),
@@ -193,8 +198,7 @@ export const InvoiceSchema = Type.Object(
     serial: Type.Integer({ minimum: 1, description: 'Per-tenant integer 1, 2, 3… in creation order.' }),
     object: Type.Literal('invoice'),
     number: Nullable(Type.String()),
-    reference: Nullable(Type.String()),
-    purchase_order: Nullable(Type.String()),
+    ...eachPlainTextField(() => Nullable(Type.String())),
     status: Type.String({ enum: ['draft', 'open', 'paid', 'void'] }),
     currency: Type.String(),
     exchange_rate: Nullable(DecimalOutput),

@@ -4,6 +4,7 @@ import type { Page } from '../../core/paging.js';
 import { randomUUID } from 'node:crypto';
 import { AppError, editNotAllowed, notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
+import { blankPlainTextHeader } from '../../shared/invoice-fields.js';
 import { billToSnapshot } from '../customers/service.js';
 import { customerStore } from '../customers/store.js';
 import { tenantStore } from '../tenants/store.js';
@@ -58,8 +59,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
       ...identity,
       object: 'invoice',
       number: null,
-      reference: null,
-      purchase_order: null,
+      ...blankPlainTextHeader(),
       status: 'draft',
       currency,
       exchange_rate: null,

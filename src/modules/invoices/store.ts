@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { DbOrTx, Engine } from '../../db/database.js';
 import { lockForUpdate } from '../../db/database.js';
 import { prepare, run } from '../../db/prepared.js';
@@ -8,6 +7,7 @@ import type { InvoiceListFilter } from './list-filter.js';
 import { listInvoiceRows, type ListRowsOptions } from './list-store.js';
 import type { TaxMode } from './domain/totals.js';
 import type { RoundingMode } from '../../shared/money.js';
+import { plainTextHeaderFieldNames, plainTextHeaderOf } from '../../shared/invoice-fields.js';
 
 /** SQL only: rows in, rows out. No rules live here. */
 
@@ -18,7 +18,7 @@ const decimalText = (value: string | number) => String(value);
 
 /** The invoice columns an Invoice is made of (rowToInvoice). */
 const invoiceColumns = [
-  'id', 'guid', 'serial', 'number', 'reference', 'purchase_order', 'status', 'currency', 'exchange_rate', 'issue_date', 'due_date',
+  'id', 'guid', 'serial', 'number', ...plainTextHeaderFieldNames, 'status', 'currency', 'exchange_rate', 'issue_date', 'due_date',
   'payment_terms', 'memo', 'internal_note', 'metadata', 'custom_fields', 'external_refs', 'customer_id', 'bill_to', 'tax_mode',
   'rounding_mode', 'subtotal', 'discount_total', 'tax_total', 'total', 'tax_breakdown', 'amount_paid', 'amount_credited', 'balance',
   'version', 'created_at', 'updated_at', 'finalized_at', 'voided_at', 'revision_of', 'revised_by',
@@ -42,8 +42,7 @@ export function rowToInvoice(row: InvoiceRow, lineRows: LineRow[], attachmentRow
     serial: Number(row.serial),
     object: 'invoice',
     number: row.number,
-    reference: row.reference,
-    purchase_order: row.purchase_order,
+    ...plainTextHeaderOf(row),
     status: row.status as InvoiceStatus,
     currency: row.currency,
     exchange_rate: row.exchange_rate === null ? null : decimalText(row.exchange_rate),
@@ -139,8 +138,7 @@ export function invoiceToRow(tenantId: string, invoice: Invoice): InvoicesTable 
     tenant_id: tenantId,
     id: invoice.id,
     number: invoice.number,
-    reference: invoice.reference,
-    purchase_order: invoice.purchase_order,
+    ...plainTextHeaderOf(invoice),
     status: invoice.status,
     currency: invoice.currency,
     exchange_rate: invoice.exchange_rate,

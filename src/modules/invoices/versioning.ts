@@ -159,7 +159,10 @@ export function createWriteKernel(deps: WriteKernelDeps) {
       // Ties this change to the request's Idempotency-Key in the same transaction (a key new to the
       // request is inserted here once; a second version in the transaction marks the row it inserted).
       idempotency: idempotency ? { key: idempotency.key, claimToken: idempotency.claimToken, resource: `invoice/${after.id}/${after.version}`, insert: idempotency.inserted ? undefined : idempotency.insert } : null,
-      now: nowIso(),
+      // The audit event and the outbox events are stamped with the version's updated_at (the
+      // injected clock). Deliveries are scheduled on wall time: the dispatcher polls and signs
+      // on the real clock (Standard Webhooks receivers check the timestamp), so it is not app time.
+      deliveriesDueAt: nowIso(),
     });
     if (!written.headerWritten) throw new Error(`invoice ${after.id} changed under a held lock`);
     if (!written.idempotencyOwned) {

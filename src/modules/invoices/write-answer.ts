@@ -2,7 +2,6 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { etagFor, parseIfMatch, type RequestContext, type WriteOptions } from '../../core/request-context.js';
 import { IfMatchHeaders } from '../../core/schema-helpers.js';
-import { todayDate } from '../../shared/time.js';
 import type { HistoryService } from '../history/service.js';
 import type { Invoice } from './domain/model.js';
 import { derivePaymentStatus } from './domain/payment-status.js';
@@ -14,9 +13,12 @@ import type { InvoiceService, WriteResult } from './service.js';
  * the Idempotency-Key replay of an invoice change.
  */
 
-/** The response body of an invoice: the stored model plus what is derived on read. */
-export function presentInvoice(invoice: Invoice) {
-  return { ...invoice, payment_status: derivePaymentStatus(invoice, todayDate()) };
+/**
+ * The response body of an invoice: the stored model plus what is derived on read. `today` is the
+ * app clock's business date (`request.server.clock.today()`), so "overdue" follows an injected clock.
+ */
+export function presentInvoice(invoice: Invoice, today: string) {
+  return { ...invoice, payment_status: derivePaymentStatus(invoice, today) };
 }
 
 /** If-Match and friends, plus `Prefer: return=minimal` (answer 204 with the ETag, no body). */
@@ -61,7 +63,7 @@ export function sendWriteResult(reply: FastifyReply, result: WriteResult, option
     reply.header('preference-applied', 'return=minimal');
     return reply.status(204).send();
   }
-  const body: Record<string, unknown> = presentInvoice(result.invoice);
+  const body: Record<string, unknown> = presentInvoice(result.invoice, reply.server.clock.today());
   if (options.dryRun) {
     reply.header('folio-dry-run', 'true');
     body.dry_run = true;

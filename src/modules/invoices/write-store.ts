@@ -5,6 +5,7 @@ import type { Change } from './domain/diff.js';
 import type { EditPolicy } from './domain/edit-rules.js';
 import type { AttachmentMeta, Invoice } from './domain/model.js';
 import { invoiceToRow, lineToRow, rowToInvoice } from './store.js';
+import { plainTextHeaderFieldNames } from '../../shared/invoice-fields.js';
 
 /**
  * The write kernel's SQL (src/modules/invoices/versioning.ts): the hot path of every change to an
@@ -30,7 +31,7 @@ import { invoiceToRow, lineToRow, rowToInvoice } from './store.js';
 
 /** Every column of the invoice row, in one order (the compiler checks none is missing). */
 const invoiceColumns = [
-  'tenant_id', 'id', 'number', 'reference', 'purchase_order', 'status', 'currency', 'exchange_rate', 'issue_date', 'due_date',
+  'tenant_id', 'id', 'number', ...plainTextHeaderFieldNames, 'status', 'currency', 'exchange_rate', 'issue_date', 'due_date',
   'payment_terms', 'memo', 'internal_note', 'metadata', 'custom_fields', 'external_refs', 'customer_id', 'bill_to', 'tax_mode',
   'rounding_mode', 'subtotal', 'discount_total', 'tax_total', 'total', 'tax_breakdown', 'amount_paid', 'amount_credited', 'balance',
   'line_count', 'version', 'created_at', 'updated_at', 'finalized_at', 'voided_at', 'revision_of', 'revised_by', 'guid', 'serial',
@@ -127,7 +128,7 @@ function readSql(engine: Engine, p: (name: ReadParameter) => string): string {
 
 const writeParameters = [
   'tenant', 'invoice', 'old_version', 'header', 'removed_lines', 'changed_lines', 'added_lines', 'removed_attachments', 'added_attachments',
-  'version', 'action', 'actor_key_id', 'request_id', 'reason', 'changes', 'audit_at', 'now', 'event_ids', 'event_types', 'event_data',
+  'version', 'action', 'actor_key_id', 'request_id', 'reason', 'changes', 'audit_at', 'due_at', 'event_ids', 'event_types', 'event_data',
   'delivery_ids', 'delivery_endpoints', 'delivery_events', 'idempotency_key', 'claim_token', 'committed_resource',
   'idempotency_insert', 'idempotency_hash', 'idempotency_method', 'idempotency_path', 'idempotency_created_at', 'idempotency_expires_at',
 ] as const;
@@ -166,11 +167,11 @@ function postgresWriteSql(kind: 'update' | 'insert', p: (name: WriteParameter) =
   audit AS (INSERT INTO audit_events (tenant_id, invoice_id, version, action, actor_key_id, request_id, reason, changes, created_at)
     VALUES (${tenant}, ${invoice}, ${p('version')}::int, ${p('action')}::text, ${p('actor_key_id')}::text, ${p('request_id')}::text, ${p('reason')}::text, ${p('changes')}::text, ${p('audit_at')}::text)),
   outbox AS (INSERT INTO events (tenant_id, id, type, resource_type, resource_id, resource_version, data, created_at)
-    SELECT ${tenant}, e.id, e.type, 'invoice', ${invoice}, ${p('version')}::int, e.data, ${p('now')}::text
+    SELECT ${tenant}, e.id, e.type, 'invoice', ${invoice}, ${p('version')}::int, e.data, ${p('audit_at')}::text
     FROM unnest(${p('event_ids')}::text[], ${p('event_types')}::text[], ${p('event_data')}::text[]) WITH ORDINALITY AS e(id, type, data, n)
     ORDER BY e.n RETURNING 1),
   deliveries AS (INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, status, attempts, next_attempt_at, created_at)
-    SELECT ${tenant}, d.id, d.endpoint_id, d.event_id, 'pending', 0, ${p('now')}::text, ${p('now')}::text
+    SELECT ${tenant}, d.id, d.endpoint_id, d.event_id, 'pending', 0, ${p('due_at')}::text, ${p('due_at')}::text
     FROM unnest(${p('delivery_ids')}::text[], ${p('delivery_endpoints')}::text[], ${p('delivery_events')}::text[]) AS d(id, endpoint_id, event_id)),
   idempotency AS (UPDATE idempotency_keys SET state = 'committed', committed_resource = ${p('committed_resource')}::text
     WHERE tenant_id = ${tenant} AND key = ${p('idempotency_key')}::text AND claim_token = ${p('claim_token')}::text AND NOT ${p('idempotency_insert')}::boolean RETURNING 1),
@@ -208,7 +209,7 @@ const sqliteWrite = {
   addAttachments: `INSERT INTO invoice_attachments (tenant_id, invoice_id, ${list(attachmentInserted)}) SELECT ?, ?, ${fromJson(attachmentInserted, 'j.value')} FROM json_each(?) AS j`,
   audit: 'INSERT INTO audit_events (tenant_id, invoice_id, version, action, actor_key_id, request_id, reason, changes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   event: "INSERT INTO events (tenant_id, id, type, resource_type, resource_id, resource_version, data, created_at) VALUES (?, ?, ?, 'invoice', ?, ?, ?, ?)",
-  /** [tenant, now, now, rows JSON ([id, endpoint, event] each)] */
+  /** [tenant, due at, due at, rows JSON ([id, endpoint, event] each)] */
   deliveries: `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, status, attempts, next_attempt_at, created_at)
     SELECT ?, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'), 'pending', 0, ?, ? FROM json_each(?) AS j`,
   /** [resource, tenant, key, claim token] */
@@ -272,7 +273,8 @@ export interface NewVersionRow {
   deliveries: { id: string; endpointId: string; eventId: string }[];
   /** `insert`: a key new to this request, whose row this write inserts (see IdempotencyClaim). */
   idempotency: { key: string; claimToken: string; resource: string; insert?: { hash: string; method: string; path: string; createdAt: string; expiresAt: string } } | null;
-  now: string;
+  /** When the webhook deliveries become due (wall time; the events themselves carry after.updated_at). */
+  deliveriesDueAt: string;
 }
 
 export interface WrittenVersion {
@@ -359,7 +361,7 @@ export const invoiceWriteStore = {
       reason: version.audit.reason,
       changes: JSON.stringify(version.audit.changes),
       audit_at: after.updated_at,
-      now: version.now,
+      due_at: version.deliveriesDueAt,
       event_ids: version.events.map((event) => event.id),
       event_types: version.events.map((event) => event.type),
       event_data: version.events.map((event) => event.data),
@@ -411,10 +413,10 @@ async function writeVersionSqlite(
   if (attachments.added.length > 0) await run(tx, sqlite.addAttachments, [...key, values.added_attachments]);
   const audit = version.audit;
   await run(tx, sqlite.audit, [...key, after.version, audit.action, audit.actorKeyId, audit.requestId, audit.reason, values.changes, after.updated_at]);
-  for (const event of version.events) await run(tx, sqlite.event, [tenantId, event.id, event.type, after.id, after.version, event.data, version.now]);
+  for (const event of version.events) await run(tx, sqlite.event, [tenantId, event.id, event.type, after.id, after.version, event.data, after.updated_at]);
   if (version.deliveries.length > 0) {
     const rows = version.deliveries.map((delivery) => [delivery.id, delivery.endpointId, delivery.eventId]);
-    await run(tx, sqlite.deliveries, [tenantId, version.now, version.now, JSON.stringify(rows)]);
+    await run(tx, sqlite.deliveries, [tenantId, version.deliveriesDueAt, version.deliveriesDueAt, JSON.stringify(rows)]);
   }
   let idempotencyOwned = true;
   if (version.idempotency) {

@@ -171,7 +171,8 @@ export function createInvoiceImporter(deps: { invoices: InvoiceService; ctx: Req
 }
 
 /** Streams every invoice of the tenant (oldest first) to `output`, as CSV rows or JSON lines. */
-export async function exportInvoices(deps: { invoices: InvoiceService; ctx: RequestContext; format: 'csv' | 'jsonl'; output: Writable }): Promise<number> {
+export async function exportInvoices(deps: { invoices: InvoiceService; ctx: RequestContext; format: 'csv' | 'jsonl'; output: Writable; today: string }): Promise<number> {
+  const today = deps.today;
   const { invoices, ctx, output } = deps;
   const csv = deps.format === 'csv' ? stringify({ header: true, columns: [...csvColumns] }) : undefined;
   const csvDone = csv ? once(csv, 'end') : undefined;
@@ -190,7 +191,7 @@ export async function exportInvoices(deps: { invoices: InvoiceService; ctx: Requ
           if (!csv.write(row)) await new Promise((resolve) => csv.once('drain', resolve));
         }
       } else {
-        await write(`${JSON.stringify(presentInvoice(invoice))}\n`);
+        await write(`${JSON.stringify(presentInvoice(invoice, today))}\n`);
       }
     }
     cursor = page.next_cursor ?? undefined;

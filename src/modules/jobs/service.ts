@@ -186,9 +186,11 @@ export function createJobService(deps: JobServiceDeps) {
     await db.transaction().execute(async (tx) => {
       const job = await jobStore.lockJob(tx, engine, tenantId, jobId);
       if (job?.state !== 'running') return;
-      if (!(await jobStore.complete(tx, tenantId, jobId, now()))) return;
+      const finishedAt = now();
+      if (!(await jobStore.complete(tx, tenantId, jobId, finishedAt))) return;
       await eventStore.append(tx, tenantId, {
         type: 'invoice_job.completed',
+        createdAt: finishedAt,
         resourceType: 'invoice_job',
         resourceId: jobId,
         resourceVersion: null,
@@ -251,8 +253,9 @@ export function createJobService(deps: JobServiceDeps) {
       const job = await findJob(ctx, id);
       const cancelled = await db.transaction().execute(async (tx) => {
         const locked = await jobStore.lockJob(tx, engine, ctx.auth.tenantId, id);
-        if (!locked || !(await jobStore.cancel(tx, ctx.auth.tenantId, id, now()))) return false;
-        await eventStore.append(tx, ctx.auth.tenantId, { type: 'invoice_job.cancelled', resourceType: 'invoice_job', resourceId: id, resourceVersion: null, data: { job_id: id } });
+        const cancelledAt = now();
+        if (!locked || !(await jobStore.cancel(tx, ctx.auth.tenantId, id, cancelledAt))) return false;
+        await eventStore.append(tx, ctx.auth.tenantId, { type: 'invoice_job.cancelled', createdAt: cancelledAt, resourceType: 'invoice_job', resourceId: id, resourceVersion: null, data: { job_id: id } });
         return true;
       });
       if (!cancelled) throw new AppError('conflict', `The job "${id}" is ${job.state}; only a running job can be cancelled.`);

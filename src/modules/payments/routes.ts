@@ -7,7 +7,7 @@ import type { PaymentResult, PaymentService } from './service.js';
 import { PaymentCreateSchema, PaymentParams, PaymentSchema, PaymentWithInvoiceSchema, RefundSchema } from './schemas.js';
 
 const tags = ['payments'];
-const present = (result: PaymentResult) => ({ ...result.payment, invoice: presentInvoice(result.invoice) });
+const present = (result: PaymentResult, today: string) => ({ ...result.payment, invoice: presentInvoice(result.invoice, today) });
 
 export async function paymentRoutes(app: App, { payments }: { payments: PaymentService }) {
 
@@ -24,7 +24,7 @@ export async function paymentRoutes(app: App, { payments }: { payments: PaymentS
   }, async (request, reply) => {
     const result = await payments.create(requestContext(request), request.params.id, request.body, { ...writeOptions(request), dryRun: false });
     reply.header('etag', etagFor(result.invoice.version));
-    return reply.status(201).send(present(result));
+    return reply.status(201).send(present(result, request.server.clock.today()));
   });
 
   app.get('/invoices/:id/payments', {
@@ -52,7 +52,7 @@ export async function paymentRoutes(app: App, { payments }: { payments: PaymentS
   }, async (request, reply) => {
     const result = await payments.refund(requestContext(request), request.params.id, request.params.paymentId, request.body, { ...writeOptions(request), dryRun: false });
     reply.header('etag', etagFor(result.invoice.version));
-    return present(result);
+    return present(result, request.server.clock.today());
   });
 }
 

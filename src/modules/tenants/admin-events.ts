@@ -1,7 +1,6 @@
 import type { DbOrTx } from '../../db/database.js';
 import type { RequestContext } from '../../core/request-context.js';
 import { newId } from '../../shared/ids.js';
-import { nowIso } from '../../shared/time.js';
 
 /**
  * The audit trail of a tenant's administration, written in the same transaction as the change:
@@ -40,7 +39,7 @@ export function changesOf(before: object, after: object): AdminChange[] {
     .map(([key, value]) => ({ path: `/${key}`, from: previous.get(key) ?? null, to: value }));
 }
 
-export async function recordAdminEvent(db: DbOrTx, ctx: RequestContext, event: { action: AdminAction; subjectId?: string | null; changes: AdminChange[] }): Promise<void> {
+export async function recordAdminEvent(db: DbOrTx, ctx: RequestContext, event: { action: AdminAction; subjectId?: string | null; changes: AdminChange[]; at: string }): Promise<void> {
   await db
     .insertInto('admin_events')
     .values({
@@ -51,7 +50,7 @@ export async function recordAdminEvent(db: DbOrTx, ctx: RequestContext, event: {
       actor_key_id: ctx.auth.keyId,
       request_id: ctx.requestId,
       changes: JSON.stringify(event.changes),
-      created_at: nowIso(),
+      created_at: event.at,
     })
     .execute();
 }

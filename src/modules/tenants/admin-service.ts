@@ -1,7 +1,7 @@
 import type { Db } from '../../db/database.js';
 import type { RequestContext } from '../../core/request-context.js';
 import { AppError, notFound } from '../../shared/errors.js';
-import { nowIso } from '../../shared/time.js';
+import { systemClock, type Clock } from '../../shared/time.js';
 import { editPolicies, type EditPolicy } from '../invoices/domain/lifecycle.js';
 import { isScope, type Scope } from '../../core/auth.js';
 import { changesOf, listAdminEvents, recordAdminEvent } from './admin-events.js';
@@ -30,7 +30,7 @@ const prefixPattern = /^[A-Za-z0-9/_.-]{0,20}$/;
  * What an admin of a tenant manages: its settings and its API keys. The API's /tenant/settings
  * routes and the web app's settings pages both go through here (the caller checks the admin scope).
  */
-export function createTenantAdminService(db: Db) {
+export function createTenantAdminService(db: Db, clock: Clock = systemClock) {
   return {
     async settings(ctx: RequestContext): Promise<TenantSettings> {
       const tenant = await tenantStore.findById(db, ctx.auth.tenantId);
@@ -50,7 +50,7 @@ export function createTenantAdminService(db: Db) {
       if (changes.length > 0) {
         await db.transaction().execute(async (tx) => {
           await tenantStore.updateSettings(tx, ctx.auth.tenantId, patch);
-          await recordAdminEvent(tx, ctx, { action: 'settings.update', changes });
+          await recordAdminEvent(tx, ctx, { action: 'settings.update', changes, at: clock.nowIso() });
         });
       }
       return this.settings(ctx);
@@ -67,10 +67,10 @@ export function createTenantAdminService(db: Db) {
       if (wanted.length === 0 || !wanted.every(isScope)) {
         throw new AppError('validation-error', 'Choose at least one scope: invoices:read, invoices:write, admin.', { errors: [{ pointer: '/scopes', detail: 'unknown or missing scope' }] });
       }
-      const { row, key } = mintApiKey(ctx.auth.tenantId, wanted);
+      const { row, key } = mintApiKey(ctx.auth.tenantId, wanted, clock.nowIso());
       await db.transaction().execute(async (tx) => {
         await tenantStore.insertKey(tx, row);
-        await recordAdminEvent(tx, ctx, { action: 'api_key.create', subjectId: row.id, changes: [{ path: '/scopes', from: null, to: wanted }] });
+        await recordAdminEvent(tx, ctx, { action: 'api_key.create', subjectId: row.id, changes: [{ path: '/scopes', from: null, to: wanted }], at: clock.nowIso() });
       });
       return { id: row.id, key, scopes: wanted as Scope[] };
     },
@@ -80,9 +80,9 @@ export function createTenantAdminService(db: Db) {
       // Only this tenant's keys: another tenant's key id is as unknown as a made-up one.
       const own = (await tenantStore.listKeys(db, ctx.auth.tenantId)).some((key) => key.id === keyId && key.revoked_at === null);
       const revoked = own && (await db.transaction().execute(async (tx) => {
-        const revokedAt = nowIso();
+        const revokedAt = clock.nowIso();
         if (!(await tenantStore.revokeKey(tx, keyId, revokedAt))) return false;
-        await recordAdminEvent(tx, ctx, { action: 'api_key.revoke', subjectId: keyId, changes: [{ path: '/revoked_at', from: null, to: revokedAt }] });
+        await recordAdminEvent(tx, ctx, { action: 'api_key.revoke', subjectId: keyId, changes: [{ path: '/revoked_at', from: null, to: revokedAt }], at: revokedAt });
         return true;
       }));
       if (!revoked) throw notFound('active API key', keyId);

@@ -3,7 +3,7 @@ import type { Db } from '../../db/database.js';
 import type { ApiKeysTable } from '../../db/schema.js';
 import { newId, randomToken } from '../../shared/ids.js';
 import { isCurrencyCode } from '../../shared/money.js';
-import { nowIso } from '../../shared/time.js';
+import { systemClock, type Clock } from '../../shared/time.js';
 import { isScope, type AuthContext, type Scope } from '../../core/auth.js';
 import { tenantStore } from './store.js';
 
@@ -13,7 +13,7 @@ export const apiKeyPrefix = 'folio_sk_';
 export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
 /** A new key and the row that stores it (the key itself is never stored, only its hash). */
-export function mintApiKey(tenantId: string, scopes: string[]): { row: ApiKeysTable; key: string } {
+export function mintApiKey(tenantId: string, scopes: string[], createdAt: string): { row: ApiKeysTable; key: string } {
   const key = apiKeyPrefix + randomToken(40);
   const row: ApiKeysTable = {
     tenant_id: tenantId,
@@ -21,7 +21,7 @@ export function mintApiKey(tenantId: string, scopes: string[]): { row: ApiKeysTa
     key_hash: hashApiKey(key),
     key_prefix: key.slice(0, apiKeyPrefix.length + 4),
     scopes: scopes.join(','),
-    created_at: nowIso(),
+    created_at: createdAt,
     revoked_at: null,
   };
   return { row, key };
@@ -37,6 +37,7 @@ export interface CreatedKey {
 export async function createApiKey(
   db: Db,
   input: { tenantName: string; scopes: string[]; baseCurrency?: string },
+  clock: Clock = systemClock,
 ): Promise<CreatedKey> {
   const scopes = input.scopes.map((scope) => scope.trim()).filter(Boolean);
   const unknown = scopes.filter((scope) => !isScope(scope));
@@ -48,10 +49,10 @@ export async function createApiKey(
   return db.transaction().execute(async (tx) => {
     let tenant = await tenantStore.findByName(tx, input.tenantName);
     if (!tenant) {
-      tenant = { id: newId('ten'), name: input.tenantName, base_currency: baseCurrency, edit_policy: 'until_paid', invoice_number_prefix: 'INV-', created_at: nowIso() };
+      tenant = { id: newId('ten'), name: input.tenantName, base_currency: baseCurrency, edit_policy: 'until_paid', invoice_number_prefix: 'INV-', created_at: clock.nowIso() };
       await tenantStore.insert(tx, tenant);
     }
-    const { row, key } = mintApiKey(tenant.id, scopes);
+    const { row, key } = mintApiKey(tenant.id, scopes, clock.nowIso());
     await tenantStore.insertKey(tx, row);
     const keyId = row.id;
     return { tenantId: tenant.id, keyId, key, scopes: scopes as Scope[] };

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { App } from '../../core/app.js';
 import { requestContext, type RequestContext } from '../../core/request-context.js';
 import type { Db } from '../../db/database.js';
+import type { Clock } from '../../shared/time.js';
 import { editPolicies } from '../invoices/domain/lifecycle.js';
 import { SellerPatchSchema, SellerSchema } from '../documents/schemas.js';
 import type { DocumentService } from '../documents/service.js';
@@ -26,8 +27,8 @@ export const SettingsPatchSchema = Type.Object(
 );
 
 /** Tenant settings (admin scope): the edit policy, the invoice number prefix, the seller on documents. */
-export async function tenantSettingsRoutes(app: App, { db, documents }: { db: Db; documents: DocumentService }) {
-  const admin = createTenantAdminService(db);
+export async function tenantSettingsRoutes(app: App, { db, documents, clock }: { db: Db; documents: DocumentService; clock: Clock }) {
+  const admin = createTenantAdminService(db, clock);
   const withSeller = async (ctx: RequestContext, settings: TenantSettings) => ({ ...settings, document_seller: await documents.seller(ctx.auth.tenantId) });
 
   app.get('/tenant/settings', {

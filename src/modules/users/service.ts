@@ -3,7 +3,7 @@ import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import type { Db } from '../../db/database.js';
 import { AppError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
-import { nowIso } from '../../shared/time.js';
+import { systemClock, type Clock } from '../../shared/time.js';
 import type { AuthContext, Scope } from '../../core/auth.js';
 import { tenantStore } from '../tenants/store.js';
 import { userStore } from './store.js';
@@ -56,14 +56,15 @@ function dummyPasswordHash(): Promise<string> {
   return dummyHash;
 }
 
-export function createUserService(db: Db, options: { sessionTtlMs?: number; lockout?: LockoutPolicy } = {}) {
+export function createUserService(db: Db, options: { sessionTtlMs?: number; lockout?: LockoutPolicy; clock?: Clock } = {}) {
+  const clock = options.clock ?? systemClock;
   const sessionTtlMs = options.sessionTtlMs ?? 12 * 60 * 60_000;
   const lockout = options.lockout ?? defaultLockout;
 
   async function startSession(tenantId: string, userId: string): Promise<{ token: string; csrfToken: string }> {
     const token = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(24).toString('base64url');
-    const now = new Date();
+    const now = clock.now();
     await userStore.deleteExpiredSessions(db, tenantId, userId, now.toISOString());
     await userStore.insertSession(db, {
       tenant_id: tenantId,
@@ -94,7 +95,7 @@ export function createUserService(db: Db, options: { sessionTtlMs?: number; lock
         email,
         role: input.role,
         password_hash: await argon2Hash(input.password),
-        created_at: nowIso(),
+        created_at: clock.nowIso(),
         disabled_at: null,
       };
       await userStore.insert(db, user);
@@ -111,10 +112,11 @@ export function createUserService(db: Db, options: { sessionTtlMs?: number; lock
       const tenant = input.tenantName.length <= 200 ? await tenantStore.findByName(db, input.tenantName.trim()) : undefined;
       const user = tenant ? await userStore.findByEmail(db, tenant.id, email) : undefined;
       if (tenant) {
-        const since = new Date(Date.now() - lockout.windowMs).toISOString();
+        const nowMs = clock.now().getTime();
+        const since = new Date(nowMs - lockout.windowMs).toISOString();
         const failures = await userStore.countFailuresSince(db, tenant.id, email, since);
         if (failures.count >= lockout.maxFailures) {
-          const retryAfterMs = failures.lastAt ? Math.max(0, Date.parse(failures.lastAt) + lockout.windowMs - Date.now()) : lockout.windowMs;
+          const retryAfterMs = failures.lastAt ? Math.max(0, Date.parse(failures.lastAt) + lockout.windowMs - nowMs) : lockout.windowMs;
           return { ok: false, reason: 'locked', retryAfterMs };
         }
       }
@@ -124,8 +126,8 @@ export function createUserService(db: Db, options: { sessionTtlMs?: number; lock
       else await argon2Verify(await dummyPasswordHash(), password);
       if (!valid || !user || !tenant) {
         if (tenant) {
-          await userStore.pruneFailures(db, tenant.id, new Date(Date.now() - lockout.windowMs).toISOString());
-          await userStore.recordFailure(db, tenant.id, email, nowIso());
+          await userStore.pruneFailures(db, tenant.id, new Date(clock.now().getTime() - lockout.windowMs).toISOString());
+          await userStore.recordFailure(db, tenant.id, email, clock.nowIso());
         }
         return { ok: false, reason: 'invalid' };
       }
@@ -142,7 +144,7 @@ export function createUserService(db: Db, options: { sessionTtlMs?: number; lock
     async resolveSession(token: string | undefined): Promise<SignedInUser | null> {
       if (!token || token.length > 100) return null;
       const row = await userStore.findSession(db, hashToken(token));
-      if (!row || row.disabled_at || row.expires_at < nowIso() || !isRole(row.role)) return null;
+      if (!row || row.disabled_at || row.expires_at < clock.nowIso() || !isRole(row.role)) return null;
       return { tenantId: row.tenant_id, userId: row.user_id, email: row.email, role: row.role, csrfToken: row.csrf_token };
     },
 

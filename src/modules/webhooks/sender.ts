@@ -11,6 +11,12 @@ export class TargetRefused extends Error {}
  * address to connect to, so the check and the connection use the same address (no DNS
  * rebinding between them).
  */
+/** A DNS lookup that always answers the one address already checked (no second, unchecked answer). */
+function pinnedLookup(target: { address: string; family: number }): net.LookupFunction {
+  return (_host, options, callback) =>
+    options.all ? callback(null, [{ address: target.address, family: target.family }]) : callback(null, target.address, target.family);
+}
+
 export async function resolveTarget(url: URL, allowPrivate: boolean): Promise<{ address: string; family: number }> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = net.isIP(host) ? [{ address: host, family: net.isIP(host) }] : await dns.lookup(host, { all: true, verbatim: true });
@@ -53,10 +59,7 @@ export async function postWebhook(
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Folio-Webhooks/1' },
         // Connect to the address that was checked, never to a fresh DNS answer.
-        lookup: ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
-          options?.all
-            ? callback(null, [{ address: target.address, family: target.family }])
-            : callback(null, target.address, target.family)) as unknown as net.LookupFunction,
+        lookup: pinnedLookup(target),
         agent: false,
       },
       (response) => {

@@ -7,7 +7,7 @@ import type { RequestContext } from '../../core/request-context.js';
 import { decodeCursor, toPage } from '../../core/paging.js';
 import { AppError, notFound, validationError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
-import { nowIso } from '../../shared/time.js';
+import { systemClock, type Clock } from '../../shared/time.js';
 import { eventPatternRegex, maxEventPatterns } from './domain.js';
 import { resolveTarget, TargetRefused } from './sender.js';
 import { webhookStore } from './store.js';
@@ -43,8 +43,9 @@ function endpointChanges(before: Partial<ReturnType<typeof presentEndpoint>>, fi
 /** `whsec_` + base64 of 32 random bytes, the format the standardwebhooks libraries read. */
 export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolean }) {
+export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolean; clock?: Clock }) {
   const { db } = deps;
+  const clock = deps.clock ?? systemClock;
 
   async function checkUrl(raw: string): Promise<string> {
     let url: URL;
@@ -81,7 +82,7 @@ export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolea
 
   return {
     async create(ctx: RequestContext, input: Required<Pick<EndpointInput, 'url'>> & EndpointInput) {
-      const now = nowIso();
+      const now = clock.nowIso();
       const row: WebhookEndpointsTable = {
         tenant_id: ctx.auth.tenantId,
         id: newId('whe'),
@@ -95,7 +96,7 @@ export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolea
       };
       await db.transaction().execute(async (tx) => {
         await webhookStore.insertEndpoint(tx, row);
-        await recordAdminEvent(tx, ctx, { action: 'webhook_endpoint.create', subjectId: row.id, changes: endpointChanges({}, row) });
+        await recordAdminEvent(tx, ctx, { action: 'webhook_endpoint.create', subjectId: row.id, changes: endpointChanges({}, row), at: clock.nowIso() });
         // Ties the change to the request's Idempotency-Key in the same transaction (see idempotency/).
         await markIdempotentChange(tx, ctx, `webhook_endpoint/${row.id}/created`);
       });
@@ -111,7 +112,7 @@ export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolea
 
     async update(ctx: RequestContext, id: string, input: EndpointInput) {
       const before = presentEndpoint(await load(ctx, id));
-      const fields: Parameters<typeof webhookStore.updateEndpoint>[3] = { updated_at: nowIso() };
+      const fields: Parameters<typeof webhookStore.updateEndpoint>[3] = { updated_at: clock.nowIso() };
       if (input.url !== undefined) fields.url = await checkUrl(input.url);
       if (input.events !== undefined) fields.event_types = JSON.stringify(checkEvents(input.events));
       if (input.description !== undefined) fields.description = input.description;
@@ -119,7 +120,7 @@ export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolea
       await db.transaction().execute(async (tx) => {
         await webhookStore.updateEndpoint(tx, ctx.auth.tenantId, id, fields);
         const changes = endpointChanges(before, fields);
-        if (changes.length > 0) await recordAdminEvent(tx, ctx, { action: 'webhook_endpoint.update', subjectId: id, changes });
+        if (changes.length > 0) await recordAdminEvent(tx, ctx, { action: 'webhook_endpoint.update', subjectId: id, changes, at: clock.nowIso() });
         await markIdempotentChange(tx, ctx, `webhook_endpoint/${id}/${fields.updated_at}`);
       });
       return presentEndpoint(await load(ctx, id));
@@ -129,7 +130,7 @@ export function createWebhookService(deps: { db: Db; allowPrivateTargets: boolea
       const removed = await load(ctx, id);
       await db.transaction().execute(async (tx) => {
         await webhookStore.deleteEndpoint(tx, ctx.auth.tenantId, id);
-        await recordAdminEvent(tx, ctx, { action: 'webhook_endpoint.remove', subjectId: id, changes: [{ path: '/url', from: removed.url, to: null }] });
+        await recordAdminEvent(tx, ctx, { action: 'webhook_endpoint.remove', subjectId: id, changes: [{ path: '/url', from: removed.url, to: null }], at: clock.nowIso() });
         await markIdempotentChange(tx, ctx, `webhook_endpoint/${id}/deleted`);
       });
     },

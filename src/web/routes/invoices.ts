@@ -7,7 +7,6 @@ import { derivePaymentStatus } from '../../modules/invoices/domain/payment-statu
 import type { InvoiceListQuery } from '../../modules/invoices/schemas.js';
 import { AppError } from '../../shared/errors.js';
 import { Dec, formatAmount } from '../../shared/money.js';
-import { todayDate } from '../../shared/time.js';
 import { timelineOf } from '../history-words.js';
 import { actorNamer, contextOf, renderPage, type WebDeps } from '../context.js';
 
@@ -93,9 +92,12 @@ export async function invoicePageData(ctx: RequestContext, deps: WebDeps, invoic
     services.history.history(ctx, invoice, { limit: 1000 }),
   ]);
   const actorName = await actorNamer(web, ctx.auth.tenantId, history.data.map((entry) => entry.actor_key_id));
+  const today = services.kernel.clock.today();
   return {
     invoice,
-    paymentStatus: derivePaymentStatus(invoice, todayDate()),
+    /** The app clock's date: the payment form's default date, and what "overdue" is judged by. */
+    today,
+    paymentStatus: derivePaymentStatus(invoice, today),
     lines: groupedLines(invoice.lines),
     editability,
     payments,
@@ -146,7 +148,7 @@ export async function invoicePages(app: App, deps: WebDeps) {
     const nextUrl = page.next_cursor ? `/invoices?${new URLSearchParams({ ...Object.fromEntries(baseQuery), cursor: page.next_cursor })}` : null;
     return renderPage(request, reply, 'invoices', {
       ...common,
-      invoices: page.data.map((invoice) => ({ invoice, paymentStatus: derivePaymentStatus(invoice, todayDate()) })),
+      invoices: page.data.map((invoice) => ({ invoice, paymentStatus: derivePaymentStatus(invoice, services.kernel.clock.today()) })),
       totals: pageTotals(page.data),
       nextUrl,
       firstUrl: filters.cursor ? `/invoices?${baseQuery}` : null,

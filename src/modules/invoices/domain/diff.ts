@@ -30,7 +30,7 @@ export function toDocument(invoice: Invoice): JsonObject {
     if (key === 'lines' || key === 'attachments') {
       // Keyed by id, so `/lines/lin_…/quantity` and `/attachments/att_…` stay meaningful.
       const keyed: JsonObject = {};
-      for (const item of value as { id: string }[]) keyed[item.id] = withoutNullMembers(item as unknown as JsonObject);
+      for (const item of value as { id: string }[]) keyed[item.id] = withoutNullMembers(item);
       doc[key] = keyed;
     } else if (value !== null) {
       doc[key] = value as Json;
@@ -39,33 +39,42 @@ export function toDocument(invoice: Invoice): JsonObject {
   return doc;
 }
 
+/**
+ * A model object rebuilt from its document. toDocument wrote it from that model (plain JSON data,
+ * null members dropped); the caller has put every member of the template back, nulls included.
+ */
+const rebuilt = <T>(members: Partial<T>): T => members as T;
+
 /** Rebuilds the invoice body from a document (the inverse of toDocument). */
 export function fromDocument(doc: JsonObject, bookkeeping: Pick<Invoice, 'id' | 'version' | 'created_at' | 'updated_at'>, template: Invoice): Invoice {
-  const result: Record<string, unknown> = { object: 'invoice', ...bookkeeping };
+  const result: Partial<Invoice> = { object: 'invoice', ...bookkeeping };
+  // Members are set by name, from the template's keys: every key of an Invoice is written once.
+  const members = result as Record<string, unknown>;
   for (const key of Object.keys(template)) {
-    if (key in result) continue;
+    if (key in members) continue;
     if (fixedIdentifiers.has(key)) {
-      result[key] = template[key as keyof Invoice];
+      members[key] = template[key as keyof Invoice];
       continue;
     }
     if (key === 'lines') {
       const lines = Object.values((doc.lines ?? {}) as JsonObject).map((line) => fillLine(line as JsonObject, template));
       result.lines = lines.sort((a, b) => a.position - b.position);
     } else if (key === 'attachments') {
-      const attachments = Object.values((doc.attachments ?? {}) as JsonObject) as unknown as AttachmentMeta[];
+      const attachments = Object.values((doc.attachments ?? {}) as JsonObject).map((attachment) => rebuilt<AttachmentMeta>(attachment as Partial<AttachmentMeta>));
       result.attachments = attachments.sort((a, b) => a.id.localeCompare(b.id));
     } else {
-      result[key] = key in doc ? doc[key] : emptyValueFor(key, template[key as keyof Invoice]);
+      members[key] = key in doc ? doc[key] : emptyValueFor(key, template[key as keyof Invoice]);
     }
   }
-  return result as unknown as Invoice;
+  return rebuilt(result);
 }
 
 function fillLine(line: JsonObject, template: Invoice): InvoiceLine {
-  const filled: Record<string, unknown> = { ...line };
+  const filled = { ...line } as Partial<InvoiceLine>;
+  const members = filled as Record<string, unknown>;
   const keys = template.lines[0] ? Object.keys(template.lines[0]) : lineKeys;
-  for (const key of keys) if (!(key in filled)) filled[key] = null;
-  return filled as unknown as InvoiceLine;
+  for (const key of keys) if (!(key in members)) members[key] = null;
+  return rebuilt(filled);
 }
 
 const lineKeys = [
@@ -82,9 +91,13 @@ function emptyValueFor(key: string, templateValue: unknown): unknown {
 }
 
 /** The object without its null members (one level: nested objects keep theirs). */
-function withoutNullMembers(value: JsonObject): JsonObject {
+/**
+ * The members of a model object (a line, an attachment: plain data, JSON all the way down) that are
+ * not null, as a JSON document.
+ */
+function withoutNullMembers(value: object): JsonObject {
   const result: JsonObject = {};
-  for (const [key, item] of Object.entries(value)) if (item !== null) result[key] = item;
+  for (const [key, item] of Object.entries(value) as [string, Json][]) if (item !== null) result[key] = item;
   return result;
 }
 
@@ -139,7 +152,7 @@ function diffLines(before: InvoiceLine[], after: InvoiceLine[]): Change[] {
   const changes: Change[] = [];
   const afterById = new Map(after.map((line) => [line.id, line]));
   const beforeIds = new Set<string>();
-  const lineDoc = (line: InvoiceLine) => withoutNullMembers(line as unknown as JsonObject);
+  const lineDoc = (line: InvoiceLine) => withoutNullMembers(line);
   for (const from of before) {
     beforeIds.add(from.id);
     const to = afterById.get(from.id);

@@ -1,6 +1,7 @@
 import type { RoundingMode } from '../../../shared/money.js';
 import type { TaxMode } from './totals.js';
 import type { Metadata } from './metadata.js';
+import { plainTextHeaderFieldNames, type PlainTextHeader } from '../../../shared/invoice-fields.js';
 
 /**
  * The invoice as Folio keeps it. Field names are the API's (snake_case) on purpose: the
@@ -80,7 +81,8 @@ export interface AttachmentMeta {
   created_at: string;
 }
 
-export interface Invoice {
+/** `reference`, `purchase_order`, … (the plain text header fields): src/shared/invoice-fields.ts. */
+export interface Invoice extends PlainTextHeader {
   id: string;
   /** Stable UUID (Stax and Midnight key invoices by it); never changes. */
   guid: string;
@@ -88,8 +90,6 @@ export interface Invoice {
   serial: number;
   object: 'invoice';
   number: string | null;
-  reference: string | null;
-  purchase_order: string | null;
   status: InvoiceStatus;
   currency: string;
   exchange_rate: string | null;
@@ -130,8 +130,7 @@ export interface Invoice {
 /** Header fields a client may write (create, PATCH, PUT). */
 export const writableHeaderFields = [
   'number',
-  'reference',
-  'purchase_order',
+  ...plainTextHeaderFieldNames,
   'currency',
   'exchange_rate',
   'issue_date',

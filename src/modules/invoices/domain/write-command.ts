@@ -1,3 +1,4 @@
+import type { PlainTextHeader } from '../../../shared/invoice-fields.js';
 import type { BillTo, PaymentTerms, WritableHeaderField } from './model.js';
 
 /**
@@ -10,10 +11,9 @@ import type { BillTo, PaymentTerms, WritableHeaderField } from './model.js';
  * limits (lengths, counts, patterns) are enforced where the input is parsed (the TypeBox
  * schema for the API); the domain re-checks every rule that money and dates depend on.
  */
-export interface InvoiceWriteCommand {
+/** `reference`, `purchase_order`, … (plain text, null clears): src/shared/invoice-fields.ts. */
+export interface InvoiceWriteCommand extends Partial<PlainTextHeader> {
   number?: string | null;
-  reference?: string | null;
-  purchase_order?: string | null;
   /** ISO 4217 code. */
   currency?: string;
   exchange_rate?: DecimalInput | null;

@@ -4,6 +4,7 @@ import { formatDecimal, isCurrencyCode } from '../../../../shared/money.js';
 import { addDays, isValidBusinessDate } from '../../../../shared/time.js';
 import type { BillTo, CustomFieldValue, Invoice } from '../model.js';
 import type { InvoiceWriteCommand } from '../write-command.js';
+import { plainTextHeaderFieldNames } from '../../../../shared/invoice-fields.js';
 import { reservedKeys, type Collector } from './field-errors.js';
 
 /**
@@ -19,8 +20,7 @@ export function mergeHeader(current: Invoice, input: InvoiceWriteCommand, replac
     else if (replaceAll) next[key] = reset;
   };
   pick('number', emptyToNull(input.number), null);
-  pick('reference', input.reference, null);
-  pick('purchase_order', input.purchase_order, null);
+  for (const field of plainTextHeaderFieldNames) pick(field, input[field], null);
   pick('memo', input.memo, null);
   pick('internal_note', input.internal_note, null);
   pick('issue_date', input.issue_date, null);
