@@ -2,9 +2,10 @@
  * bench:rate-limit — what the default per-key rate limit costs each request on PostgreSQL, where its
  * token buckets are rows shared by every API process (src/http/rate-limit.ts). Interleaved slices of
  * the same PATCH (and GET) load against: a server with the limit off (what the other benchmarks run),
- * and a server with the limit on (set high enough never to refuse) whose bucket table is switched
- * between UNLOGGED (migration 0014: no WAL, so the bucket's commit does not wait for a disk flush)
- * and LOGGED (before 0014) between slices.
+ * and servers with the limit on (set high enough never to refuse): one taking tokens in leases (now),
+ * one taking one token per request (FOLIO_RATE_LIMIT_LEASE_TOKENS=1, as before); the bucket table is
+ * switched between UNLOGGED (migration 0014: no WAL, so the bucket's commit does not wait for a disk
+ * flush) and LOGGED (before 0014) between slices.
  * BENCH_INVOICES (2000), BENCH_SLICE_SEC (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (1,16).
  */
 import pg from 'pg';
@@ -25,15 +26,18 @@ runMain(async () => {
   await admin.connect();
   const off = await startFolio({ dataDir: freshDataDir('rate-limit-off'), databaseUrl });
   const on = await startFolio({ dataDir: freshDataDir('rate-limit-on'), databaseUrl, env: { FOLIO_RATE_LIMIT_PER_MINUTE: '100000000' } });
+  // Before leases: one UPSERT per request, into a LOGGED table.
+  const perRequest = await startFolio({ dataDir: freshDataDir('rate-limit-per-request'), databaseUrl, env: { FOLIO_RATE_LIMIT_PER_MINUTE: '100000000', FOLIO_RATE_LIMIT_LEASE_TOKENS: '1' } });
   const sides = [
     { name: 'limit off', server: off, table: null },
-    { name: 'limit on, buckets UNLOGGED (0014)', server: on, table: 'UNLOGGED' },
-    { name: 'limit on, buckets LOGGED (before)', server: on, table: 'LOGGED' },
+    { name: 'limit on: leases, UNLOGGED (now)', server: on, table: 'UNLOGGED' },
+    { name: 'limit on: leases, LOGGED', server: on, table: 'LOGGED' },
+    { name: 'limit on: 1 token per request, LOGGED (before)', server: perRequest, table: 'LOGGED' },
   ] as const;
   const etags: EtagMap = new Map();
   const rows: Record<string, unknown>[] = [];
   try {
-    for (const server of [off, on]) await runUpdates({ url: server.url, key: tenant.key, set, connections: 4, durationSec: 2, linesToChange: 3, headerField: true, etags });
+    for (const server of [off, on, perRequest]) await runUpdates({ url: server.url, key: tenant.key, set, connections: 4, durationSec: 2, linesToChange: 3, headerField: true, etags });
     for (const connections of connectionsList) {
       for (const kind of ['PATCH', 'GET'] as const) {
         const samples = sides.map(() => ({ perSec: [] as number[], cpuMs: [] as number[], p99: [] as number[] }));
@@ -68,6 +72,7 @@ runMain(async () => {
   } finally {
     await off.stop();
     await on.stop();
+    await perRequest.stop();
     await admin.end();
   }
   printTable(`Rate limit on PostgreSQL: ${invoices} invoices × 10 lines, 3 lines + memo per PATCH, medians of ${rounds} interleaved rounds of ${sliceSec} s`, rows);

@@ -27,6 +27,8 @@ export interface Config {
   jobs: JobWorkerConfig;
   /** Requests per minute per API key, per process (token bucket); 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** Tokens a process takes from a key's shared bucket at once (PostgreSQL); 0 = by the limit (rate-limit.ts). */
+  rateLimitLeaseTokens: number;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`; otherwise it is open (scrape on a private network). */
   metricsToken: string | undefined;
   web: WebConfig;
@@ -100,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchSize: Math.max(1, intFromEnv(env, 'FOLIO_JOB_BATCH_SIZE', 50)),
     },
     rateLimitPerMinute: intFromEnv(env, 'FOLIO_RATE_LIMIT_PER_MINUTE', 6000),
+    rateLimitLeaseTokens: Math.max(0, intFromEnv(env, 'FOLIO_RATE_LIMIT_LEASE_TOKENS', 0)),
     web: {
       secureCookies: env.FOLIO_WEB_SECURE_COOKIES === 'true' || (env.FOLIO_PUBLIC_URL ?? '').startsWith('https://'),
       sessionHours: Math.max(1, intFromEnv(env, 'FOLIO_WEB_SESSION_HOURS', 12)),

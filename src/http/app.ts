@@ -247,7 +247,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   // for the embedded engine, shared by every process through the database on PostgreSQL.
   const rateLimiter =
     database.engine === 'postgres'
-      ? createSharedRateLimiter({ db: database.db, perMinute: config.rateLimitPerMinute, onError: (error) => app.log.warn({ err: error }, 'shared rate limit unavailable; this process decides alone') })
+      ? createSharedRateLimiter({ db: database.db, perMinute: config.rateLimitPerMinute, leaseTokens: config.rateLimitLeaseTokens || undefined, onError: (error) => app.log.warn({ err: error }, 'shared rate limit unavailable; this process decides alone') })
       : createRateLimiter({ perMinute: config.rateLimitPerMinute });
   app.addHook('onRequest', async (request) => {
     const key = rateLimitKey(request);
