@@ -82,6 +82,10 @@ describe('rate limit across processes', { skip: engine !== 'postgres' && 'Postgr
     await Promise.all(Array.from({ length: 20 }, () => limiter.take(key)));
     assert.ok(limiter.sharedTakes <= 3, `20 concurrent requests took ${limiter.sharedTakes} UPSERTs`);
     assert.equal(leaseTokensFor(30), 1, 'a slow limit stays exact');
+    // FOLIO_RATE_LIMIT_LEASE_TOKENS=1: one statement per request, exact to the token.
+    const exact = createSharedRateLimiter({ db: t.database.db, perMinute: 6_000, leaseTokens: 1 });
+    for (let index = 0; index < 5; index += 1) await exact.take(`exact-${key}`);
+    assert.equal(exact.sharedTakes, 5);
     assert.equal(leaseTokensFor(1e9), 100);
   });
 });
