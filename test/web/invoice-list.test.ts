@@ -158,12 +158,17 @@ test('with JavaScript off the list, its filters and an invoice page read', async
 test('the list is usable by keyboard: skip link first, then the filters, Enter submits', async () => {
   const { page } = ann;
   await page.goto('/invoices');
+  // Other pages of this browser may have had focus: key presses go to the focused page.
+  await page.bringToFront();
+  // Each step waits for its outcome (focus moves and URL changes reach Playwright a moment after
+  // the key press resolves on a busy machine); a step whose outcome never comes fails on the timeout.
   await page.keyboard.press('Tab');
+  await page.waitForFunction(() => document.activeElement?.textContent === 'Skip to content', null, { timeout: 5000 }).catch(() => undefined);
   assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
-  await page.keyboard.press('Enter');
-  assert.match(page.url(), /#main$/);
+  await Promise.all([page.waitForURL(/#main$/, { timeout: 5000 }), page.keyboard.press('Enter')]);
   await page.getByLabel('Payment').focus();
   await page.keyboard.press('Tab');
+  await page.waitForFunction(() => document.activeElement?.id === 'f-customer', null, { timeout: 5000 }).catch(() => undefined);
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-customer');
   await page.getByLabel('Text (memo, line, customer)').focus();
   await page.keyboard.type('design');
