@@ -29,6 +29,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Tokens a process takes from a key's shared bucket at once (PostgreSQL); 0 = by the limit (rate-limit.ts). */
   rateLimitLeaseTokens: number;
+  /** Bytes of rendered GET /v1/invoices/{id} answers each process keeps (read-cache.ts); 0 turns the cache off. */
+  invoiceReadCacheBytes: number;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`; otherwise it is open (scrape on a private network). */
   metricsToken: string | undefined;
   web: WebConfig;
@@ -103,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimitPerMinute: intFromEnv(env, 'FOLIO_RATE_LIMIT_PER_MINUTE', 6000),
     rateLimitLeaseTokens: Math.max(0, intFromEnv(env, 'FOLIO_RATE_LIMIT_LEASE_TOKENS', 0)),
+    invoiceReadCacheBytes: intFromEnv(env, 'FOLIO_INVOICE_READ_CACHE_BYTES', 32 * 1024 * 1024),
     web: {
       secureCookies: env.FOLIO_WEB_SECURE_COOKIES === 'true' || (env.FOLIO_PUBLIC_URL ?? '').startsWith('https://'),
       sessionHours: Math.max(1, intFromEnv(env, 'FOLIO_WEB_SESSION_HOURS', 12)),

@@ -25,6 +25,7 @@ import { createInvoiceService, type InvoiceService } from '../modules/invoices/s
 import { createWriteKernel, type WriteKernel } from '../modules/invoices/versioning.js';
 import { systemClock, type Clock } from '../shared/time.js';
 import { invoiceRoutes } from '../modules/invoices/routes.js';
+import { createInvoiceReadCache } from '../modules/invoices/read-cache.js';
 import { invoiceAtVersion, invoiceReplayRenderer } from '../modules/invoices/write-answer.js';
 import { createLifecycleService, type LifecycleService } from '../modules/invoices/lifecycle-service.js';
 import { lifecycleRoutes } from '../modules/invoices/lifecycle-routes.js';
@@ -288,7 +289,7 @@ export async function buildApp(deps: Omit<AppDeps, 'services'> & { services?: Ap
   startWebhookDispatcher(app, { db, engine, config: config.webhooks, onAttempt: metrics.onWebhookAttempt });
   await app.register(async (v1) => {
     await customerRoutes(v1, { customers: services.customers });
-    await invoiceRoutes(v1, { invoices: services.invoices, history: services.history });
+    await invoiceRoutes(v1, { invoices: services.invoices, history: services.history, readCache: createInvoiceReadCache({ db, engine, maxBytes: config.invoiceReadCacheBytes }) });
     await lifecycleRoutes(v1, { lifecycle: services.lifecycle });
     await paymentRoutes(v1, { payments: services.payments });
     await creditNoteRoutes(v1, { creditNotes: services.creditNotes });

@@ -4,6 +4,8 @@ import type { App } from '../../core/app.js';
 import { etagFor, ifNoneMatchHits, requestContext } from '../../core/request-context.js';
 import { FieldsQuery, xmlContentTypes } from '../../core/representation.js';
 import { IfMatchHeaders } from '../../core/schema-helpers.js';
+import { prefersXml } from '../../http/representation.js';
+import { notFound } from '../../shared/errors.js';
 import type { HistoryService } from '../history/service.js';
 import type { InvoiceStatus } from './domain/model.js';
 import { exactlyOneKey } from './domain/lookup.js';
@@ -11,6 +13,7 @@ import { invoiceListRepresentation, invoiceRepresentation } from './representati
 import { InvoiceIdParams, InvoiceListQuery, InvoiceLookupQuery, InvoiceSchema, InvoiceWriteSchema } from './schemas.js';
 import { invoiceListFilterFromQuery } from './list-filter.js';
 import type { InvoiceService } from './service.js';
+import type { InvoiceReadCache } from './read-cache.js';
 import { InvoiceWriteHeaders, MinimalReturnResponse, presentInvoice, sendWriteResult, writeOptions } from './write-answer.js';
 
 const tags = ['invoices'];
@@ -38,7 +41,7 @@ function requiredStatus(request: FastifyRequest): InvoiceStatus[] | undefined {
   return raw === undefined ? undefined : (raw.split(',') as InvoiceStatus[]);
 }
 
-export async function invoiceRoutes(app: App, { invoices, history }: { invoices: InvoiceService; history: HistoryService }) {
+export async function invoiceRoutes(app: App, { invoices, history, readCache }: { invoices: InvoiceService; history: HistoryService; readCache?: InvoiceReadCache }) {
   const writeSchema = (operationId: string, summary: string, headers: typeof InvoiceWriteHeaders | typeof IfMatchHeaders = InvoiceWriteHeaders) => ({
     tags,
     operationId,
@@ -83,8 +86,27 @@ export async function invoiceRoutes(app: App, { invoices, history }: { invoices:
     schema: { tags, operationId: 'getInvoice', summary: 'Get an invoice (or, with ?version=N, the invoice exactly as it was at version N)', params: InvoiceIdParams, querystring: Type.Intersect([InvoiceVersionQuery, Type.Object(FieldsQuery)]), response: { 200: InvoiceSchema }, produces: xmlContentTypes.produces },
   }, async (request, reply) => {
     const ctx = requestContext(request);
-    const current = await invoices.get(ctx, request.params.id);
     const version = request.query.version;
+    // The default representation (JSON, whole, current version) may come from the cache of rendered answers.
+    if (readCache && version === undefined && request.fieldSelection === null && !prefersXml(request.headers.accept)) {
+      const id = await invoices.resolveId(ctx, request.params.id);
+      const today = request.server.clock.today();
+      const cached = await readCache.lookup(ctx.auth.tenantId, id, today);
+      if (cached?.found === false) throw notFound('invoice', request.params.id);
+      let entry = cached?.entry;
+      if (!entry) {
+        const invoice = await invoices.get(ctx, id);
+        // The route's own serializer: the same bytes the uncached path sends.
+        entry = { version: invoice.version, today, body: Buffer.from(reply.serializeInput(presentInvoice(invoice, today), '200') as string) };
+        readCache.remember(ctx.auth.tenantId, id, entry);
+      }
+      const etag = etagFor(entry.version);
+      reply.header('etag', etag);
+      if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return (reply as FastifyReply).status(304).send();
+      // As the representation hooks answer JSON (they do not see a body sent as bytes).
+      return (reply as FastifyReply).header('vary', 'Accept').type('application/json; charset=utf-8').send(entry.body);
+    }
+    const current = await invoices.get(ctx, request.params.id);
     const invoice = version === undefined || version === current.version ? current : await history.atVersion(ctx, current, version);
     const etag = etagFor(invoice.version);
     reply.header('etag', etag);

@@ -229,6 +229,12 @@ const findInvoiceStatement = (() => {
 })();
 type FoundInvoiceRow = InvoiceRow & { lines_json: string | null; attachments_json: string | null };
 
+/** The invoice's current version alone: the probe in front of GET's cache of rendered answers (read-cache.ts). */
+const invoiceVersionStatement = {
+  postgres: prepare('folio_invoice_version', 'SELECT version FROM invoices WHERE tenant_id = $1 AND id = $2'),
+  sqlite: prepare('folio_invoice_version_sqlite', 'SELECT version FROM invoices WHERE tenant_id = ? AND id = ?'),
+};
+
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export const invoiceStore = {
@@ -258,6 +264,12 @@ export const invoiceStore = {
       .orderBy('position')
       .execute();
     return rowToInvoice(row, lines, attachments);
+  },
+
+  /** The version the database holds now, or undefined when there is no such invoice. */
+  async currentVersion(db: DbOrTx, engine: Engine, tenantId: string, id: string): Promise<number | undefined> {
+    const [found] = (await run<{ version: number }>(db, invoiceVersionStatement[engine], [tenantId, id])).rows;
+    return found === undefined ? undefined : Number(found.version);
   },
 
   /** A page of invoices, whole (lines and attachments), in the filter's order. */
