@@ -11,20 +11,22 @@ import { plainTextHeaderFieldNames } from '../../shared/invoice-fields.js';
  * The write kernel's SQL (src/modules/invoices/versioning.ts): the hot path of every change to an
  * invoice, as prepared statements built once at module load (src/db/prepared.ts). SQL only.
  *
- * PostgreSQL, one change = five round trips:
+ * PostgreSQL, one change = four round trips:
  *   1. BEGIN
- *   2. `lock`: the invoice row `FOR UPDATE` (after waiting for the lock PostgreSQL returns the row
- *      as the previous holder committed it)
- *   3. `read`: lines, attachments, the tenant's edit policy and its enabled webhook endpoints, in a
- *      statement that STARTS AFTER the lock is granted. Why separate: a statement that waits for a
- *      row lock re-reads only the locked row; every other table it reads keeps the snapshot taken
- *      before the wait (READ COMMITTED), so a queued writer would see the lines and attachments the
- *      previous writer replaced (issue 13, item 1; test/reliability/locked-reads*.test.ts).
- *   4. `write`: one statement (data-modifying CTEs) writing the invoice row (only the changed
- *      columns travel; guarded by `version = old`), the removed/changed/added lines and
- *      attachments, the audit event, the outbox event(s), their webhook deliveries and the
- *      Idempotency-Key's commit mark
- *   5. COMMIT
+ *   2. `lockRead`: the function `folio_invoice_lock_read` (migration 0015) locks the invoice row
+ *      `FOR UPDATE`, then reads its lines, attachments, the tenant's edit policy and enabled webhook
+ *      endpoints in a statement of its own, which STARTS AFTER the lock is granted (a VOLATILE
+ *      PL/pgSQL function takes a new snapshot per statement). Why not one statement: a statement
+ *      that waits for a row lock re-reads only the locked row; every other table it reads keeps the
+ *      snapshot taken before the wait (READ COMMITTED), so a queued writer would see the lines and
+ *      attachments the previous writer replaced (issue 13, item 1; test/reliability/locked-reads*.test.ts).
+ *   3. `write`: one statement (data-modifying CTEs) writing the invoice row (only the changed
+ *      columns travel; guarded by `version = old`), the audit event, the outbox event(s), and only
+ *      those of the removed/changed/added lines and attachments, webhook deliveries and the
+ *      Idempotency-Key's row that this version has (one named variant per set of parts)
+ *   4. COMMIT
+ * BEGIN stays a round trip of its own: pg sends one query at a time and waits for its end, and a
+ * `BEGIN` cannot ride in an extended-protocol (prepared) statement.
  * SQLite (in process, no round trips): the same logical steps, one cached statement each; the
  * write is a few statements (SQLite has no data-modifying CTEs), set-based over JSON arrays.
  */
@@ -46,11 +48,6 @@ type AllListed<Table, Listed> = Exclude<keyof Table, Listed> extends never ? tru
 const columnsComplete: [AllListed<InvoicesTable, (typeof invoiceColumns)[number]>, AllListed<InvoiceLinesTable, (typeof lineColumns)[number]>, AllListed<InvoiceAttachmentsTable, (typeof attachmentColumns)[number]>] = [true, true, true];
 void columnsComplete;
 
-/** PostgreSQL NUMERIC columns: sent to JSON as text, so no digit is lost on the way back. */
-const numericColumns = new Set<string>([
-  'exchange_rate', 'subtotal', 'discount_total', 'tax_total', 'total', 'amount_paid', 'amount_credited', 'balance',
-  'quantity', 'unit_price', 'discount_value', 'tax_rate', 'amount_before_discount', 'discount_amount', 'net_amount', 'tax_amount', 'gross_amount',
-]);
 /** Columns a new version may change (the key and the creation time never change). */
 const invoiceUpdatable = invoiceColumns.filter((column) => column !== 'tenant_id' && column !== 'id' && column !== 'created_at');
 const lineUpdatable = lineColumns.filter((column) => column !== 'tenant_id' && column !== 'invoice_id' && column !== 'id');
@@ -59,12 +56,11 @@ const attachmentInserted = attachmentColumns.filter((column) => column !== 'tena
 
 const list = (columns: readonly string[], prefix = '') => columns.map((column) => `${prefix}${column}`).join(', ');
 
-/** A JSON array of a table's rows (text; null when none on PostgreSQL, "[]" on SQLite), numerics as text. */
-function jsonRows(engine: Engine, columns: readonly string[], from: string, orderBy: string): string {
-  if (engine === 'postgres') {
-    const pairs = columns.map((column) => `'${column}', r.${column}${numericColumns.has(column) ? '::text' : ''}`).join(', ');
-    return `(SELECT json_agg(json_build_object(${pairs}) ORDER BY r.${orderBy})::text FROM ${from})`;
-  }
+/**
+ * SQLite: a JSON array of a table's rows ("[]" when none). PostgreSQL's read is in the function
+ * `folio_invoice_lock_read` (migration 0015): the same keys, null when none, NUMERIC columns as text.
+ */
+function jsonRows(columns: readonly string[], from: string, orderBy: string): string {
   const pairs = columns.map((column) => `'${column}', r.${column}`).join(', ');
   return `(SELECT json_group_array(json_object(${pairs})) FROM (SELECT * FROM ${from} ORDER BY r.${orderBy}) AS r)`;
 }
@@ -106,8 +102,9 @@ function boundPair<Name extends string>(name: string, names: readonly Name[], bu
 const readParameters = ['tenant', 'invoice'] as const;
 type ReadParameter = (typeof readParameters)[number];
 
-function lockSql(engine: Engine, p: (name: ReadParameter) => string): string {
-  return `SELECT ${list(invoiceColumns)} FROM invoices WHERE tenant_id = ${p('tenant')} AND id = ${p('invoice')}${engine === 'postgres' ? ' FOR UPDATE' : ''}`;
+/** SQLite's lock: its write transactions begin IMMEDIATE (one writer), so a plain read of the row. */
+function lockSql(p: (name: ReadParameter) => string): string {
+  return `SELECT ${list(invoiceColumns)} FROM invoices WHERE tenant_id = ${p('tenant')} AND id = ${p('invoice')}`;
 }
 
 /** The tenant's edit policy and enabled webhook endpoints ([id, event_types] pairs as JSON). */
@@ -119,11 +116,12 @@ function tenantFactsColumns(engine: Engine, p: (name: 'tenant') => string): stri
   return `(SELECT t.edit_policy FROM tenants t WHERE t.id = ${p('tenant')}) AS edit_policy, ${endpoints} AS webhook_endpoints`;
 }
 
-function readSql(engine: Engine, p: (name: ReadParameter) => string): string {
+/** SQLite's read (after its lock); PostgreSQL reads in `folio_invoice_lock_read`. */
+function readSql(p: (name: ReadParameter) => string): string {
   const where = () => `WHERE r.tenant_id = ${p('tenant')} AND r.invoice_id = ${p('invoice')}`;
-  const lines = jsonRows(engine, lineColumns, `invoice_lines r ${where()}`, 'position');
-  const attachments = jsonRows(engine, attachmentColumns, `invoice_attachments r ${where()}`, 'id');
-  return `SELECT ${lines} AS lines, ${attachments} AS attachments, ${tenantFactsColumns(engine, p)}`;
+  const lines = jsonRows(lineColumns, `invoice_lines r ${where()}`, 'position');
+  const attachments = jsonRows(attachmentColumns, `invoice_attachments r ${where()}`, 'id');
+  return `SELECT ${lines} AS lines, ${attachments} AS attachments, ${tenantFactsColumns('sqlite', p)}`;
 }
 
 type WriteParameter =
@@ -258,9 +256,22 @@ const sqliteWrite = {
   insertIdempotent: `INSERT INTO idempotency_keys (${list(idempotencyInserted)}) VALUES (?, ?, ?, ?, ?, 'committed', ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, key) DO NOTHING`,
 };
 
+/**
+ * PostgreSQL: lock and read in one round trip, through the function of migration 0015 (it locks,
+ * then reads in a statement of its own, after the lock is granted). The invoice comes back as one
+ * composite column; its fields are listed here so the driver parses every column as a plain SELECT's.
+ */
+function lockReadSql(p: (name: ReadParameter) => string): string {
+  return `SELECT ${invoiceColumns.map((column) => `(f.invoice_row).${column}`).join(', ')},
+  f.lines_json AS lines, f.attachments_json AS attachments, f.tenant_edit_policy AS edit_policy, f.endpoints_json AS webhook_endpoints
+  FROM folio_invoice_lock_read(${p('tenant')}::text, ${p('invoice')}::text) AS f`;
+}
+
 const statements = {
-  lock: boundPair('folio_invoice_lock', readParameters, lockSql),
-  read: boundPair('folio_invoice_write_read', readParameters, readSql),
+  lockRead: bound('folio_invoice_lock_read', 'postgres', readParameters, lockReadSql),
+  /** SQLite: two in-process statements (the write transaction began IMMEDIATE: nothing can change between them). */
+  lock: bound('folio_invoice_lock', 'sqlite', readParameters, lockSql),
+  read: bound('folio_invoice_write_read', 'sqlite', readParameters, readSql),
   /** The invoice-less read (a create locks no invoice): policy and endpoints only. */
   tenantFacts: boundPair('folio_tenant_write_facts', ['tenant'] as const, (engine, p) => `SELECT NULL AS lines, NULL AS attachments, ${tenantFactsColumns(engine, p)}`),
   updateVersion: writeVariants('update'),
@@ -357,16 +368,22 @@ function attachmentChanges(tenantId: string, before: AttachmentMeta[], after: In
 
 export const invoiceWriteStore = {
   /**
-   * Locks the invoice row, then reads (in a second statement, started after the lock is granted)
-   * its lines and attachments and the tenant's write facts. Undefined for an unknown invoice.
+   * Locks the invoice row, then reads (in a statement started after the lock is granted) its lines
+   * and attachments and the tenant's write facts. Undefined for an unknown invoice.
    */
   async lockAndRead(tx: DbOrTx, engine: Engine, tenantId: string, invoiceId: string): Promise<{ invoice: Invoice; facts: TenantWriteFacts } | undefined> {
-    const lock = statements.lock[engine];
-    const locked = await run<InvoicesTable>(tx, lock.statement, lock.bind({ tenant: tenantId, invoice: invoiceId }));
-    const row = locked.rows[0];
-    if (!row) return undefined;
-    const reader = statements.read[engine];
-    const read = (await run<ReadRow>(tx, reader.statement, reader.bind({ tenant: tenantId, invoice: invoiceId }))).rows[0];
+    const key = { tenant: tenantId, invoice: invoiceId };
+    let row: InvoicesTable | undefined;
+    let read: ReadRow;
+    if (engine === 'postgres') {
+      const both = (await run<InvoicesTable & ReadRow>(tx, statements.lockRead.statement, statements.lockRead.bind(key))).rows[0];
+      if (!both) return undefined;
+      row = read = both;
+    } else {
+      row = (await run<InvoicesTable>(tx, statements.lock.statement, statements.lock.bind(key))).rows[0];
+      if (!row) return undefined;
+      read = (await run<ReadRow>(tx, statements.read.statement, statements.read.bind(key))).rows[0];
+    }
     const invoice = rowToInvoice(row, parseRows<InvoiceLinesTable>(read.lines), parseRows<InvoiceAttachmentsTable>(read.attachments));
     return { invoice, facts: factsOf(read) };
   },
