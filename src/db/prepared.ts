@@ -37,6 +37,27 @@ export function prepare(name: string, sql: string): PreparedStatement {
   return { name, sql };
 }
 
+/**
+ * A family of statements that differ only in which optional parts they hold, `bits` of them: variant
+ * `v` (a bitmask, 0 ≤ v < 2^bits) is built and registered on its first use as `${name}_${v}`, and
+ * every later call returns that one. The names are the same in every process and there are at most
+ * 2^bits of them, so a connection prepares each variant it meets once. `build` returns the text and
+ * whatever else the caller needs beside it (how to bind the variant's parameters).
+ */
+export function prepareVariants<Extra extends object>(name: string, bits: number, build: (variant: number) => Extra & { sql: string }): (variant: number) => PreparedStatement & Extra {
+  const variants = new Map<number, PreparedStatement & Extra>();
+  return (variant) => {
+    let statement = variants.get(variant);
+    if (statement === undefined) {
+      if (!Number.isInteger(variant) || variant < 0 || variant >= 2 ** bits) throw new Error(`${name}: variant ${variant} is outside 0..${2 ** bits - 1}`);
+      const built = build(variant);
+      statement = { ...built, ...prepare(`${name}_${variant}`, built.sql) };
+      variants.set(variant, statement);
+    }
+    return statement;
+  };
+}
+
 /** Runs a prepared statement in `db` (usually the kernel's transaction) and returns its rows. */
 export async function run<Row>(db: Kysely<Database>, statement: PreparedStatement, parameters: readonly unknown[]): Promise<{ rows: Row[]; numAffectedRows?: bigint }> {
   return db.executeQuery<Row>(CompiledQuery.raw(statement.sql, [...parameters]));

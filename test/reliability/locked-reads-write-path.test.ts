@@ -2,13 +2,16 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Decimal } from 'decimal.js';
+import { sql } from 'kysely';
 import { engine, expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
 import { multipartBody, pdfBytes } from '../helpers/multipart.js';
 
 /**
- * The write path's read comes after its lock (issue 18): the lock statement and the statement that
- * reads the lines, attachments and tenant facts are two, and the second starts once the lock is
- * granted. Were they one (or the read first), a writer queued on the invoice's row lock would work
+ * The write path's read comes after its lock (issue 18): the statement that reads the lines,
+ * attachments and tenant facts starts once the lock is granted (on PostgreSQL the second statement
+ * of the function `folio_invoice_lock_read`, migration 0015; on SQLite the write transaction holds
+ * the database's write lock from its start). Were the read part of the locking statement (or done
+ * first), a writer queued on the invoice's row lock would work
  * from the lines and attachments as they were before the previous writer committed: its answer
  * would miss that writer's line or file, and its totals would be computed from the stale lines.
  * Here writers race on one invoice — line additions (no If-Match) and uploads — and every answer,
@@ -64,6 +67,41 @@ describe(`writers queued on one invoice never see a stale line or attachment set
       const old = expectStatus(await api.get(`/v1/invoices/${invoice.id}?version=${version}`), 200);
       assert.equal(old.lines.length - 1 + old.attachments.length, version - 1, `history at version ${version}`);
     }
+  });
+
+  test('the lock-read function reads after the lock: a queued caller sees what the lock holder committed', { skip: engine !== 'postgres' }, async () => {
+    const db = t.database.db;
+    const invoice = expectStatus(await api.post('/v1/invoices', { currency: 'EUR', lines: [{ description: 'Before', quantity: '1', unit_price: '10' }] }), 201);
+    const { tenant_id: tenantId } = await db.selectFrom('invoices').select('tenant_id').where('id', '=', invoice.id).executeTakeFirstOrThrow();
+    const lockRead = sql<{ lines_json: string; attachments_json: string | null }>`SELECT lines_json, attachments_json FROM folio_invoice_lock_read(${tenantId}, ${invoice.id})`;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let changed!: () => void;
+    const holderChanged = new Promise<void>((resolve) => (changed = resolve));
+    const holder = db.transaction().execute(async (tx) => {
+      await lockRead.execute(tx);
+      await tx.updateTable('invoice_lines').set({ description: 'After' }).where('invoice_id', '=', invoice.id).execute();
+      await tx
+        .insertInto('invoice_attachments')
+        .values({ tenant_id: tenantId, invoice_id: invoice.id, id: 'att_queued_reader', filename: 'a.pdf', content_type: 'application/pdf', size_bytes: 1, sha256: 'x', created_at: invoice.created_at })
+        .execute();
+      changed();
+      await released;
+    });
+    await holderChanged;
+    // The queued call's statement starts (and takes its first snapshot) before the holder commits.
+    const waiter = db.transaction().execute(async (tx) => (await lockRead.execute(tx)).rows[0]);
+    for (let attempt = 0; ; attempt++) {
+      const waiting = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%folio_invoice_lock_read%' AND pid <> pg_backend_pid()`.execute(db);
+      if (waiting.rows[0].n > 0) break;
+      assert.ok(attempt < 200, 'the second call never queued on the lock');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    release();
+    await holder;
+    const read = await waiter;
+    assert.deepEqual(JSON.parse(read.lines_json).map((line: { description: string }) => line.description), ['After']);
+    assert.deepEqual(JSON.parse(read.attachments_json ?? '[]').map((attachment: { id: string }) => attachment.id), ['att_queued_reader']);
   });
 
   test('concurrent removals of different lines (no If-Match): every line removed once, none resurrected', async () => {

@@ -14,6 +14,7 @@ import eventCommitOrder from './0011_event_commit_order.js';
 import documentSellerHistory from './0012_document_seller_history.js';
 import adminEvents from './0013_admin_events.js';
 import rateLimitUnlogged from './0014_rate_limit_unlogged.js';
+import invoiceLockRead from './0015_invoice_lock_read.js';
 
 /**
  * Every migration, in the order they run (Kysely's Migrator sorts by name; it refuses to start
@@ -42,6 +43,7 @@ export const migrations: Record<string, SqlMigration> = {
   '0012_document_seller_history': documentSellerHistory,
   '0013_admin_events': adminEvents,
   '0014_rate_limit_unlogged': rateLimitUnlogged,
+  '0015_invoice_lock_read': invoiceLockRead,
 };
 
 export function migrationProvider(engine: MigrationEngine): MigrationProvider {

@@ -30,9 +30,10 @@ import { keyFromPathId } from './domain/lookup.js';
  * commit in parallel.
  *
  * The statements (./write-store.ts, prepared once; named prepared statements on PostgreSQL):
- * a PATCH is BEGIN; lock the invoice row; read its lines, attachments, the tenant's edit policy and
- * webhook endpoints; one write statement (invoice row with only the changed columns, lines,
- * attachments, audit event, outbox events, webhook deliveries, Idempotency-Key mark); COMMIT.
+ * a PATCH is BEGIN; lock the invoice row and then read its lines, attachments, the tenant's edit
+ * policy and webhook endpoints (on PostgreSQL one round trip: the function of migration 0015); one
+ * write statement (invoice row with only the changed columns, and only the parts this version has:
+ * lines, attachments, audit event, outbox events, webhook deliveries, Idempotency-Key row); COMMIT.
  * The read is a separate statement that starts after the lock is granted: a statement that waits
  * for a row lock keeps its older snapshot for every other table it reads, so lines and attachments
  * read with the lock could be the ones the previous writer replaced (docs/architecture.md).

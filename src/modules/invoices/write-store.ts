@@ -1,5 +1,5 @@
 import type { DbOrTx, Engine } from '../../db/database.js';
-import { prepare, run, type PreparedStatement } from '../../db/prepared.js';
+import { prepare, prepareVariants, run, type PreparedStatement } from '../../db/prepared.js';
 import type { InvoiceAttachmentsTable, InvoiceLinesTable, InvoicesTable } from '../../db/schema.js';
 import type { Change } from './domain/diff.js';
 import type { EditPolicy } from './domain/edit-rules.js';
@@ -11,20 +11,22 @@ import { plainTextHeaderFieldNames } from '../../shared/invoice-fields.js';
  * The write kernel's SQL (src/modules/invoices/versioning.ts): the hot path of every change to an
  * invoice, as prepared statements built once at module load (src/db/prepared.ts). SQL only.
  *
- * PostgreSQL, one change = five round trips:
+ * PostgreSQL, one change = four round trips:
  *   1. BEGIN
- *   2. `lock`: the invoice row `FOR UPDATE` (after waiting for the lock PostgreSQL returns the row
- *      as the previous holder committed it)
- *   3. `read`: lines, attachments, the tenant's edit policy and its enabled webhook endpoints, in a
- *      statement that STARTS AFTER the lock is granted. Why separate: a statement that waits for a
- *      row lock re-reads only the locked row; every other table it reads keeps the snapshot taken
- *      before the wait (READ COMMITTED), so a queued writer would see the lines and attachments the
- *      previous writer replaced (issue 13, item 1; test/reliability/locked-reads*.test.ts).
- *   4. `write`: one statement (data-modifying CTEs) writing the invoice row (only the changed
- *      columns travel; guarded by `version = old`), the removed/changed/added lines and
- *      attachments, the audit event, the outbox event(s), their webhook deliveries and the
- *      Idempotency-Key's commit mark
- *   5. COMMIT
+ *   2. `lockRead`: the function `folio_invoice_lock_read` (migration 0015) locks the invoice row
+ *      `FOR UPDATE`, then reads its lines, attachments, the tenant's edit policy and enabled webhook
+ *      endpoints in a statement of its own, which STARTS AFTER the lock is granted (a VOLATILE
+ *      PL/pgSQL function takes a new snapshot per statement). Why not one statement: a statement
+ *      that waits for a row lock re-reads only the locked row; every other table it reads keeps the
+ *      snapshot taken before the wait (READ COMMITTED), so a queued writer would see the lines and
+ *      attachments the previous writer replaced (issue 13, item 1; test/reliability/locked-reads*.test.ts).
+ *   3. `write`: one statement (data-modifying CTEs) writing the invoice row (only the changed
+ *      columns travel; guarded by `version = old`), the audit event, the outbox event(s), and only
+ *      those of the removed/changed/added lines and attachments, webhook deliveries and the
+ *      Idempotency-Key's row that this version has (one named variant per set of parts)
+ *   4. COMMIT
+ * BEGIN stays a round trip of its own: pg sends one query at a time and waits for its end, and a
+ * `BEGIN` cannot ride in an extended-protocol (prepared) statement.
  * SQLite (in process, no round trips): the same logical steps, one cached statement each; the
  * write is a few statements (SQLite has no data-modifying CTEs), set-based over JSON arrays.
  */
@@ -46,11 +48,6 @@ type AllListed<Table, Listed> = Exclude<keyof Table, Listed> extends never ? tru
 const columnsComplete: [AllListed<InvoicesTable, (typeof invoiceColumns)[number]>, AllListed<InvoiceLinesTable, (typeof lineColumns)[number]>, AllListed<InvoiceAttachmentsTable, (typeof attachmentColumns)[number]>] = [true, true, true];
 void columnsComplete;
 
-/** PostgreSQL NUMERIC columns: sent to JSON as text, so no digit is lost on the way back. */
-const numericColumns = new Set<string>([
-  'exchange_rate', 'subtotal', 'discount_total', 'tax_total', 'total', 'amount_paid', 'amount_credited', 'balance',
-  'quantity', 'unit_price', 'discount_value', 'tax_rate', 'amount_before_discount', 'discount_amount', 'net_amount', 'tax_amount', 'gross_amount',
-]);
 /** Columns a new version may change (the key and the creation time never change). */
 const invoiceUpdatable = invoiceColumns.filter((column) => column !== 'tenant_id' && column !== 'id' && column !== 'created_at');
 const lineUpdatable = lineColumns.filter((column) => column !== 'tenant_id' && column !== 'invoice_id' && column !== 'id');
@@ -59,12 +56,11 @@ const attachmentInserted = attachmentColumns.filter((column) => column !== 'tena
 
 const list = (columns: readonly string[], prefix = '') => columns.map((column) => `${prefix}${column}`).join(', ');
 
-/** A JSON array of a table's rows (text; null when none on PostgreSQL, "[]" on SQLite), numerics as text. */
-function jsonRows(engine: Engine, columns: readonly string[], from: string, orderBy: string): string {
-  if (engine === 'postgres') {
-    const pairs = columns.map((column) => `'${column}', r.${column}${numericColumns.has(column) ? '::text' : ''}`).join(', ');
-    return `(SELECT json_agg(json_build_object(${pairs}) ORDER BY r.${orderBy})::text FROM ${from})`;
-  }
+/**
+ * SQLite: a JSON array of a table's rows ("[]" when none). PostgreSQL's read is in the function
+ * `folio_invoice_lock_read` (migration 0015): the same keys, null when none, NUMERIC columns as text.
+ */
+function jsonRows(columns: readonly string[], from: string, orderBy: string): string {
   const pairs = columns.map((column) => `'${column}', r.${column}`).join(', ');
   return `(SELECT json_group_array(json_object(${pairs})) FROM (SELECT * FROM ${from} ORDER BY r.${orderBy}) AS r)`;
 }
@@ -106,8 +102,9 @@ function boundPair<Name extends string>(name: string, names: readonly Name[], bu
 const readParameters = ['tenant', 'invoice'] as const;
 type ReadParameter = (typeof readParameters)[number];
 
-function lockSql(engine: Engine, p: (name: ReadParameter) => string): string {
-  return `SELECT ${list(invoiceColumns)} FROM invoices WHERE tenant_id = ${p('tenant')} AND id = ${p('invoice')}${engine === 'postgres' ? ' FOR UPDATE' : ''}`;
+/** SQLite's lock: its write transactions begin IMMEDIATE (one writer), so a plain read of the row. */
+function lockSql(p: (name: ReadParameter) => string): string {
+  return `SELECT ${list(invoiceColumns)} FROM invoices WHERE tenant_id = ${p('tenant')} AND id = ${p('invoice')}`;
 }
 
 /** The tenant's edit policy and enabled webhook endpoints ([id, event_types] pairs as JSON). */
@@ -119,33 +116,53 @@ function tenantFactsColumns(engine: Engine, p: (name: 'tenant') => string): stri
   return `(SELECT t.edit_policy FROM tenants t WHERE t.id = ${p('tenant')}) AS edit_policy, ${endpoints} AS webhook_endpoints`;
 }
 
-function readSql(engine: Engine, p: (name: ReadParameter) => string): string {
+/** SQLite's read (after its lock); PostgreSQL reads in `folio_invoice_lock_read`. */
+function readSql(p: (name: ReadParameter) => string): string {
   const where = () => `WHERE r.tenant_id = ${p('tenant')} AND r.invoice_id = ${p('invoice')}`;
-  const lines = jsonRows(engine, lineColumns, `invoice_lines r ${where()}`, 'position');
-  const attachments = jsonRows(engine, attachmentColumns, `invoice_attachments r ${where()}`, 'id');
-  return `SELECT ${lines} AS lines, ${attachments} AS attachments, ${tenantFactsColumns(engine, p)}`;
+  const lines = jsonRows(lineColumns, `invoice_lines r ${where()}`, 'position');
+  const attachments = jsonRows(attachmentColumns, `invoice_attachments r ${where()}`, 'id');
+  return `SELECT ${lines} AS lines, ${attachments} AS attachments, ${tenantFactsColumns('sqlite', p)}`;
 }
 
-const writeParameters = [
-  'tenant', 'invoice', 'old_version', 'header', 'removed_lines', 'changed_lines', 'added_lines', 'removed_attachments', 'added_attachments',
-  'version', 'action', 'actor_key_id', 'request_id', 'reason', 'changes', 'audit_at', 'due_at', 'event_ids', 'event_types', 'event_data',
-  'delivery_ids', 'delivery_endpoints', 'delivery_events', 'idempotency_key', 'claim_token', 'committed_resource',
-  'idempotency_insert', 'idempotency_hash', 'idempotency_method', 'idempotency_path', 'idempotency_created_at', 'idempotency_expires_at',
-] as const;
-type WriteParameter = (typeof writeParameters)[number];
-/** An INSERT of a new invoice has no version to guard. */
-const insertWriteParameters: readonly WriteParameter[] = writeParameters.filter((name) => name !== 'old_version');
+type WriteParameter =
+  | 'tenant' | 'invoice' | 'old_version' | 'header' | 'removed_lines' | 'changed_lines' | 'added_lines' | 'removed_attachments' | 'added_attachments'
+  | 'version' | 'action' | 'actor_key_id' | 'request_id' | 'reason' | 'changes' | 'audit_at' | 'due_at' | 'event_ids' | 'event_types' | 'event_data'
+  | 'delivery_ids' | 'delivery_endpoints' | 'delivery_events' | 'idempotency_key' | 'claim_token' | 'committed_resource'
+  | 'idempotency_hash' | 'idempotency_method' | 'idempotency_path' | 'idempotency_created_at' | 'idempotency_expires_at';
+
+/**
+ * The write statement's parts a version may leave empty. A PATCH of a few lines and the memo has rows
+ * for none of them, and a data-modifying CTE costs an executor node even when it writes nothing, so
+ * the statement holds only the parts with rows: one variant per set of parts present (a bitmask in
+ * this order), each a named prepared statement built on first use (`prepareVariants`).
+ */
+const optionalParts = ['removed_lines', 'changed_lines', 'added_lines', 'removed_attachments', 'added_attachments', 'deliveries', 'idempotency_mark', 'idempotency_new'] as const;
+type OptionalPart = (typeof optionalParts)[number];
+
+/**
+ * PostgreSQL parameters numbered in order of first use: a variant sends only the parameters its
+ * parts use (PostgreSQL cannot type a parameter that no part references).
+ */
+function firstUseParameters<Name extends string>() {
+  const order: Name[] = [];
+  const p = (name: Name): string => {
+    let index = order.indexOf(name);
+    if (index < 0) index = order.push(name) - 1;
+    return `$${index + 1}`;
+  };
+  return { p, bind: (values: Record<Name, unknown>) => order.map((name) => values[name]) };
+}
 
 /**
  * PostgreSQL: the whole version in one statement. Data-modifying CTEs all run (whether or not the
  * final SELECT reads them), against one snapshot and on disjoint rows, so their order does not
  * matter. The outbox takes no lock: each event row records its transaction id (a column default,
  * migration 0011) and the feed orders by it (src/modules/events/feed.ts). The Idempotency-Key: a key
- * claimed before the handler is marked (`idempotency`, guarded by its claim token); a key new to the
- * request is inserted already committed (`idempotency_new`), and a concurrent request that wrote the
- * key first makes that insert do nothing — the caller then rolls the whole version back.
+ * claimed before the handler is marked (`idempotency_mark`, guarded by its claim token); a key new to
+ * the request is inserted already committed (`idempotency_new`), and a concurrent request that wrote
+ * the key first makes that insert do nothing — the caller then rolls the whole version back.
  */
-function postgresWriteSql(kind: 'update' | 'insert', p: (name: WriteParameter) => string): string {
+function postgresWriteSql(kind: 'update' | 'insert', parts: ReadonlySet<OptionalPart>, p: (name: WriteParameter) => string): string {
   const tenant = `${p('tenant')}::text`;
   const invoice = `${p('invoice')}::text`;
   const header =
@@ -154,33 +171,54 @@ function postgresWriteSql(kind: 'update' | 'insert', p: (name: WriteParameter) =
         `UPDATE invoices AS i SET (${list(invoiceUpdatable)}) = (SELECT ${list(invoiceUpdatable, 'h.')} FROM jsonb_populate_record(i, ${p('header')}::jsonb) AS h)
     WHERE i.tenant_id = ${tenant} AND i.id = ${invoice} AND i.version = ${p('old_version')}::int RETURNING 1`
       : `INSERT INTO invoices (${list(invoiceColumns)}) SELECT ${list(invoiceColumns, 'h.')} FROM jsonb_populate_record(NULL::invoices, ${p('header')}::jsonb) AS h RETURNING 1`;
-  return `WITH header AS (${header}),
-  removed_lines AS (DELETE FROM invoice_lines WHERE tenant_id = ${tenant} AND invoice_id = ${invoice} AND id = ANY(${p('removed_lines')}::text[])),
-  changed_lines AS (UPDATE invoice_lines AS l SET (${list(lineUpdatable)}) = (${list(lineUpdatable, 'c.')})
+  // Built only when present: each part's parameters are numbered only if the part is in the text.
+  const optional: Record<OptionalPart, () => string> = {
+    removed_lines: () => `DELETE FROM invoice_lines WHERE tenant_id = ${tenant} AND invoice_id = ${invoice} AND id = ANY(${p('removed_lines')}::text[])`,
+    changed_lines: () => `UPDATE invoice_lines AS l SET (${list(lineUpdatable)}) = (${list(lineUpdatable, 'c.')})
     FROM jsonb_populate_recordset(NULL::invoice_lines, ${p('changed_lines')}::jsonb) AS c
-    WHERE l.tenant_id = ${tenant} AND l.invoice_id = ${invoice} AND l.id = c.id),
-  added_lines AS (INSERT INTO invoice_lines (tenant_id, invoice_id, ${list(lineInserted)})
-    SELECT ${tenant}, ${invoice}, ${list(lineInserted, 'a.')} FROM jsonb_populate_recordset(NULL::invoice_lines, ${p('added_lines')}::jsonb) AS a),
-  removed_attachments AS (DELETE FROM invoice_attachments WHERE tenant_id = ${tenant} AND invoice_id = ${invoice} AND id = ANY(${p('removed_attachments')}::text[])),
-  added_attachments AS (INSERT INTO invoice_attachments (tenant_id, invoice_id, ${list(attachmentInserted)})
-    SELECT ${tenant}, ${invoice}, ${list(attachmentInserted, 'a.')} FROM jsonb_populate_recordset(NULL::invoice_attachments, ${p('added_attachments')}::jsonb) AS a),
-  audit AS (INSERT INTO audit_events (tenant_id, invoice_id, version, action, actor_key_id, request_id, reason, changes, created_at)
-    VALUES (${tenant}, ${invoice}, ${p('version')}::int, ${p('action')}::text, ${p('actor_key_id')}::text, ${p('request_id')}::text, ${p('reason')}::text, ${p('changes')}::text, ${p('audit_at')}::text)),
-  outbox AS (INSERT INTO events (tenant_id, id, type, resource_type, resource_id, resource_version, data, created_at)
-    SELECT ${tenant}, e.id, e.type, 'invoice', ${invoice}, ${p('version')}::int, e.data, ${p('audit_at')}::text
-    FROM unnest(${p('event_ids')}::text[], ${p('event_types')}::text[], ${p('event_data')}::text[]) WITH ORDINALITY AS e(id, type, data, n)
-    ORDER BY e.n RETURNING 1),
-  deliveries AS (INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, status, attempts, next_attempt_at, created_at)
+    WHERE l.tenant_id = ${tenant} AND l.invoice_id = ${invoice} AND l.id = c.id`,
+    added_lines: () => `INSERT INTO invoice_lines (tenant_id, invoice_id, ${list(lineInserted)})
+    SELECT ${tenant}, ${invoice}, ${list(lineInserted, 'a.')} FROM jsonb_populate_recordset(NULL::invoice_lines, ${p('added_lines')}::jsonb) AS a`,
+    removed_attachments: () => `DELETE FROM invoice_attachments WHERE tenant_id = ${tenant} AND invoice_id = ${invoice} AND id = ANY(${p('removed_attachments')}::text[])`,
+    added_attachments: () => `INSERT INTO invoice_attachments (tenant_id, invoice_id, ${list(attachmentInserted)})
+    SELECT ${tenant}, ${invoice}, ${list(attachmentInserted, 'a.')} FROM jsonb_populate_recordset(NULL::invoice_attachments, ${p('added_attachments')}::jsonb) AS a`,
+    deliveries: () => `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, status, attempts, next_attempt_at, created_at)
     SELECT ${tenant}, d.id, d.endpoint_id, d.event_id, 'pending', 0, ${p('due_at')}::text, ${p('due_at')}::text
-    FROM unnest(${p('delivery_ids')}::text[], ${p('delivery_endpoints')}::text[], ${p('delivery_events')}::text[]) AS d(id, endpoint_id, event_id)),
-  idempotency AS (UPDATE idempotency_keys SET state = 'committed', committed_resource = ${p('committed_resource')}::text
-    WHERE tenant_id = ${tenant} AND key = ${p('idempotency_key')}::text AND claim_token = ${p('claim_token')}::text AND NOT ${p('idempotency_insert')}::boolean RETURNING 1),
-  idempotency_new AS (INSERT INTO idempotency_keys (${list(idempotencyInserted)})
+    FROM unnest(${p('delivery_ids')}::text[], ${p('delivery_endpoints')}::text[], ${p('delivery_events')}::text[]) AS d(id, endpoint_id, event_id)`,
+    idempotency_mark: () => `UPDATE idempotency_keys SET state = 'committed', committed_resource = ${p('committed_resource')}::text
+    WHERE tenant_id = ${tenant} AND key = ${p('idempotency_key')}::text AND claim_token = ${p('claim_token')}::text RETURNING 1`,
+    idempotency_new: () => `INSERT INTO idempotency_keys (${list(idempotencyInserted)})
     SELECT ${tenant}, ${p('idempotency_key')}::text, ${p('idempotency_hash')}::text, ${p('idempotency_method')}::text, ${p('idempotency_path')}::text, 'committed',
       ${p('claim_token')}::text, ${p('idempotency_created_at')}::text, ${p('committed_resource')}::text, ${p('idempotency_created_at')}::text, ${p('idempotency_expires_at')}::text
-    WHERE ${p('idempotency_insert')}::boolean ON CONFLICT (tenant_id, key) DO NOTHING RETURNING 1)
-SELECT (SELECT count(*) FROM header)::int AS header_rows, (SELECT count(*) FROM outbox)::int AS event_rows,
-  ((SELECT count(*) FROM idempotency) + (SELECT count(*) FROM idempotency_new))::int AS idempotency_rows`;
+    ON CONFLICT (tenant_id, key) DO NOTHING RETURNING 1`,
+  };
+  const ctes = [
+    `header AS (${header})`,
+    `audit AS (INSERT INTO audit_events (tenant_id, invoice_id, version, action, actor_key_id, request_id, reason, changes, created_at)
+    VALUES (${tenant}, ${invoice}, ${p('version')}::int, ${p('action')}::text, ${p('actor_key_id')}::text, ${p('request_id')}::text, ${p('reason')}::text, ${p('changes')}::text, ${p('audit_at')}::text))`,
+    `outbox AS (INSERT INTO events (tenant_id, id, type, resource_type, resource_id, resource_version, data, created_at)
+    SELECT ${tenant}, e.id, e.type, 'invoice', ${invoice}, ${p('version')}::int, e.data, ${p('audit_at')}::text
+    FROM unnest(${p('event_ids')}::text[], ${p('event_types')}::text[], ${p('event_data')}::text[]) WITH ORDINALITY AS e(id, type, data, n)
+    ORDER BY e.n)`,
+    ...optionalParts.filter((part) => parts.has(part)).map((part) => `${part} AS (${optional[part]()})`),
+  ];
+  const idempotencyRows = parts.has('idempotency_mark') ? '(SELECT count(*) FROM idempotency_mark)' : parts.has('idempotency_new') ? '(SELECT count(*) FROM idempotency_new)' : '0';
+  return `WITH ${ctes.join(',\n  ')}
+SELECT (SELECT count(*) FROM header)::int AS header_rows, ${idempotencyRows}::int AS idempotency_rows`;
+}
+
+/** The write statement of one kind, in the variant holding exactly the parts present (bit i = optionalParts[i]). */
+function writeVariants(kind: 'update' | 'insert') {
+  return prepareVariants(`folio_invoice_${kind}_version`, optionalParts.length, (variant) => {
+    const parts = new Set(optionalParts.filter((_, bit) => (variant & (1 << bit)) !== 0));
+    const { p, bind } = firstUseParameters<WriteParameter>();
+    return { sql: postgresWriteSql(kind, parts, p), bind };
+  });
+}
+
+/** The bitmask of the optional parts that have rows in this version. */
+function presentParts(present: Record<OptionalPart, boolean>): number {
+  return optionalParts.reduce((mask, part, bit) => (present[part] ? mask | (1 << bit) : mask), 0);
 }
 
 /** The columns a key claimed inside its write's transaction is inserted with. */
@@ -218,13 +256,26 @@ const sqliteWrite = {
   insertIdempotent: `INSERT INTO idempotency_keys (${list(idempotencyInserted)}) VALUES (?, ?, ?, ?, ?, 'committed', ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, key) DO NOTHING`,
 };
 
+/**
+ * PostgreSQL: lock and read in one round trip, through the function of migration 0015 (it locks,
+ * then reads in a statement of its own, after the lock is granted). The invoice comes back as one
+ * composite column; its fields are listed here so the driver parses every column as a plain SELECT's.
+ */
+function lockReadSql(p: (name: ReadParameter) => string): string {
+  return `SELECT ${invoiceColumns.map((column) => `(f.invoice_row).${column}`).join(', ')},
+  f.lines_json AS lines, f.attachments_json AS attachments, f.tenant_edit_policy AS edit_policy, f.endpoints_json AS webhook_endpoints
+  FROM folio_invoice_lock_read(${p('tenant')}::text, ${p('invoice')}::text) AS f`;
+}
+
 const statements = {
-  lock: boundPair('folio_invoice_lock', readParameters, lockSql),
-  read: boundPair('folio_invoice_write_read', readParameters, readSql),
+  lockRead: bound('folio_invoice_lock_read', 'postgres', readParameters, lockReadSql),
+  /** SQLite: two in-process statements (the write transaction began IMMEDIATE: nothing can change between them). */
+  lock: bound('folio_invoice_lock', 'sqlite', readParameters, lockSql),
+  read: bound('folio_invoice_write_read', 'sqlite', readParameters, readSql),
   /** The invoice-less read (a create locks no invoice): policy and endpoints only. */
   tenantFacts: boundPair('folio_tenant_write_facts', ['tenant'] as const, (engine, p) => `SELECT NULL AS lines, NULL AS attachments, ${tenantFactsColumns(engine, p)}`),
-  updateVersion: bound('folio_invoice_update_version', 'postgres', writeParameters, (p) => postgresWriteSql('update', p)),
-  insertVersion: bound('folio_invoice_insert_version', 'postgres', insertWriteParameters, (p) => postgresWriteSql('insert', p)),
+  updateVersion: writeVariants('update'),
+  insertVersion: writeVariants('insert'),
   sqlite: Object.fromEntries(Object.entries(sqliteWrite).map(([name, text]) => [name, prepare(`folio_write_${name}_sqlite`, text)])) as Record<keyof typeof sqliteWrite, PreparedStatement>,
 };
 
@@ -317,16 +368,22 @@ function attachmentChanges(tenantId: string, before: AttachmentMeta[], after: In
 
 export const invoiceWriteStore = {
   /**
-   * Locks the invoice row, then reads (in a second statement, started after the lock is granted)
-   * its lines and attachments and the tenant's write facts. Undefined for an unknown invoice.
+   * Locks the invoice row, then reads (in a statement started after the lock is granted) its lines
+   * and attachments and the tenant's write facts. Undefined for an unknown invoice.
    */
   async lockAndRead(tx: DbOrTx, engine: Engine, tenantId: string, invoiceId: string): Promise<{ invoice: Invoice; facts: TenantWriteFacts } | undefined> {
-    const lock = statements.lock[engine];
-    const locked = await run<InvoicesTable>(tx, lock.statement, lock.bind({ tenant: tenantId, invoice: invoiceId }));
-    const row = locked.rows[0];
-    if (!row) return undefined;
-    const reader = statements.read[engine];
-    const read = (await run<ReadRow>(tx, reader.statement, reader.bind({ tenant: tenantId, invoice: invoiceId }))).rows[0];
+    const key = { tenant: tenantId, invoice: invoiceId };
+    let row: InvoicesTable | undefined;
+    let read: ReadRow;
+    if (engine === 'postgres') {
+      const both = (await run<InvoicesTable & ReadRow>(tx, statements.lockRead.statement, statements.lockRead.bind(key))).rows[0];
+      if (!both) return undefined;
+      row = read = both;
+    } else {
+      row = (await run<InvoicesTable>(tx, statements.lock.statement, statements.lock.bind(key))).rows[0];
+      if (!row) return undefined;
+      read = (await run<ReadRow>(tx, statements.read.statement, statements.read.bind(key))).rows[0];
+    }
     const invoice = rowToInvoice(row, parseRows<InvoiceLinesTable>(read.lines), parseRows<InvoiceAttachmentsTable>(read.attachments));
     return { invoice, facts: factsOf(read) };
   },
@@ -371,7 +428,6 @@ export const invoiceWriteStore = {
       idempotency_key: version.idempotency?.key ?? null,
       claim_token: version.idempotency?.claimToken ?? null,
       committed_resource: version.idempotency?.resource ?? null,
-      idempotency_insert: version.idempotency?.insert !== undefined,
       idempotency_hash: version.idempotency?.insert?.hash ?? null,
       idempotency_method: version.idempotency?.insert?.method ?? null,
       idempotency_path: version.idempotency?.insert?.path ?? null,
@@ -379,8 +435,19 @@ export const invoiceWriteStore = {
       idempotency_expires_at: version.idempotency?.insert?.expiresAt ?? null,
     };
     if (engine === 'postgres') {
-      const write = before ? statements.updateVersion : statements.insertVersion;
-      const result = await run<{ header_rows: number; idempotency_rows: number }>(tx, write.statement, write.bind(values));
+      const idempotency = version.idempotency;
+      const variant = presentParts({
+        removed_lines: lines.removed.length > 0,
+        changed_lines: lines.changed.length > 0,
+        added_lines: lines.added.length > 0,
+        removed_attachments: attachments.removed.length > 0,
+        added_attachments: attachments.added.length > 0,
+        deliveries: version.deliveries.length > 0,
+        idempotency_mark: idempotency !== null && idempotency.insert === undefined,
+        idempotency_new: idempotency?.insert !== undefined,
+      });
+      const write = (before ? statements.updateVersion : statements.insertVersion)(variant);
+      const result = await run<{ header_rows: number; idempotency_rows: number }>(tx, write, write.bind(values));
       const row = result.rows[0];
       return { headerWritten: row.header_rows === 1, idempotencyOwned: version.idempotency === null || row.idempotency_rows === 1 };
     }
