@@ -6,13 +6,14 @@ import type { Database } from './schema.js';
  * Prepared statements for the hot paths (the write kernel, GET of one invoice), beside Kysely,
  * which stays for the rest.
  *
- * A `PreparedStatement` is SQL text built once at module load. It runs through the Kysely
- * transaction or database it is given (`run`), so it shares that transaction's connection, and:
+ * A `PreparedStatement` is SQL text built once at module load. It runs in the Kysely transaction
+ * or database it is given (`run`), so it shares that transaction's connection; in the write
+ * kernel's transaction (src/db/transaction.ts) it goes to that connection's driver directly. And:
  * - on PostgreSQL, the pool's client class (`NamedStatementClient`, given to pg.Pool in
  *   database.ts) sends a registered text as a *named* prepared statement (`{ name, text, values }`):
- *   the server parses and plans it once per connection instead of once per call. Nothing reaches
- *   around Kysely for the connection;
- * - on SQLite, Kysely's driver prepares through `withStatementCache` (src/db/database.ts), keyed
+ *   the server parses and plans it once per connection instead of once per call (the kernel's
+ *   transaction sends `{ name, text, values }` itself);
+ * - on SQLite, every query prepares through `withStatementCache` (src/db/database.ts), keyed
  *   by the same text, so the better-sqlite3 statement is prepared once per process.
  * Nothing is built per request: the caller only supplies the parameter values.
  *
@@ -37,8 +38,25 @@ export function prepare(name: string, sql: string): PreparedStatement {
   return { name, sql };
 }
 
+export interface StatementResult<Row> {
+  rows: Row[];
+  numAffectedRows?: bigint;
+}
+
+/**
+ * A transaction that runs prepared statements on its connection directly (the write kernel's,
+ * src/db/transaction.ts) has a method under this key; `run` uses it instead of Kysely's executor.
+ */
+export const runsPreparedStatements = Symbol('runsPreparedStatements');
+
+interface DirectRunner {
+  [runsPreparedStatements]?: <Row>(statement: PreparedStatement, parameters: readonly unknown[]) => Promise<StatementResult<Row>>;
+}
+
 /** Runs a prepared statement in `db` (usually the kernel's transaction) and returns its rows. */
-export async function run<Row>(db: Kysely<Database>, statement: PreparedStatement, parameters: readonly unknown[]): Promise<{ rows: Row[]; numAffectedRows?: bigint }> {
+export function run<Row>(db: Kysely<Database>, statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
+  const direct = (db as DirectRunner)[runsPreparedStatements];
+  if (direct) return direct.call(db, statement, parameters) as Promise<StatementResult<Row>>;
   return db.executeQuery<Row>(CompiledQuery.raw(statement.sql, [...parameters]));
 }
 
