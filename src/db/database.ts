@@ -139,6 +139,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       connectionTimeoutMillis: 5_000,
       // Sends the hot path's declared statements as named prepared statements (src/db/prepared.ts).
       Client: NamedStatementClient,
+      // Lets the write kernel send BEGIN with its first statement (src/db/transaction.ts). Every
+      // other caller awaits each query before the next, so for them nothing changes.
+      pipeline: true,
     });
     // Without a listener an idle client's error (e.g. the server restarting) would crash the process.
     pool.on('error', (error) => options.onPoolError?.(error));

@@ -23,6 +23,8 @@ import type { Database } from './schema.js';
 export interface PreparedStatement {
   readonly name: string;
   readonly sql: string;
+  /** A plain SELECT (row locks aside, it changes nothing): the kernel's transaction may send BEGIN with it. */
+  readonly selectOnly: boolean;
 }
 
 /** SQL text → statement name, for every statement registered (PostgreSQL names are per connection). */
@@ -35,7 +37,7 @@ export function prepare(name: string, sql: string): PreparedStatement {
   if (names.has(name) || namesByText.has(sql)) throw new Error(`prepared statement ${name} is registered twice`);
   names.add(name);
   namesByText.set(sql, name);
-  return { name, sql };
+  return { name, sql, selectOnly: /^\s*select\b/i.test(sql) };
 }
 
 export interface StatementResult<Row> {

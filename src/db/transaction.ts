@@ -44,14 +44,54 @@ abstract class OwnedConnection implements DatabaseConnection {
 
 const affectsRows = (command: string) => command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
 
-/** One pg client for one transaction; the same results as Kysely's PostgreSQL connection. */
+/** The part of pg's client a pipelined BEGIN needs: its socket, to send BEGIN and a statement in one write. */
+interface PipelinedClient {
+  connection: { stream: { cork(): void; uncork(): void } };
+}
+
+/**
+ * One pg client for one transaction; the same results as Kysely's PostgreSQL connection.
+ *
+ * BEGIN is not a round trip of its own when the transaction's first statement is a prepared
+ * SELECT (the kernel's lock): both go out in one write, and the statement's answer is awaited with
+ * BEGIN's (the pool's clients run in pg's pipeline mode, which sends a query without waiting for
+ * the previous one's answer; everything else awaits each query, so nothing else overlaps). pg
+ * sends each query with its own Sync, so a statement that could write never goes out before
+ * BEGIN's answer: had BEGIN failed, it would have committed on its own. A transaction that sends
+ * no statement sends no BEGIN and no COMMIT.
+ */
 class PostgresConnection extends OwnedConnection {
+  #begun: 'no' | 'sent' = 'no';
   constructor(readonly client: pg.PoolClient) {
     super();
   }
-  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+  get begun(): boolean {
+    return this.#begun === 'sent';
+  }
+  /** Sends `query`, after BEGIN if this is the transaction's first: in the same write if `selectOnly`. */
+  async #send<Row extends pg.QueryResultRow>(selectOnly: boolean, query: () => Promise<pg.QueryResult<Row>>): Promise<pg.QueryResult<Row>> {
     this.assertOpen();
-    const { command, rowCount, rows } = await this.client.query(compiledQuery.sql, [...compiledQuery.parameters]);
+    if (this.#begun === 'sent') return query();
+    this.#begun = 'sent';
+    if (!selectOnly) {
+      await this.client.query('begin');
+      return query();
+    }
+    const stream = (this.client as unknown as PipelinedClient).connection.stream;
+    stream.cork();
+    let begin: Promise<unknown>;
+    let statement: Promise<pg.QueryResult<Row>>;
+    try {
+      begin = this.client.query('begin');
+      statement = query();
+    } finally {
+      stream.uncork();
+    }
+    // Both settle; BEGIN's failure (the statement then ran outside a transaction) is the one reported.
+    return (await Promise.all([begin, statement]))[1];
+  }
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const { command, rowCount, rows } = await this.#send(false, () => this.client.query(compiledQuery.sql, [...compiledQuery.parameters]));
     return { numAffectedRows: affectsRows(command) ? BigInt(rowCount ?? 0) : undefined, rows: (rows ?? []) as R[] };
   }
   // biome-ignore lint/correctness/useYield: no cursor is configured (as for Kysely's PostgreSQL dialect here), so streaming always refuses.
@@ -59,8 +99,7 @@ class PostgresConnection extends OwnedConnection {
     throw new Error("'cursor' is not present in your postgres dialect config. It's required to make streaming work in postgres.");
   }
   async runPrepared<Row>(statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
-    this.assertOpen();
-    const { command, rowCount, rows } = await this.client.query({ name: statement.name, text: statement.sql, values: parameters as unknown[] });
+    const { command, rowCount, rows } = await this.#send(statement.selectOnly, () => this.client.query({ name: statement.name, text: statement.sql, values: parameters as unknown[] }));
     return { numAffectedRows: affectsRows(command) ? BigInt(rowCount ?? 0) : undefined, rows: rows as Row[] };
   }
 }
@@ -167,14 +206,13 @@ export function registerPostgresTransactions(db: Kysely<Database>, dialect: Dial
       /** Set when ROLLBACK failed: the client's state is unknown, so the pool drops it. */
       let unusable: Error | undefined;
       try {
-        await client.query('begin');
         const result = await work(new KernelTransaction(db, dialect, connection));
-        await client.query('commit');
+        if (connection.begun) await client.query('commit');
         return result;
       } catch (error) {
         try {
           // Also after a failed BEGIN or COMMIT: outside a transaction ROLLBACK only warns.
-          await client.query('rollback');
+          if (connection.begun) await client.query('rollback');
         } catch (rollbackError) {
           unusable = rollbackError as Error;
         }
