@@ -87,7 +87,7 @@ class PostgresConnection extends OwnedConnection {
     } finally {
       stream.uncork();
     }
-    // Both settle; BEGIN's failure (the statement then ran outside a transaction) is the one reported.
+    // Either failing fails the transaction (a SELECT that ran without BEGIN changed nothing).
     return (await Promise.all([begin, statement]))[1];
   }
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
