@@ -8,7 +8,6 @@ import {
   PostgresDialect,
   SqliteAdapter,
   SqliteDialect,
-  SqliteDriver,
   CompiledQuery,
   type DatabaseConnection,
   type DialectAdapter,
@@ -18,6 +17,7 @@ import {
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrate.js';
 import { NamedStatementClient } from './prepared.js';
+import { ConnectionLock, registerPostgresTransactions, registerSqliteTransactions, SqliteConnection } from './transaction.js';
 
 export type Engine = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -33,13 +33,37 @@ export interface DatabaseHandle {
 }
 
 /**
- * SQLite writers take the write lock when the transaction starts (BEGIN IMMEDIATE), so a
- * transaction that reads and then writes can never fail half-way with SQLITE_BUSY when
- * another process (the CLI, a second server) holds the database.
+ * Kysely's driver for SQLite's one connection, sharing its lock (one caller at a time, a
+ * transaction from BEGIN to COMMIT) with the write kernel's transactions (./transaction.ts).
+ * Writers take the write lock when the transaction starts (BEGIN IMMEDIATE), so a transaction
+ * that reads and then writes can never fail half-way with SQLITE_BUSY when another process (the
+ * CLI, a second server) holds the database.
  */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+class SqliteConnectionDriver implements Driver {
+  constructor(
+    private readonly connection: SqliteConnection,
+    private readonly lock: ConnectionLock,
+    private readonly closeDatabase: () => void,
+  ) {}
+  async init(): Promise<void> {}
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.lock.lock();
+    return this.connection;
+  }
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+  async releaseConnection(): Promise<void> {
+    this.lock.unlock();
+  }
+  async destroy(): Promise<void> {
+    this.closeDatabase();
   }
 }
 
@@ -53,14 +77,13 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
   }
 }
 
-class ImmediateSqliteDialect extends SqliteDialect {
-  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
-  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
-    super(config);
-    this.#config = config;
+class SqliteConnectionDialect extends SqliteDialect {
+  constructor(private readonly driver: SqliteConnectionDriver) {
+    // Kysely's own SQLite driver is never created (createDriver is overridden); its config is unused.
+    super({ database: {} as never });
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+    return this.driver;
   }
   override createAdapter(): DialectAdapter {
     return new TransactionalDdlSqliteAdapter();
@@ -116,6 +139,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       connectionTimeoutMillis: 5_000,
       // Sends the hot path's declared statements as named prepared statements (src/db/prepared.ts).
       Client: NamedStatementClient,
+      // Lets the write kernel send BEGIN with its first statement (src/db/transaction.ts). Every
+      // other caller awaits each query before the next, so for them nothing changes.
+      pipeline: true,
     });
     // Without a listener an idle client's error (e.g. the server restarting) would crash the process.
     pool.on('error', (error) => options.onPoolError?.(error));
@@ -123,7 +149,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // client itself, where the pool's listener does not reach; the running query still fails and
     // the request is answered 503, so here the error only needs to be reported, not thrown.
     pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const dialect = new PostgresDialect({ pool });
+    const db = new Kysely<Database>({ dialect });
+    registerPostgresTransactions(db, dialect, pool);
     await migrateToLatest(db, 'postgres');
     const max = options.poolSize ?? 20;
     return {
@@ -144,7 +172,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   sqlite.pragma('busy_timeout = 5000');
   // Exact comparison of TEXT amounts (-1, 0, 1); the invoice list uses it where a double could round.
   sqlite.function('decimal_cmp', { deterministic: true }, (a, b) => (a === null || b === null ? null : new Decimal(String(a)).comparedTo(String(b))));
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+  const statements = withStatementCache(sqlite);
+  const lock = new ConnectionLock();
+  const dialect = new SqliteConnectionDialect(new SqliteConnectionDriver(new SqliteConnection(statements), lock, statements.close));
+  const db = new Kysely<Database>({ dialect });
+  registerSqliteTransactions(db, dialect, sqlite, statements, lock);
   await migrateToLatest(db, 'sqlite');
   return { db, engine: 'sqlite', close: () => db.destroy() };
 }

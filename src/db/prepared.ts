@@ -6,13 +6,14 @@ import type { Database } from './schema.js';
  * Prepared statements for the hot paths (the write kernel, GET of one invoice), beside Kysely,
  * which stays for the rest.
  *
- * A `PreparedStatement` is SQL text built once at module load. It runs through the Kysely
- * transaction or database it is given (`run`), so it shares that transaction's connection, and:
+ * A `PreparedStatement` is SQL text built once at module load. It runs in the Kysely transaction
+ * or database it is given (`run`), so it shares that transaction's connection; in the write
+ * kernel's transaction (src/db/transaction.ts) it goes to that connection's driver directly. And:
  * - on PostgreSQL, the pool's client class (`NamedStatementClient`, given to pg.Pool in
  *   database.ts) sends a registered text as a *named* prepared statement (`{ name, text, values }`):
- *   the server parses and plans it once per connection instead of once per call. Nothing reaches
- *   around Kysely for the connection;
- * - on SQLite, Kysely's driver prepares through `withStatementCache` (src/db/database.ts), keyed
+ *   the server parses and plans it once per connection instead of once per call (the kernel's
+ *   transaction sends `{ name, text, values }` itself);
+ * - on SQLite, every query prepares through `withStatementCache` (src/db/database.ts), keyed
  *   by the same text, so the better-sqlite3 statement is prepared once per process.
  * Nothing is built per request: the caller only supplies the parameter values.
  *
@@ -22,6 +23,8 @@ import type { Database } from './schema.js';
 export interface PreparedStatement {
   readonly name: string;
   readonly sql: string;
+  /** A plain SELECT (row locks aside, it changes nothing): the kernel's transaction may send BEGIN with it. */
+  readonly selectOnly: boolean;
 }
 
 /** SQL text → statement name, for every statement registered (PostgreSQL names are per connection). */
@@ -34,7 +37,22 @@ export function prepare(name: string, sql: string): PreparedStatement {
   if (names.has(name) || namesByText.has(sql)) throw new Error(`prepared statement ${name} is registered twice`);
   names.add(name);
   namesByText.set(sql, name);
-  return { name, sql };
+  return { name, sql, selectOnly: /^\s*select\b/i.test(sql) };
+}
+
+export interface StatementResult<Row> {
+  rows: Row[];
+  numAffectedRows?: bigint;
+}
+
+/**
+ * A transaction that runs prepared statements on its connection directly (the write kernel's,
+ * src/db/transaction.ts) has a method under this key; `run` uses it instead of Kysely's executor.
+ */
+export const runsPreparedStatements = Symbol('runsPreparedStatements');
+
+interface DirectRunner {
+  [runsPreparedStatements]?: <Row>(statement: PreparedStatement, parameters: readonly unknown[]) => Promise<StatementResult<Row>>;
 }
 
 /**
@@ -59,7 +77,9 @@ export function prepareVariants<Extra extends object>(name: string, bits: number
 }
 
 /** Runs a prepared statement in `db` (usually the kernel's transaction) and returns its rows. */
-export async function run<Row>(db: Kysely<Database>, statement: PreparedStatement, parameters: readonly unknown[]): Promise<{ rows: Row[]; numAffectedRows?: bigint }> {
+export function run<Row>(db: Kysely<Database>, statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
+  const direct = (db as DirectRunner)[runsPreparedStatements];
+  if (direct) return direct.call(db, statement, parameters) as Promise<StatementResult<Row>>;
   return db.executeQuery<Row>(CompiledQuery.raw(statement.sql, [...parameters]));
 }
 

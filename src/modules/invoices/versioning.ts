@@ -9,7 +9,7 @@ import { keyFromPathId } from './domain/lookup.js';
  * outbox event.
  *
  * What a change made through the kernel is guaranteed:
- * - **One transaction** (`inTransaction`): the change, its audit event, its outbox event(s) (which
+ * - **One transaction** (`inTransaction`, on one connection: src/db/transaction.ts): the change, its audit event, its outbox event(s) (which
  *   queue webhook deliveries) and the Idempotency-Key's commit mark commit together or not at all.
  *   A work function that throws leaves nothing behind. A dry run runs every step, including the
  *   writes, then rolls back; unique-index races come out as a 409 `conflict`, never a 500.
@@ -39,6 +39,7 @@ import { keyFromPathId } from './domain/lookup.js';
  * read with the lock could be the ones the previous writer replaced (docs/architecture.md).
  */
 import type { Db, Engine, Tx } from '../../db/database.js';
+import { transaction } from '../../db/transaction.js';
 import { assertIfMatch, type RequestContext, type WriteOptions } from '../../core/request-context.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import type { Clock } from '../../shared/time.js';
@@ -100,7 +101,7 @@ export function createWriteKernel(deps: WriteKernelDeps) {
    */
   async function inTransaction<T>(options: WriteOptions, work: (tx: Tx) => Promise<T>): Promise<T> {
     try {
-      return await db.transaction().execute(async (tx) => {
+      return await transaction(db, async (tx) => {
         const result = await work(tx);
         if (options.dryRun) throw new DryRunRollback(asDryRun(result));
         return result;

@@ -1,0 +1,254 @@
+import type SqliteDatabase from 'better-sqlite3';
+import type pg from 'pg';
+import {
+  DummyDriver,
+  SelectQueryNode,
+  SingleConnectionProvider,
+  Transaction,
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type Kysely,
+  type QueryResult,
+} from 'kysely';
+import { runsPreparedStatements, type PreparedStatement, type StatementResult } from './prepared.js';
+import type { Database } from './schema.js';
+
+/**
+ * The write kernel's transactions (src/modules/invoices/versioning.ts), without Kysely's
+ * per-transaction machinery on the hot path.
+ *
+ * `transaction(db, work)` checks out one connection (a pg client from the pool; on SQLite the one
+ * connection, behind the same lock Kysely's queries take), runs BEGIN (SQLite: BEGIN IMMEDIATE),
+ * `work`, then COMMIT, or ROLLBACK when `work` or COMMIT throws. `work` gets a real Kysely
+ * `Transaction` bound to that connection, so the kernel's non-hot code keeps using Kysely in the
+ * same transaction, and prepared statements (`run` in ./prepared.ts) go straight to the driver:
+ * no query executor, connection provider or result transformation per statement, and on SQLite
+ * no promise per statement inside the driver. After the end, the handle refuses every query.
+ * A Kysely instance not opened by openDatabase falls back to `db.transaction()`.
+ */
+
+/** A driver connection owned by one transaction (or, for SQLite's shared connection, by the driver). */
+abstract class OwnedConnection implements DatabaseConnection {
+  #open = true;
+  protected assertOpen(): void {
+    if (!this.#open) throw new Error('Transaction is already committed or rolled back');
+  }
+  close(): void {
+    this.#open = false;
+  }
+  abstract executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>>;
+  abstract streamQuery<R>(compiledQuery: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>>;
+  abstract runPrepared<Row>(statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>>;
+}
+
+const affectsRows = (command: string) => command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+
+/** The part of pg's client a pipelined BEGIN needs: its socket, to send BEGIN and a statement in one write. */
+interface PipelinedClient {
+  connection: { stream: { cork(): void; uncork(): void } };
+}
+
+/**
+ * One pg client for one transaction; the same results as Kysely's PostgreSQL connection.
+ *
+ * BEGIN is not a round trip of its own when the transaction's first statement is a prepared
+ * SELECT (the kernel's lock): both go out in one write, and the statement's answer is awaited with
+ * BEGIN's (the pool's clients run in pg's pipeline mode, which sends a query without waiting for
+ * the previous one's answer; everything else awaits each query, so nothing else overlaps). pg
+ * sends each query with its own Sync, so a statement that could write never goes out before
+ * BEGIN's answer: had BEGIN failed, it would have committed on its own. A transaction that sends
+ * no statement sends no BEGIN and no COMMIT.
+ */
+class PostgresConnection extends OwnedConnection {
+  #begun: 'no' | 'sent' = 'no';
+  constructor(readonly client: pg.PoolClient) {
+    super();
+  }
+  get begun(): boolean {
+    return this.#begun === 'sent';
+  }
+  /** Sends `query`, after BEGIN if this is the transaction's first: in the same write if `selectOnly`. */
+  async #send<Row extends pg.QueryResultRow>(selectOnly: boolean, query: () => Promise<pg.QueryResult<Row>>): Promise<pg.QueryResult<Row>> {
+    this.assertOpen();
+    if (this.#begun === 'sent') return query();
+    this.#begun = 'sent';
+    if (!selectOnly) {
+      await this.client.query('begin');
+      return query();
+    }
+    const stream = (this.client as unknown as PipelinedClient).connection.stream;
+    stream.cork();
+    let begin: Promise<unknown>;
+    let statement: Promise<pg.QueryResult<Row>>;
+    try {
+      begin = this.client.query('begin');
+      statement = query();
+    } finally {
+      stream.uncork();
+    }
+    // Either failing fails the transaction (a SELECT that ran without BEGIN changed nothing).
+    return (await Promise.all([begin, statement]))[1];
+  }
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const { command, rowCount, rows } = await this.#send(false, () => this.client.query(compiledQuery.sql, [...compiledQuery.parameters]));
+    return { numAffectedRows: affectsRows(command) ? BigInt(rowCount ?? 0) : undefined, rows: (rows ?? []) as R[] };
+  }
+  // biome-ignore lint/correctness/useYield: no cursor is configured (as for Kysely's PostgreSQL dialect here), so streaming always refuses.
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error("'cursor' is not present in your postgres dialect config. It's required to make streaming work in postgres.");
+  }
+  async runPrepared<Row>(statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
+    const { command, rowCount, rows } = await this.#send(statement.selectOnly, () => this.client.query({ name: statement.name, text: statement.sql, values: parameters as unknown[] }));
+    return { numAffectedRows: affectsRows(command) ? BigInt(rowCount ?? 0) : undefined, rows: rows as Row[] };
+  }
+}
+
+/** better-sqlite3 statements prepared once per SQL text (withStatementCache in ./database.ts). */
+export interface StatementCache {
+  prepare(sql: string): SqliteDatabase.Statement;
+}
+
+function runSqlite<Row>(statements: StatementCache, sql: string, parameters: readonly unknown[]): StatementResult<Row> & { insertId?: bigint } {
+  const statement = statements.prepare(sql);
+  if (statement.reader) return { rows: statement.all(parameters) as Row[] };
+  const { changes, lastInsertRowid } = statement.run(parameters);
+  return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+}
+
+/** SQLite's one connection; the same results as Kysely's SQLite connection, prepared through the cache. */
+export class SqliteConnection extends OwnedConnection {
+  constructor(readonly statements: StatementCache) {
+    super();
+  }
+  executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    try {
+      this.assertOpen();
+      return Promise.resolve(runSqlite<R>(this.statements, compiledQuery.sql, compiledQuery.parameters));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    this.assertOpen();
+    if (!SelectQueryNode.is(compiledQuery.query)) throw new Error('Sqlite driver only supports streaming of select queries');
+    for (const row of this.statements.prepare(compiledQuery.sql).iterate(compiledQuery.parameters)) yield { rows: [row as R] };
+  }
+  runPrepared<Row>(statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
+    try {
+      this.assertOpen();
+      return Promise.resolve(runSqlite<Row>(this.statements, statement.sql, parameters));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}
+
+/**
+ * SQLite's one connection is used by one caller at a time (a transaction holds it from BEGIN to
+ * COMMIT): the lock Kysely's driver and the kernel's transactions share. FIFO; an uncontended
+ * lock is taken without waiting.
+ */
+export class ConnectionLock {
+  #held = false;
+  readonly #waiting: (() => void)[] = [];
+  tryLock(): boolean {
+    if (this.#held) return false;
+    this.#held = true;
+    return true;
+  }
+  lock(): Promise<void> {
+    if (this.tryLock()) return Promise.resolve();
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+  unlock(): void {
+    const next = this.#waiting.shift();
+    // Handed straight to the next waiter (still held), so no one can take it in between.
+    if (next) next();
+    else this.#held = false;
+  }
+}
+
+/** The transaction handed to the kernel's work: a Kysely Transaction on the connection, plus direct prepared statements. */
+class KernelTransaction extends Transaction<Database> {
+  readonly #connection: OwnedConnection;
+  constructor(db: Kysely<Database>, dialect: Dialect, connection: OwnedConnection) {
+    super({ config: { dialect }, dialect, driver: new DummyDriver(), executor: db.getExecutor().withConnectionProvider(new SingleConnectionProvider(connection)) });
+    this.#connection = connection;
+  }
+  override startTransaction(): never {
+    throw new Error('calling the startTransaction method for a Transaction is not supported');
+  }
+  [runsPreparedStatements]<Row>(statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
+    return this.#connection.runPrepared<Row>(statement, parameters);
+  }
+}
+
+type Work<T> = (tx: Transaction<Database>) => Promise<T>;
+
+interface TransactionSource {
+  run<T>(work: Work<T>): Promise<T>;
+}
+
+const sources = new WeakMap<Kysely<Database>, TransactionSource>();
+
+/** Runs `work` in one transaction on one connection: COMMIT when it returns, ROLLBACK when it (or COMMIT) throws. */
+export function transaction<T>(db: Kysely<Database>, work: Work<T>): Promise<T> {
+  const source = sources.get(db);
+  return source ? source.run(work) : db.transaction().execute(work);
+}
+
+export function registerPostgresTransactions(db: Kysely<Database>, dialect: Dialect, pool: pg.Pool): void {
+  sources.set(db, {
+    async run<T>(work: Work<T>): Promise<T> {
+      const client = await pool.connect();
+      const connection = new PostgresConnection(client);
+      /** Set when ROLLBACK failed: the client's state is unknown, so the pool drops it. */
+      let unusable: Error | undefined;
+      try {
+        const result = await work(new KernelTransaction(db, dialect, connection));
+        if (connection.begun) await client.query('commit');
+        return result;
+      } catch (error) {
+        try {
+          // Also after a failed BEGIN or COMMIT: outside a transaction ROLLBACK only warns.
+          if (connection.begun) await client.query('rollback');
+        } catch (rollbackError) {
+          unusable = rollbackError as Error;
+        }
+        throw error;
+      } finally {
+        connection.close();
+        client.release(unusable);
+      }
+    },
+  });
+}
+
+export function registerSqliteTransactions(db: Kysely<Database>, dialect: Dialect, sqlite: SqliteDatabase.Database, statements: StatementCache, lock: ConnectionLock): void {
+  // Prepared once, outside the cache, so no eviction ever re-prepares them.
+  const begin = sqlite.prepare('begin immediate');
+  const commit = sqlite.prepare('commit');
+  const rollback = sqlite.prepare('rollback');
+  sources.set(db, {
+    async run<T>(work: Work<T>): Promise<T> {
+      if (!lock.tryLock()) await lock.lock();
+      const connection = new SqliteConnection(statements);
+      try {
+        begin.run();
+        try {
+          const result = await work(new KernelTransaction(db, dialect, connection));
+          commit.run();
+          return result;
+        } catch (error) {
+          // SQLite may already have rolled back (e.g. SQLITE_FULL), and ROLLBACK would then fail.
+          if (sqlite.inTransaction) rollback.run();
+          throw error;
+        }
+      } finally {
+        connection.close();
+        lock.unlock();
+      }
+    },
+  });
+}

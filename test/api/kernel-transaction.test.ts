@@ -1,0 +1,147 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import SqliteDatabase from 'better-sqlite3';
+import { sql } from 'kysely';
+import net from 'node:net';
+import path from 'node:path';
+import { openDatabase, type DatabaseHandle, type Tx } from '../../src/db/database.js';
+import { prepare, run } from '../../src/db/prepared.js';
+import { transaction } from '../../src/db/transaction.js';
+import { createTestDatabase, engine, type TestDatabase } from '../helpers/harness.js';
+
+// The write kernel's transaction (src/db/transaction.ts): one connection from BEGIN to COMMIT,
+// shared by Kysely queries and prepared statements run directly on the driver.
+
+let testDb: TestDatabase;
+let database: DatabaseHandle;
+
+const placeholder = (n: number) => (engine === 'postgres' ? `$${n}` : '?');
+const insertProbe = prepare('test_kernel_tx_insert', `INSERT INTO kernel_tx_probe (id, n) VALUES (${placeholder(1)}, ${placeholder(2)})`);
+const countProbe = prepare('test_kernel_tx_count', `SELECT count(*) AS n FROM kernel_tx_probe WHERE id = ${placeholder(1)}`);
+const connectionId = prepare('test_kernel_tx_backend', engine === 'postgres' ? 'SELECT pg_backend_pid() AS pid, txid_current() AS txid' : 'SELECT 1 AS pid, 1 AS txid');
+
+const count = async (db: Tx | DatabaseHandle['db'], id: string) => Number((await run<{ n: number | string }>(db, countProbe, [id])).rows[0].n);
+const rollsBack = new Error('roll back');
+
+before(async () => {
+  testDb = await createTestDatabase();
+  database = await openDatabase({ dataDir: testDb.dataDir, databaseUrl: testDb.databaseUrl, poolSize: 2 });
+  await sql`CREATE TABLE kernel_tx_probe (id TEXT PRIMARY KEY, n INTEGER NOT NULL)`.execute(database.db);
+});
+after(async () => {
+  await database.close();
+  await testDb.drop();
+});
+
+test('Kysely queries and prepared statements in the transaction share it: both see each other, and both commit', async () => {
+  await transaction(database.db, async (tx) => {
+    await run(tx, insertProbe, ['commit-a', 1]);
+    await tx.insertInto('kernel_tx_probe' as never).values({ id: 'commit-b', n: 2 } as never).execute();
+    assert.equal(await count(tx, 'commit-b'), 1, 'a prepared statement sees the Kysely insert');
+    const viaKysely = await tx.selectFrom('kernel_tx_probe' as never).select(sql<number>`count(*)`.as('n')).where(sql.ref('id'), '=', 'commit-a').executeTakeFirstOrThrow();
+    assert.equal(Number(viaKysely.n), 1, 'Kysely sees the prepared insert');
+  });
+  assert.equal(await count(database.db, 'commit-a'), 1);
+  assert.equal(await count(database.db, 'commit-b'), 1);
+});
+
+test('a throw rolls back what both wrote, and the error comes out unchanged', async () => {
+  await assert.rejects(
+    transaction(database.db, async (tx) => {
+      await run(tx, insertProbe, ['rollback-a', 1]);
+      await tx.insertInto('kernel_tx_probe' as never).values({ id: 'rollback-b', n: 2 } as never).execute();
+      throw rollsBack;
+    }),
+    (error) => error === rollsBack,
+  );
+  assert.equal(await count(database.db, 'rollback-a'), 0);
+  assert.equal(await count(database.db, 'rollback-b'), 0);
+});
+
+test('one connection and one transaction for both kinds of query', { skip: engine !== 'postgres' }, async () => {
+  await transaction(database.db, async (tx) => {
+    const prepared = (await run<{ pid: number; txid: string }>(tx, connectionId, [])).rows[0];
+    const viaKysely = (await sql<{ pid: number; txid: string }>`SELECT pg_backend_pid() AS pid, txid_current() AS txid`.execute(tx)).rows[0];
+    assert.deepEqual(viaKysely, prepared);
+  });
+});
+
+test('the handle refuses every query once the transaction has ended', async () => {
+  let kept: Tx | undefined;
+  await transaction(database.db, async (tx) => {
+    kept = tx;
+  });
+  await assert.rejects(run(kept!, countProbe, ['x']), /already committed or rolled back/);
+  await assert.rejects(kept!.selectFrom('kernel_tx_probe' as never).selectAll().execute(), /already committed or rolled back/);
+});
+
+test('a query outside never sees the transaction before it commits (SQLite: it waits for the one connection)', async () => {
+  let outside: Promise<number> | undefined;
+  await assert.rejects(
+    transaction(database.db, async (tx) => {
+      await run(tx, insertProbe, ['uncommitted', 1]);
+      outside = count(database.db, 'uncommitted');
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      throw rollsBack;
+    }),
+    (error) => error === rollsBack,
+  );
+  assert.equal(await outside, 0);
+});
+
+test('connections go back to the pool after failed transactions (more failures than the pool holds)', async () => {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await assert.rejects(transaction(database.db, async () => Promise.reject(rollsBack)), (error) => error === rollsBack);
+    await assert.rejects(
+      transaction(database.db, (tx) => run(tx, insertProbe, ['commit-a', 9])),
+      (error: { code?: string }) => error.code === '23505' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY',
+    );
+  }
+  await transaction(database.db, (tx) => run(tx, insertProbe, ['after-failures', 1]));
+  assert.equal(await count(database.db, 'after-failures'), 1);
+});
+
+test('SQLite: the transaction holds the write lock from its start (BEGIN IMMEDIATE)', { skip: engine !== 'sqlite' }, async () => {
+  const other = new SqliteDatabase(path.join(testDb.dataDir, 'folio.sqlite'));
+  other.pragma('busy_timeout = 0');
+  try {
+    await transaction(database.db, async (tx) => {
+      // Nothing written yet: only BEGIN IMMEDIATE can have taken the lock.
+      await count(tx, 'none');
+      assert.throws(() => other.exec('BEGIN IMMEDIATE'), (error: { code?: string }) => error.code === 'SQLITE_BUSY');
+    });
+    other.exec('BEGIN IMMEDIATE');
+    other.exec('ROLLBACK');
+  } finally {
+    other.close();
+  }
+});
+
+/** Counts the TCP socket writes (each one a send to the server) during `work`; pipes (the test runner's stdout) are left out. */
+async function socketWrites(work: () => Promise<unknown>): Promise<number> {
+  const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+  const originals = { _write: socket._write, _writev: socket._writev };
+  let writes = 0;
+  for (const method of ['_write', '_writev'] as const) {
+    socket[method] = function (this: net.Socket, ...args: unknown[]) {
+      if (this.remoteAddress !== undefined) writes++;
+      return originals[method].apply(this, args);
+    };
+  }
+  try {
+    await work();
+    return writes;
+  } finally {
+    Object.assign(socket, originals);
+  }
+}
+
+test('PostgreSQL: BEGIN goes out with a first SELECT in one write; before a first write statement it is answered first', { skip: engine !== 'postgres' }, async () => {
+  assert.equal(await socketWrites(() => transaction(database.db, (tx) => count(tx, 'none'))), 2, 'BEGIN + SELECT, COMMIT');
+  assert.equal(await socketWrites(() => transaction(database.db, (tx) => run(tx, insertProbe, ['pipelined-write', 1]))), 3, 'BEGIN, INSERT, COMMIT');
+  assert.equal(await socketWrites(() => transaction(database.db, async () => 'nothing sent')), 0, 'a transaction without statements sends nothing');
+  // A failing first SELECT: BEGIN was sent with it, so the transaction is rolled back and the client reused.
+  const failing = prepare('test_kernel_tx_fails', 'SELECT 1 / (SELECT count(*) FROM kernel_tx_probe WHERE id = $1) AS n');
+  for (let attempt = 0; attempt < 3; attempt++) await assert.rejects(transaction(database.db, (tx) => run(tx, failing, ['none'])), /division by zero/);
+  assert.equal(await count(database.db, 'pipelined-write'), 1);
+});
