@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import SqliteDatabase from 'better-sqlite3';
+import net from 'node:net';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { engine, expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
@@ -11,7 +12,8 @@ import { multipartBody, pdfBytes } from '../helpers/multipart.js';
  * every `pg.Client#query` (one round trip each: BEGIN and COMMIT included) and every run of a
  * better-sqlite3 statement (cached or not) or `exec`. The write path's budget (issue 18) on
  * PostgreSQL is 4 round trips: BEGIN, lock the invoice and then read what the rules need (one call
- * of `folio_invoice_lock_read`, migration 0015), one write statement, COMMIT.
+ * of `folio_invoice_lock_read`, migration 0015), one write statement, COMMIT; and since BEGIN goes out
+in the same socket write as the lock-read (src/db/transaction.ts), 3 writes to the server, counted below.
  */
 interface Traced {
   text: string;
@@ -101,7 +103,41 @@ function benchPatch(invoice: { id: string; version: number; lines: { id: string 
   return api.patch(`/v1/invoices/${invoice.id}`, { memo: `round ${round}`, line_operations: lineOperations }, { 'if-match': `"${invoice.version}"`, ...headers });
 }
 
+/**
+ * Counts the socket writes to the PostgreSQL server during `work`: a round trip starts with one write,
+ * and BEGIN pipelined with the lock-read (src/db/transaction.ts) goes out in the same write.
+ */
+async function postgresSocketWrites(work: () => Promise<unknown>): Promise<number> {
+  const port = Number(new URL(process.env.DATABASE_URL ?? 'postgres://127.0.0.1:5432').port || 5432);
+  const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+  const originals = { _write: socket._write, _writev: socket._writev };
+  let writes = 0;
+  for (const method of ['_write', '_writev'] as const) {
+    socket[method] = function (this: net.Socket, ...args: unknown[]) {
+      if (this.remotePort === port) writes++;
+      return originals[method].apply(this, args);
+    };
+  }
+  try {
+    await work();
+    return writes;
+  } finally {
+    Object.assign(socket, originals);
+  }
+}
+
 describe(`round trips of a PATCH (${engine})`, () => {
+  test('a PATCH on PostgreSQL sends 3 writes to the server: BEGIN with the lock-read, the write statement, COMMIT', { skip: engine !== 'postgres' }, async () => {
+    let invoice = await draftWithLines();
+    invoice = expectStatus(await benchPatch(invoice, 1), 200); // warm: key lookup cached, statements prepared
+    let current = invoice;
+    const writes = await postgresSocketWrites(async () => {
+      current = expectStatus(await benchPatch(invoice, 2), 200);
+    });
+    assert.equal(current.version, invoice.version + 1);
+    assert.equal(writes, 3, 'BEGIN + lock-read in one write, then the write statement, then COMMIT');
+  });
+
   test('a PATCH (memo + 3 of 10 lines, If-Match) is 4 round trips on PostgreSQL, named prepared statements', async (context) => {
     let invoice = await draftWithLines();
     invoice = expectStatus(await benchPatch(invoice, 1), 200); // warm: key lookup cached, statements prepared
