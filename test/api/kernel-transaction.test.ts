@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
-import net from 'node:net';
+import { countSocketWrites } from '../helpers/socket-writes.js';
 import path from 'node:path';
 import { openDatabase, type DatabaseHandle, type Tx } from '../../src/db/database.js';
 import { prepare, run } from '../../src/db/prepared.js';
@@ -117,29 +117,10 @@ test('SQLite: the transaction holds the write lock from its start (BEGIN IMMEDIA
   }
 });
 
-/** Counts the TCP socket writes (each one a send to the server) during `work`; pipes (the test runner's stdout) are left out. */
-async function socketWrites(work: () => Promise<unknown>): Promise<number> {
-  const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
-  const originals = { _write: socket._write, _writev: socket._writev };
-  let writes = 0;
-  for (const method of ['_write', '_writev'] as const) {
-    socket[method] = function (this: net.Socket, ...args: unknown[]) {
-      if (this.remoteAddress !== undefined) writes++;
-      return originals[method].apply(this, args);
-    };
-  }
-  try {
-    await work();
-    return writes;
-  } finally {
-    Object.assign(socket, originals);
-  }
-}
-
 test('PostgreSQL: BEGIN goes out with a first SELECT in one write; before a first write statement it is answered first', { skip: engine !== 'postgres' }, async () => {
-  assert.equal(await socketWrites(() => transaction(database.db, (tx) => count(tx, 'none'))), 2, 'BEGIN + SELECT, COMMIT');
-  assert.equal(await socketWrites(() => transaction(database.db, (tx) => run(tx, insertProbe, ['pipelined-write', 1]))), 3, 'BEGIN, INSERT, COMMIT');
-  assert.equal(await socketWrites(() => transaction(database.db, async () => 'nothing sent')), 0, 'a transaction without statements sends nothing');
+  assert.equal(await countSocketWrites(() => transaction(database.db, (tx) => count(tx, 'none'))), 2, 'BEGIN + SELECT, COMMIT');
+  assert.equal(await countSocketWrites(() => transaction(database.db, (tx) => run(tx, insertProbe, ['pipelined-write', 1]))), 3, 'BEGIN, INSERT, COMMIT');
+  assert.equal(await countSocketWrites(() => transaction(database.db, async () => 'nothing sent')), 0, 'a transaction without statements sends nothing');
   // A failing first SELECT: BEGIN was sent with it, so the transaction is rolled back and the client reused.
   const failing = prepare('test_kernel_tx_fails', 'SELECT 1 / (SELECT count(*) FROM kernel_tx_probe WHERE id = $1) AS n');
   for (let attempt = 0; attempt < 3; attempt++) await assert.rejects(transaction(database.db, (tx) => run(tx, failing, ['none'])), /division by zero/);

@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import SqliteDatabase from 'better-sqlite3';
-import net from 'node:net';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { engine, expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
 import { multipartBody, pdfBytes } from '../helpers/multipart.js';
+import { countSocketWrites } from '../helpers/socket-writes.js';
 
 /**
  * Counts what a PATCH sends to the database by tracing the drivers themselves, below Kysely:
@@ -103,27 +103,10 @@ function benchPatch(invoice: { id: string; version: number; lines: { id: string 
   return api.patch(`/v1/invoices/${invoice.id}`, { memo: `round ${round}`, line_operations: lineOperations }, { 'if-match': `"${invoice.version}"`, ...headers });
 }
 
-/**
- * Counts the socket writes to the PostgreSQL server during `work`: a round trip starts with one write,
- * and BEGIN pipelined with the lock-read (src/db/transaction.ts) goes out in the same write.
- */
-async function postgresSocketWrites(work: () => Promise<unknown>): Promise<number> {
+/** The socket writes to the PostgreSQL server during `work` (BEGIN pipelined with the lock-read shares one). */
+function postgresSocketWrites(work: () => Promise<unknown>): Promise<number> {
   const port = Number(new URL(process.env.DATABASE_URL ?? 'postgres://127.0.0.1:5432').port || 5432);
-  const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
-  const originals = { _write: socket._write, _writev: socket._writev };
-  let writes = 0;
-  for (const method of ['_write', '_writev'] as const) {
-    socket[method] = function (this: net.Socket, ...args: unknown[]) {
-      if (this.remotePort === port) writes++;
-      return originals[method].apply(this, args);
-    };
-  }
-  try {
-    await work();
-    return writes;
-  } finally {
-    Object.assign(socket, originals);
-  }
+  return countSocketWrites(work, (socket) => socket.remotePort === port);
 }
 
 describe(`round trips of a PATCH (${engine})`, () => {
