@@ -40,3 +40,21 @@ export const xmlContentTypes = {
   consumes: ['application/json', 'application/xml'],
   produces: ['application/json', 'application/xml'],
 };
+
+/** True when the Accept header prefers XML over JSON (JSON wins ties and wildcards). */
+export function prefersXml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let xml = 0;
+  let json = 0;
+  let wildcard = 0;
+  for (const part of accept.split(',')) {
+    const [rawType, ...params] = part.split(';');
+    const type = rawType.trim().toLowerCase();
+    const qParam = params.map((param) => param.trim()).find((param) => param.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) || 0 : 1;
+    if (type === 'application/xml' || type === 'text/xml' || type === 'application/problem+xml') xml = Math.max(xml, q);
+    else if (type === 'application/json' || type === 'application/problem+json') json = Math.max(json, q);
+    else if (type === '*/*' || type === 'application/*') wildcard = Math.max(wildcard, q);
+  }
+  return xml > 0 && xml > json && xml >= wildcard;
+}

@@ -44,11 +44,6 @@ abstract class OwnedConnection implements DatabaseConnection {
 
 const affectsRows = (command: string) => command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
 
-/** The part of pg's client a pipelined BEGIN needs: its socket, to send BEGIN and a statement in one write. */
-interface PipelinedClient {
-  connection: { stream: { cork(): void; uncork(): void } };
-}
-
 /**
  * One pg client for one transaction; the same results as Kysely's PostgreSQL connection.
  *
@@ -77,7 +72,7 @@ class PostgresConnection extends OwnedConnection {
       await this.client.query('begin');
       return query();
     }
-    const stream = (this.client as unknown as PipelinedClient).connection.stream;
+    const stream = this.client.connection.stream;
     stream.cork();
     let begin: Promise<unknown>;
     let statement: Promise<pg.QueryResult<Row>>;

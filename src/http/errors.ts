@@ -2,7 +2,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { closest, distance } from 'fastest-levenshtein';
 import { AppError, type FieldError, type ProblemType } from '../shared/errors.js';
 import { withAcceptedMediaTypes } from './media-types.js';
-import { prefersXml, problemAsXml } from './representation.js';
+import { prefersXml } from '../core/representation.js';
+import { problemAsXml } from './representation.js';
 
 interface AjvLikeError {
   instancePath: string;

@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../core/app.js';
-import type { Representation } from '../core/representation.js';
+import { prefersXml, type Representation } from '../core/representation.js';
 import { AppError } from '../shared/errors.js';
 import { decodeUtf8Body } from './json-body.js';
 import { parseXmlBody, toXmlDocument, xmlMediaTypes } from './xml.js';
@@ -83,24 +83,6 @@ export function selectFields(value: unknown, tree: FieldTree): unknown {
 }
 
 // ---------- content negotiation ----------
-
-/** True when the Accept header prefers XML over JSON (JSON wins ties and wildcards). */
-export function prefersXml(accept: string | undefined): boolean {
-  if (!accept) return false;
-  let xml = 0;
-  let json = 0;
-  let wildcard = 0;
-  for (const part of accept.split(',')) {
-    const [rawType, ...params] = part.split(';');
-    const type = rawType.trim().toLowerCase();
-    const qParam = params.map((param) => param.trim()).find((param) => param.startsWith('q='));
-    const q = qParam ? Number(qParam.slice(2)) || 0 : 1;
-    if (type === 'application/xml' || type === 'text/xml' || type === 'application/problem+xml') xml = Math.max(xml, q);
-    else if (type === 'application/json' || type === 'application/problem+json') json = Math.max(json, q);
-    else if (type === '*/*' || type === 'application/*') wildcard = Math.max(wildcard, q);
-  }
-  return xml > 0 && xml > json && xml >= wildcard;
-}
 
 /** A problem document as application/problem+xml (RFC 7807 appendix A namespace). */
 export function problemAsXml(problem: Record<string, unknown>): string {

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseFieldSelection, prefersXml, selectFields } from '../../src/http/representation.js';
+import { prefersXml } from '../../src/core/representation.js';
+import { parseFieldSelection, selectFields } from '../../src/http/representation.js';
 import { parseXmlBody, toXmlDocument } from '../../src/http/xml.js';
 import { InvoiceSchema, InvoiceWriteSchema } from '../../src/modules/invoices/schemas.js';
 
