@@ -51,8 +51,12 @@ export interface StatementResult<Row> {
  */
 export const runsPreparedStatements = Symbol('runsPreparedStatements');
 
+/** Its companion for a transaction's last statement: COMMIT may go out with it (PostgreSQL, one round trip). */
+export const commitsWithStatement = Symbol('commitsWithStatement');
+
 interface DirectRunner {
   [runsPreparedStatements]?: <Row>(statement: PreparedStatement, parameters: readonly unknown[]) => Promise<StatementResult<Row>>;
+  [commitsWithStatement]?: <Row>(statement: PreparedStatement, parameters: readonly unknown[]) => Promise<StatementResult<Row>>;
 }
 
 /**
@@ -81,6 +85,18 @@ export function run<Row>(db: Kysely<Database>, statement: PreparedStatement, par
   const direct = (db as DirectRunner)[runsPreparedStatements];
   if (direct) return direct.call(db, statement, parameters) as Promise<StatementResult<Row>>;
   return db.executeQuery<Row>(CompiledQuery.raw(statement.sql, [...parameters]));
+}
+
+/**
+ * Runs the last statement of the kernel's transaction: on PostgreSQL COMMIT goes out in the same
+ * write (src/db/transaction.ts), and the transaction refuses anything after it. Elsewhere (SQLite,
+ * or a transaction that is not the kernel's) it is `run`, and COMMIT comes at the end as usual.
+ * The statement must check its own outcome (raise) if a result could call for a rollback.
+ */
+export function runAndCommit<Row>(db: Kysely<Database>, statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
+  const direct = (db as DirectRunner)[commitsWithStatement];
+  if (direct) return direct.call(db, statement, parameters) as Promise<StatementResult<Row>>;
+  return run<Row>(db, statement, parameters);
 }
 
 /**

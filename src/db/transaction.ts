@@ -11,7 +11,7 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
-import { runsPreparedStatements, type PreparedStatement, type StatementResult } from './prepared.js';
+import { commitsWithStatement, runsPreparedStatements, type PreparedStatement, type StatementResult } from './prepared.js';
 import type { Database } from './schema.js';
 
 /**
@@ -40,6 +40,10 @@ abstract class OwnedConnection implements DatabaseConnection {
   abstract executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>>;
   abstract streamQuery<R>(compiledQuery: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>>;
   abstract runPrepared<Row>(statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>>;
+  /** The transaction's last statement; where the engine can, COMMIT goes out with it (else at the end, as usual). */
+  runPreparedAndCommit<Row>(statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
+    return this.runPrepared<Row>(statement, parameters);
+  }
 }
 
 const affectsRows = (command: string) => command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
@@ -54,20 +58,31 @@ const affectsRows = (command: string) => command === 'INSERT' || command === 'UP
  * sends each query with its own Sync, so a statement that could write never goes out before
  * BEGIN's answer: had BEGIN failed, it would have committed on its own. A transaction that sends
  * no statement sends no BEGIN and no COMMIT.
+ *
+ * COMMIT is not a round trip of its own either when the work says which statement is its last
+ * (`runPreparedAndCommit`, the kernel's write): both go out in one write. If that statement fails,
+ * PostgreSQL has aborted the transaction and answers the COMMIT behind it as a ROLLBACK, so nothing
+ * of it commits; a write that must not commit raises inside the statement itself (migration 0016).
+ * After that, the connection refuses every statement: the transaction has ended.
  */
 class PostgresConnection extends OwnedConnection {
-  #begun: 'no' | 'sent' = 'no';
+  #state: 'not begun' | 'begun' | 'ended' = 'not begun';
   constructor(readonly client: pg.PoolClient) {
     super();
   }
+  /** BEGIN was sent and the transaction has not ended: it needs its COMMIT or ROLLBACK. */
   get begun(): boolean {
-    return this.#begun === 'sent';
+    return this.#state === 'begun';
+  }
+  protected override assertOpen(): void {
+    super.assertOpen();
+    if (this.#state === 'ended') throw new Error('Transaction is already committed or rolled back');
   }
   /** Sends `query`, after BEGIN if this is the transaction's first: in the same write if `selectOnly`. */
   async #send<Row extends pg.QueryResultRow>(selectOnly: boolean, query: () => Promise<pg.QueryResult<Row>>): Promise<pg.QueryResult<Row>> {
     this.assertOpen();
-    if (this.#begun === 'sent') return query();
-    this.#begun = 'sent';
+    if (this.#state === 'begun') return query();
+    this.#state = 'begun';
     if (!selectOnly) {
       await this.client.query('begin');
       return query();
@@ -94,8 +109,33 @@ class PostgresConnection extends OwnedConnection {
     throw new Error("'cursor' is not present in your postgres dialect config. It's required to make streaming work in postgres.");
   }
   async runPrepared<Row>(statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
-    const { command, rowCount, rows } = await this.#send(statement.selectOnly, () => this.client.query({ name: statement.name, text: statement.sql, values: parameters as unknown[] }));
+    const { command, rowCount, rows } = await this.#send(statement.selectOnly, () => this.#prepared(statement, parameters));
     return { numAffectedRows: affectsRows(command) ? BigInt(rowCount ?? 0) : undefined, rows: rows as Row[] };
+  }
+  override async runPreparedAndCommit<Row>(statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
+    // Only inside a begun transaction: BEGIN's answer is in, so the statement cannot run on its own.
+    if (this.#state !== 'begun') return this.runPrepared<Row>(statement, parameters);
+    this.assertOpen();
+    this.#state = 'ended';
+    const stream = this.client.connection.stream;
+    stream.cork();
+    let written: Promise<pg.QueryResult<pg.QueryResultRow>>;
+    let committed: Promise<unknown>;
+    try {
+      written = this.#prepared(statement, parameters);
+      committed = this.client.query('commit');
+    } finally {
+      stream.uncork();
+    }
+    // Both answers are awaited, so the client is idle again before it goes back to the pool.
+    const [write, commit] = await Promise.allSettled([written, committed]);
+    if (write.status === 'rejected') throw write.reason; // COMMIT was answered as ROLLBACK
+    if (commit.status === 'rejected') throw commit.reason;
+    const { command, rowCount, rows } = write.value;
+    return { numAffectedRows: affectsRows(command) ? BigInt(rowCount ?? 0) : undefined, rows: rows as Row[] };
+  }
+  #prepared(statement: PreparedStatement, parameters: readonly unknown[]): Promise<pg.QueryResult<pg.QueryResultRow>> {
+    return this.client.query({ name: statement.name, text: statement.sql, values: parameters as unknown[] });
   }
 }
 
@@ -177,6 +217,9 @@ class KernelTransaction extends Transaction<Database> {
   [runsPreparedStatements]<Row>(statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
     return this.#connection.runPrepared<Row>(statement, parameters);
   }
+  [commitsWithStatement]<Row>(statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
+    return this.#connection.runPreparedAndCommit<Row>(statement, parameters);
+  }
 }
 
 type Work<T> = (tx: Transaction<Database>) => Promise<T>;
@@ -202,11 +245,13 @@ export function registerPostgresTransactions(db: Kysely<Database>, dialect: Dial
       let unusable: Error | undefined;
       try {
         const result = await work(new KernelTransaction(db, dialect, connection));
+        // Not when COMMIT already went out with the work's last statement (or nothing was sent).
         if (connection.begun) await client.query('commit');
         return result;
       } catch (error) {
         try {
-          // Also after a failed BEGIN or COMMIT: outside a transaction ROLLBACK only warns.
+          // Also after a failed BEGIN or COMMIT: outside a transaction ROLLBACK only warns. Not
+          // after a COMMIT sent with the last statement: that transaction has ended either way.
           if (connection.begun) await client.query('rollback');
         } catch (rollbackError) {
           unusable = rollbackError as Error;

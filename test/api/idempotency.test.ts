@@ -206,6 +206,24 @@ describe('Idempotency-Key', () => {
     assert.equal(await auditCount(invoice.id), 1);
   });
 
+  test('a change whose new key another request wrote first rolls back whole (the write statement refuses itself)', async () => {
+    const invoice = await createInvoice();
+    const key = newKey();
+    // The other request's row, already committed under the same key.
+    const taken = expectStatus(await api.patch(`/v1/invoices/${(await createInvoice()).id}`, { memo: 'first' }, { 'idempotency-key': key }), 200);
+    assert.ok(taken.id);
+    const auth = { tenantId, keyId: 'key_test', scopes: new Set(['invoices:write'] as const) };
+    const invoices = await invoiceServiceOver(t);
+    const now = new Date().toISOString();
+    const insert = { hash: 'h', method: 'PATCH', path: `/v1/invoices/${invoice.id}`, createdAt: now, expiresAt: now };
+    await assert.rejects(
+      invoices.update({ auth, requestId: 'req_y', idempotency: { key, claimToken: 'mine', insert } }, invoice.id, { memo: 'second' }, 'patch'),
+      /ran at the same time; nothing was changed/,
+    );
+    assert.equal(expectStatus(await api.get(`/v1/invoices/${invoice.id}`), 200).version, 1);
+    assert.equal(await auditCount(invoice.id), 1);
+  });
+
   test('works with If-Match: the retry is replayed although its If-Match is now stale', async () => {
     const invoice = await createInvoice();
     const key = newKey();

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { countSocketWrites } from '../helpers/socket-writes.js';
 import path from 'node:path';
 import { openDatabase, type DatabaseHandle, type Tx } from '../../src/db/database.js';
-import { prepare, run } from '../../src/db/prepared.js';
+import { prepare, run, runAndCommit } from '../../src/db/prepared.js';
 import { transaction } from '../../src/db/transaction.js';
 import { createTestDatabase, engine, type TestDatabase } from '../helpers/harness.js';
 
@@ -125,4 +125,47 @@ test('PostgreSQL: BEGIN goes out with a first SELECT in one write; before a firs
   const failing = prepare('test_kernel_tx_fails', 'SELECT 1 / (SELECT count(*) FROM kernel_tx_probe WHERE id = $1) AS n');
   for (let attempt = 0; attempt < 3; attempt++) await assert.rejects(transaction(database.db, (tx) => run(tx, failing, ['none'])), /division by zero/);
   assert.equal(await count(database.db, 'pipelined-write'), 1);
+});
+
+test('the last statement takes COMMIT with it: committed, and the transaction refuses anything after it', async () => {
+  let refused: unknown;
+  await transaction(database.db, async (tx) => {
+    await run(tx, insertProbe, ['last-a', 1]);
+    await runAndCommit(tx, insertProbe, ['last-b', 2]);
+    // Committed already on PostgreSQL (the kernel's caller promised nothing follows); SQLite commits at the end.
+    if (engine === 'postgres') assert.equal(await count(database.db, 'last-b'), 1, 'visible outside before the work returned');
+    refused = await run(tx, insertProbe, ['after-last', 3]).then(() => undefined, (error: unknown) => error);
+  });
+  assert.equal(await count(database.db, 'last-a'), 1);
+  assert.equal(await count(database.db, 'last-b'), 1);
+  if (engine === 'postgres') {
+    assert.match(String(refused), /already committed/, 'a statement after the last one is refused');
+    assert.equal(await count(database.db, 'after-last'), 0);
+  }
+});
+
+test('PostgreSQL: the last statement and COMMIT share one write; when it fails nothing of the transaction commits', { skip: engine !== 'postgres' }, async () => {
+  const writes = await countSocketWrites(() =>
+    transaction(database.db, async (tx) => {
+      await count(tx, 'none');
+      await runAndCommit(tx, insertProbe, ['one-write', 1]);
+    }),
+  );
+  assert.equal(writes, 2, 'BEGIN + SELECT, then INSERT + COMMIT');
+  assert.equal(await count(database.db, 'one-write'), 1);
+  // The failing last statement: PostgreSQL aborts the transaction and answers the COMMIT behind it as a ROLLBACK.
+  const failing = prepare('test_kernel_tx_last_fails', 'SELECT 2 / (SELECT count(*) FROM kernel_tx_probe WHERE id = $1) AS n');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await assert.rejects(
+      transaction(database.db, async (tx) => {
+        await run(tx, insertProbe, [`before-failed-last-${attempt}`, 1]);
+        await runAndCommit(tx, failing, ['none']);
+      }),
+      /division by zero/,
+    );
+    assert.equal(await count(database.db, `before-failed-last-${attempt}`), 0, 'the earlier insert did not commit');
+  }
+  // The clients went back to the pool idle (pool of 2, three failures): the next transaction works.
+  await transaction(database.db, (tx) => runAndCommit(tx, insertProbe, ['after-failed-last', 1]));
+  assert.equal(await count(database.db, 'after-failed-last'), 1);
 });

@@ -15,6 +15,7 @@ import documentSellerHistory from './0012_document_seller_history.js';
 import adminEvents from './0013_admin_events.js';
 import rateLimitUnlogged from './0014_rate_limit_unlogged.js';
 import invoiceLockRead from './0015_invoice_lock_read.js';
+import writeAssertion from './0016_write_assertion.js';
 
 /**
  * Every migration, in the order they run (Kysely's Migrator sorts by name; it refuses to start
@@ -44,6 +45,7 @@ export const migrations: Record<string, SqlMigration> = {
   '0013_admin_events': adminEvents,
   '0014_rate_limit_unlogged': rateLimitUnlogged,
   '0015_invoice_lock_read': invoiceLockRead,
+  '0016_write_assertion': writeAssertion,
 };
 
 export function migrationProvider(engine: MigrationEngine): MigrationProvider {

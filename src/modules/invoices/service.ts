@@ -166,7 +166,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
         created.version = 1;
         await assertNumberFree(tx, ctx, null, created);
         const changes: Change[] = [{ path: '', from: null, to: toDocument(created) }];
-        await recordVersion(tx, ctx, null, created, { action: 'create', eventType: 'invoice.created', changes }, options.reason ?? input.reason ?? null);
+        await recordVersion(tx, ctx, null, created, { action: 'create', eventType: 'invoice.created', changes }, options.reason ?? input.reason ?? null, { last: true });
         return { invoice: created, changes, written: true };
       });
     },
@@ -224,7 +224,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
         after.version = before.version + 1;
         after.updated_at = clock.nowIso();
         // A dry run writes too, then inTransaction rolls everything back.
-        await recordVersion(tx, ctx, before, after, { action: 'update', eventType: 'invoice.updated', changes }, options.reason ?? input.reason ?? null);
+        await recordVersion(tx, ctx, before, after, { action: 'update', eventType: 'invoice.updated', changes }, options.reason ?? input.reason ?? null, { last: true });
         return { invoice: after, changes, written: true };
       });
     },

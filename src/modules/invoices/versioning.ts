@@ -94,6 +94,8 @@ export function createWriteKernel(deps: WriteKernelDeps) {
   const { db, engine, clock } = deps;
   /** What the lock's read statement found about the tenant, per transaction (the rules and the outbox use it). */
   const writeFacts = new WeakMap<Tx, TenantWriteFacts>();
+  /** Transactions that roll back at the end (dry runs): their last write must not take COMMIT with it. */
+  const dryRuns = new WeakSet<Tx>();
 
   /**
    * Runs `work` in one transaction and returns what it returns. With `options.dryRun` the
@@ -102,6 +104,7 @@ export function createWriteKernel(deps: WriteKernelDeps) {
   async function inTransaction<T>(options: WriteOptions, work: (tx: Tx) => Promise<T>): Promise<T> {
     try {
       return await transaction(db, async (tx) => {
+        if (options.dryRun) dryRuns.add(tx);
         const result = await work(tx);
         if (options.dryRun) throw new DryRunRollback(asDryRun(result));
         return result;
@@ -143,8 +146,11 @@ export function createWriteKernel(deps: WriteKernelDeps) {
    * Persists a new version: invoice row and changed lines, one audit event, the outbox
    * event(s) and the Idempotency-Key mark, all inside the caller's transaction. `before` is
    * null for an invoice that did not exist. Every use case that changes an invoice ends here.
+   * `last`: the use case runs nothing after this in the transaction, so on PostgreSQL COMMIT goes
+   * out with the write (one round trip fewer); the transaction then refuses any further statement.
+   * Ignored in a dry run, which must roll back.
    */
-  async function recordVersion(tx: Tx, ctx: RequestContext, before: Invoice | null, after: Invoice, record: VersionRecord, reason: string | null) {
+  async function recordVersion(tx: Tx, ctx: RequestContext, before: Invoice | null, after: Invoice, record: VersionRecord, reason: string | null, options: { last?: boolean } = {}) {
     const tenantId = ctx.auth.tenantId;
     const idempotency = ctx.idempotency;
     const facts = writeFacts.get(tx) ?? (await invoiceWriteStore.tenantFacts(tx, engine, tenantId));
@@ -165,7 +171,7 @@ export function createWriteKernel(deps: WriteKernelDeps) {
       // injected clock). Deliveries are scheduled on wall time: the dispatcher polls and signs
       // on the real clock (Standard Webhooks receivers check the timestamp), so it is not app time.
       deliveriesDueAt: nowIso(),
-    });
+    }, { last: options.last === true && !dryRuns.has(tx) });
     if (!written.headerWritten) throw new Error(`invoice ${after.id} changed under a held lock`);
     if (!written.idempotencyOwned) {
       // A concurrent request with the same new key wrote first, or a retry took the key over (this

@@ -1,5 +1,5 @@
 import type { DbOrTx, Engine } from '../../db/database.js';
-import { prepare, prepareVariants, run, type PreparedStatement } from '../../db/prepared.js';
+import { prepare, prepareVariants, run, runAndCommit, type PreparedStatement } from '../../db/prepared.js';
 import type { InvoiceAttachmentsTable, InvoiceLinesTable, InvoicesTable } from '../../db/schema.js';
 import type { Change } from './domain/diff.js';
 import type { EditPolicy } from './domain/edit-rules.js';
@@ -11,7 +11,8 @@ import { plainTextHeaderFieldNames } from '../../shared/invoice-fields.js';
  * The write kernel's SQL (src/modules/invoices/versioning.ts): the hot path of every change to an
  * invoice, as prepared statements built once at module load (src/db/prepared.ts). SQL only.
  *
- * PostgreSQL, one change = four round trips:
+ * PostgreSQL, one change = four statements in two round trips (1+2 and 3+4 share a socket write,
+ * src/db/transaction.ts):
  *   1. BEGIN
  *   2. `lockRead`: the function `folio_invoice_lock_read` (migration 0015) locks the invoice row
  *      `FOR UPDATE`, then reads its lines, attachments, the tenant's edit policy and enabled webhook
@@ -24,9 +25,9 @@ import { plainTextHeaderFieldNames } from '../../shared/invoice-fields.js';
  *      columns travel; guarded by `version = old`), the audit event, the outbox event(s), and only
  *      those of the removed/changed/added lines and attachments, webhook deliveries and the
  *      Idempotency-Key's row that this version has (one named variant per set of parts)
- *   4. COMMIT
- * BEGIN stays a round trip of its own: pg sends one query at a time and waits for its end, and a
- * `BEGIN` cannot ride in an extended-protocol (prepared) statement.
+ *      The statement checks its own outcome (`folio_assert_write`, migration 0016) and raises
+ *      when it must not commit, so COMMIT need not wait for its answer.
+ *   4. COMMIT (when the use case writes nothing after this version: `last`)
  * SQLite (in process, no round trips): the same logical steps, one cached statement each; the
  * write is a few statements (SQLite has no data-modifying CTEs), set-based over JSON arrays.
  */
@@ -203,8 +204,12 @@ function postgresWriteSql(kind: 'update' | 'insert', parts: ReadonlySet<Optional
     ...optionalParts.filter((part) => parts.has(part)).map((part) => `${part} AS (${optional[part]()})`),
   ];
   const idempotencyRows = parts.has('idempotency_mark') ? '(SELECT count(*) FROM idempotency_mark)' : parts.has('idempotency_new') ? '(SELECT count(*) FROM idempotency_new)' : '0';
+  const idempotencyExpected = parts.has('idempotency_mark') || parts.has('idempotency_new');
+  // The statement checks its own outcome (migration 0016): a version that must not commit aborts
+  // the transaction here, so COMMIT can travel with this statement (src/db/transaction.ts).
   return `WITH ${ctes.join(',\n  ')}
-SELECT (SELECT count(*) FROM header)::int AS header_rows, ${idempotencyRows}::int AS idempotency_rows`;
+SELECT (SELECT count(*) FROM header)::int AS header_rows, ${idempotencyRows}::int AS idempotency_rows,
+  folio_assert_write((SELECT count(*) FROM header), ${idempotencyRows}, ${idempotencyExpected}) AS checked`;
 }
 
 /** The write statement of one kind, in the variant holding exactly the parts present (bit i = optionalParts[i]). */
@@ -394,8 +399,12 @@ export const invoiceWriteStore = {
     return factsOf((await run<ReadRow>(tx, reader.statement, reader.bind({ tenant: tenantId }))).rows[0]);
   },
 
-  /** Writes one version: one statement on PostgreSQL, a few cached ones on SQLite. */
-  async writeVersion(tx: DbOrTx, engine: Engine, version: NewVersionRow): Promise<WrittenVersion> {
+  /**
+   * Writes one version: one statement on PostgreSQL, a few cached ones on SQLite. `last`: nothing
+   * follows in this transaction, so on PostgreSQL COMMIT goes out with the statement (and the
+   * transaction has ended when this returns, committed unless it throws or reports a refusal).
+   */
+  async writeVersion(tx: DbOrTx, engine: Engine, version: NewVersionRow, options: { last?: boolean } = {}): Promise<WrittenVersion> {
     const { tenantId, before, after } = version;
     const afterRow = invoiceToRow(tenantId, after);
     const header = before ? changedColumns(invoiceToRow(tenantId, before), afterRow) : afterRow;
@@ -447,9 +456,17 @@ export const invoiceWriteStore = {
         idempotency_new: idempotency?.insert !== undefined,
       });
       const write = (before ? statements.updateVersion : statements.insertVersion)(variant);
-      const result = await run<{ header_rows: number; idempotency_rows: number }>(tx, write, write.bind(values));
-      const row = result.rows[0];
-      return { headerWritten: row.header_rows === 1, idempotencyOwned: version.idempotency === null || row.idempotency_rows === 1 };
+      try {
+        const result = await (options.last ? runAndCommit : run)<{ header_rows: number; idempotency_rows: number }>(tx, write, write.bind(values));
+        const row = result.rows[0];
+        return { headerWritten: row.header_rows === 1, idempotencyOwned: version.idempotency === null || row.idempotency_rows === 1 };
+      } catch (error) {
+        // The statement's own check (migration 0016) aborted the transaction: nothing was written.
+        const code = (error as { code?: string }).code;
+        if (code === 'FLW01') return { headerWritten: false, idempotencyOwned: false };
+        if (code === 'FLW02') return { headerWritten: true, idempotencyOwned: false };
+        throw error;
+      }
     }
     return writeVersionSqlite(tx, version, values, lines, attachments);
   },
