@@ -3,7 +3,10 @@
  *
  * 1. PostgreSQL: PATCH through Folio vs the minimal durable transaction as raw SQL (pgbench -M
  *    prepared: BEGIN; SELECT … FOR UPDATE; one write CTE; COMMIT) and vs today's raw script
- *    (bench:update's), at 1/16/32 connections, for one tenant and the same load over 16 tenants.
+ *    (bench:update's), at 1/16/32 connections, for one tenant and the same load over 16 tenants;
+ *    and vs "raw over HTTP": the same minimal transaction behind a bare Fastify route
+ *    (bench/lib/raw-http-server.ts), the ceiling of any Node HTTP API on this machine
+ *    (BENCH_ISSUE18_RAW_HTTP=0 leaves it out).
  * 2. SQLite: PATCH through Folio vs the same minimal transaction through better-sqlite3 prepared
  *    statements in a process of its own, on the same file.
  * 3. GET of an invoice vs a Fastify route answering the same JSON from memory (PostgreSQL).
@@ -18,7 +21,8 @@
  * BENCH_ISSUE18_SHORT=1 (npm run bench:issue18:short): 2 s slices, 1 round, 1 and 16 connections.
  * BENCH_ISSUE18_PARTS=postgres,sqlite,read,scaleout picks parts. See bench/README.md.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
 import os from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
@@ -118,10 +122,14 @@ runMain(async () => {
       const dataDir = freshDataDir('issue18-pg');
       const database = await openDatabase({ dataDir, databaseUrl });
       const single = await createBenchTenant(database, 'bench-one');
+      /** API key → tenant id, for the raw-over-HTTP server (it has no key table of its own). */
+      const tenantsByKey: Record<string, string> = { [single.key]: single.tenantId };
       const oneSet: InvoiceSet = { tag: 'onetn', count: invoices, linesPerInvoice };
       await seedInvoices(database, { tenant: single, tag: oneSet.tag, from: 1, to: invoices, linesPerInvoice });
       await seedInvoices(database, { tenant: single, tag: 'onraw', from: 1, to: invoices, linesPerInvoice });
       const one: UpdateTarget[] = [{ key: single.key, set: oneSet }];
+      const rawHttpOne: UpdateTarget[] = [{ key: single.key, set: { ...oneSet, tag: 'onraw' } }];
+      const rawHttpSpread: UpdateTarget[] = [];
       const rawOne = [{ tenantId: single.tenantId, set: { ...oneSet, tag: 'onraw' } }];
       const spread: UpdateTarget[] = [];
       const rawSpread: { tenantId: string; set: InvoiceSet }[] = [];
@@ -133,6 +141,8 @@ runMain(async () => {
         await seedInvoices(database, { tenant, tag: rawSet.tag, from: 1, to: rawSet.count, linesPerInvoice });
         spread.push({ key: tenant.key, set });
         rawSpread.push({ tenantId: tenant.tenantId, set: rawSet });
+        rawHttpSpread.push({ key: tenant.key, set: rawSet });
+        tenantsByKey[tenant.key] = tenant.tenantId;
       }
       await database.close();
       console.log(`seeded ${invoices} invoices for one tenant and ${invoices} over ${tenantCount} tenants (twice: Folio's and raw SQL's)`);
@@ -165,9 +175,11 @@ runMain(async () => {
         const minimal = minimalUpdateScript(linesPerInvoice, linesToChange);
         const today = updateScript(linesPerInvoice, linesToChange);
         const modes = [
-          { mode: '1 tenant', targets: one, minimal: scriptsFor(minimal, rawOne), today: scriptsFor(today, rawOne) },
-          { mode: `${tenantCount} tenants`, targets: spread, minimal: scriptsFor(minimal, rawSpread), today: scriptsFor(today, rawSpread) },
+          { mode: '1 tenant', targets: one, rawHttp: rawHttpOne, minimal: scriptsFor(minimal, rawOne), today: scriptsFor(today, rawOne) },
+          { mode: `${tenantCount} tenants`, targets: spread, rawHttp: rawHttpSpread, minimal: scriptsFor(minimal, rawSpread), today: scriptsFor(today, rawSpread) },
         ];
+        const rawHttp = process.env.BENCH_ISSUE18_RAW_HTTP === '0' ? undefined : await startRawHttpServer(databaseUrl, tenantsByKey);
+        if (rawHttp) servers.push(rawHttp);
         const rawSlice = async (scripts: string[], clients: number, durationSec = sliceSec): Promise<Slice> => {
           const backend = await sampleBackendCpu(dbName);
           const result = await runPgbenchScripts({ pgbench: pgbench!, databaseUrl, scripts, clients, durationSec });
@@ -178,6 +190,7 @@ runMain(async () => {
         // Warm-up (not measured): every side once.
         for (const mode of modes) {
           await folioSlice([first.url], [first.pid], mode.targets, 4, warmUpSec);
+          if (rawHttp) await folioSlice([rawHttp.url], [rawHttp.pid], mode.rawHttp, 4, warmUpSec);
           if (pgbench) {
             await rawSlice(mode.minimal, 4, 1);
             await rawSlice(mode.today, 4, 1);
@@ -191,6 +204,11 @@ runMain(async () => {
               const folio = await folioSlice([first.url], [first.pid], mode.targets, connections);
               keep(`${mode.mode}|${connections}|folio`, folio);
               let line = `round ${r} ${mode.mode} c=${connections}: folio ${folio.perSec}/s p99 ${folio.p99Ms} ms`;
+              if (rawHttp) {
+                const overHttp = await folioSlice([rawHttp.url], [rawHttp.pid], mode.rawHttp, connections);
+                keep(`${mode.mode}|${connections}|http`, overHttp);
+                line += ` | raw over HTTP ${overHttp.perSec}/s p99 ${overHttp.p99Ms} ms`;
+              }
               if (pgbench) {
                 const rawMinimal = await rawSlice(mode.minimal, connections);
                 const rawToday = await rawSlice(mode.today, connections);
@@ -209,7 +227,8 @@ runMain(async () => {
             const folio = summary(slices.get(`${mode.mode}|${connections}|folio`)!);
             const rawMinimal = slices.has(`${mode.mode}|${connections}|minimal`) ? summary(slices.get(`${mode.mode}|${connections}|minimal`)!) : undefined;
             const rawToday = slices.has(`${mode.mode}|${connections}|today`) ? summary(slices.get(`${mode.mode}|${connections}|today`)!) : undefined;
-            figures.push({ mode: mode.mode, connections, folio, rawMinimal, rawToday });
+            const overHttp = slices.has(`${mode.mode}|${connections}|http`) ? summary(slices.get(`${mode.mode}|${connections}|http`)!) : undefined;
+            figures.push({ mode: mode.mode, connections, folio, rawMinimal, rawToday, rawOverHttp: overHttp });
             rows.push({
               tenants: mode.mode,
               conn: connections,
@@ -222,6 +241,10 @@ runMain(async () => {
               'folio ÷ today': rawToday ? ratio(folio.perSec, rawToday.perSec) : '-',
               'folio CPU ms/upd (node + pg)': `${folio.serverCpuMs} (${folio.appCpuMs} + ${folio.databaseCpuMs})`,
               'raw minimal pg CPU ms/tx': rawMinimal?.databaseCpuMs ?? '-',
+              'raw over HTTP upd/s': overHttp?.perSec ?? 'skipped',
+              'raw HTTP ÷ minimal': overHttp && rawMinimal ? ratio(overHttp.perSec, rawMinimal.perSec) : '-',
+              'folio ÷ raw HTTP': overHttp ? ratio(folio.perSec, overHttp.perSec) : '-',
+              'raw HTTP CPU ms/upd (node + pg)': overHttp ? `${overHttp.serverCpuMs} (${overHttp.appCpuMs} + ${overHttp.databaseCpuMs})` : '-',
             });
           }
         }
@@ -384,6 +407,35 @@ runMain(async () => {
   console.log(`\nload average at start ${loadAtStart.join(' ')}, at end ${(results.loadAverageAtEnd as number[]).join(' ')} (${os.cpus().length} cores)`);
   writeResults(short ? 'issue18-short' : 'issue18', results);
 });
+
+/** Starts bench/lib/raw-http-server.ts (a process of its own, like Folio's) and waits for its port. */
+async function startRawHttpServer(databaseUrl: string, tenantsByKey: Record<string, string>): Promise<FolioServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bench', 'lib', 'raw-http-server.ts')], {
+    cwd: repoRoot,
+    env: { ...process.env, DATABASE_URL: databaseUrl, RAW_HTTP_TENANTS: JSON.stringify(tenantsByKey) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const startedAt = performance.now();
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const match = /^listening (\d+)$/.exec(line);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`raw HTTP server exited (${code}) before listening`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    process: child,
+    startMs: performance.now() - startedAt,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
 
 /**
  * The raw sides must do the whole change: after the run every invoice they changed still has a
