@@ -19,6 +19,7 @@ const scripts: { name: string; env?: Record<string, string> }[] = [
   { name: 'jobs' },
   { name: 'issue18' },
   { name: 'rate-limit' },
+  { name: 'write-cost' },
 ];
 
 buildOnce();
