@@ -1,5 +1,5 @@
 import type SqliteDatabase from 'better-sqlite3';
-import type pg from 'pg';
+import pg from 'pg';
 import {
   DummyDriver,
   SelectQueryNode,
@@ -67,6 +67,12 @@ const affectsRows = (command: string) => command === 'INSERT' || command === 'UP
  */
 class PostgresConnection extends OwnedConnection {
   #state: 'not begun' | 'begun' | 'ended' = 'not begun';
+  /**
+   * Set when pg failed a statement before sending it (a parameter it cannot serialize). pg then
+   * also closes that named statement on the server while still believing it prepared, so every
+   * later use of the name on this client would fail: the pool must drop the client.
+   */
+  discard: Error | undefined;
   constructor(readonly client: pg.PoolClient) {
     super();
   }
@@ -109,29 +115,51 @@ class PostgresConnection extends OwnedConnection {
     throw new Error("'cursor' is not present in your postgres dialect config. It's required to make streaming work in postgres.");
   }
   async runPrepared<Row>(statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
-    const { command, rowCount, rows } = await this.#send(statement.selectOnly, () => this.#prepared(statement, parameters));
-    return { numAffectedRows: affectsRows(command) ? BigInt(rowCount ?? 0) : undefined, rows: rows as Row[] };
+    try {
+      return this.#answer<Row>(await this.#send(statement.selectOnly, () => this.#prepared(statement, parameters)));
+    } catch (error) {
+      if (!(error instanceof pg.DatabaseError)) this.discard ??= error as Error;
+      throw error;
+    }
   }
   override async runPreparedAndCommit<Row>(statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
     // Only inside a begun transaction: BEGIN's answer is in, so the statement cannot run on its own.
     if (this.#state !== 'begun') return this.runPrepared<Row>(statement, parameters);
     this.assertOpen();
-    this.#state = 'ended';
     const stream = this.client.connection.stream;
     stream.cork();
     let written: Promise<pg.QueryResult<pg.QueryResultRow>>;
-    let committed: Promise<unknown>;
+    let committed: Promise<unknown> | undefined;
     try {
-      written = this.#prepared(statement, parameters);
-      committed = this.client.query('commit');
+      // pg answers a statement it could not even send (a parameter it cannot serialize) at once,
+      // in the callback, and sends nothing of it: COMMIT must not follow, or everything before
+      // it would commit without the write. The transaction stays begun, so it is rolled back.
+      let answeredAtOnce = false;
+      written = new Promise((resolve, reject) => {
+        this.client.query({ name: statement.name, text: statement.sql, values: parameters as unknown[] }, (error: Error | undefined, result: pg.QueryResult) => {
+          answeredAtOnce = true;
+          if (error) reject(error);
+          else resolve(result);
+        });
+      });
+      if (!answeredAtOnce) {
+        this.#state = 'ended';
+        committed = this.client.query('commit');
+      }
     } finally {
       stream.uncork();
+    }
+    if (committed === undefined) {
+      this.discard = new Error(`${statement.name} could not be sent`);
+      return this.#answer<Row>(await written);
     }
     // Both answers are awaited, so the client is idle again before it goes back to the pool.
     const [write, commit] = await Promise.allSettled([written, committed]);
     if (write.status === 'rejected') throw write.reason; // COMMIT was answered as ROLLBACK
     if (commit.status === 'rejected') throw commit.reason;
-    const { command, rowCount, rows } = write.value;
+    return this.#answer<Row>(write.value);
+  }
+  #answer<Row>({ command, rowCount, rows }: pg.QueryResult<pg.QueryResultRow>): StatementResult<Row> {
     return { numAffectedRows: affectsRows(command) ? BigInt(rowCount ?? 0) : undefined, rows: rows as Row[] };
   }
   #prepared(statement: PreparedStatement, parameters: readonly unknown[]): Promise<pg.QueryResult<pg.QueryResultRow>> {
@@ -259,7 +287,7 @@ export function registerPostgresTransactions(db: Kysely<Database>, dialect: Dial
         throw error;
       } finally {
         connection.close();
-        client.release(unusable);
+        client.release(unusable ?? connection.discard);
       }
     },
   });

@@ -165,6 +165,17 @@ test('PostgreSQL: the last statement and COMMIT share one write; when it fails n
     );
     assert.equal(await count(database.db, `before-failed-last-${attempt}`), 0, 'the earlier insert did not commit');
   }
+  // A last statement pg cannot even send (a parameter it cannot serialize): COMMIT must not follow it.
+  const circular: Record<string, unknown> = {};
+  circular.self = circular;
+  await assert.rejects(
+    transaction(database.db, async (tx) => {
+      await run(tx, insertProbe, ['before-unsendable-last', 1]);
+      await runAndCommit(tx, insertProbe, ['unsendable', circular]);
+    }),
+    /circular/i,
+  );
+  assert.equal(await count(database.db, 'before-unsendable-last'), 0, 'rolled back, not committed without its last statement');
   // The clients went back to the pool idle (pool of 2, three failures): the next transaction works.
   await transaction(database.db, (tx) => runAndCommit(tx, insertProbe, ['after-failed-last', 1]));
   assert.equal(await count(database.db, 'after-failed-last'), 1);
