@@ -55,7 +55,7 @@ async function trace(work: () => Promise<unknown>): Promise<string[]> {
 }
 const commits = (statements: string[]) => statements.filter((text) => text === 'commit').length;
 const begins = (statements: string[]) => statements.filter((text) => text === 'begin immediate').length;
-const settledAll = <T>(promises: Promise<T>[]) => Promise.allSettled(promises);
+const settledAll = (promises: Promise<unknown>[]) => Promise.allSettled(promises);
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('SQLite group commit of the write kernel', { skip: engine !== 'sqlite' }, () => {
@@ -165,15 +165,25 @@ describe('SQLite group commit of the write kernel', { skip: engine !== 'sqlite' 
     assert.deepEqual(committedIds(), ['after']);
   });
 
-  test('when SQLite rolls the whole transaction back (SQLITE_FULL), every member of the batch is rejected', async () => {
+  /** Runs `work` with the database file limited to a few more pages than it has: a big write fails with SQLITE_FULL, and SQLite rolls back the transaction. */
+  async function nearlyFull(work: () => Promise<void>) {
     const pages = Number((await sql<{ page_count: number }>`PRAGMA page_count`.execute(database.db)).rows[0].page_count);
     await sql.raw(`PRAGMA max_page_count = ${pages + 4}`).execute(database.db);
     try {
+      await work();
+    } finally {
+      await sql.raw('PRAGMA max_page_count = 1073741823').execute(database.db);
+    }
+  }
+  const fillUp = async (tx: Tx) => {
+    for (let row = 0; row < 100; row++) await insert(tx, `big-${row}-${'x'.repeat(3000)}`);
+  };
+
+  test('when SQLite rolls the whole transaction back (SQLITE_FULL), every member of the batch is rejected', async () => {
+    await nearlyFull(async () => {
       const batch = [
         write('full-1'),
-        transaction(database.db, async (tx) => {
-          for (let row = 0; row < 100; row++) await insert(tx, `big-${row}-${'x'.repeat(3000)}`);
-        }),
+        transaction(database.db, fillUp),
       ];
       const later = write('full-after'); // queued behind the failing member: begins a transaction of its own
       const results = await settledAll(batch);
@@ -183,9 +193,22 @@ describe('SQLite group commit of the write kernel', { skip: engine !== 'sqlite' 
       }
       assert.equal(await later, 'full-after');
       assert.deepEqual(committedIds(), ['full-after'], 'full-1 was rolled back with the batch');
-    } finally {
-      await sql.raw('PRAGMA max_page_count = 1073741823').execute(database.db);
-    }
+    });
+  });
+
+  test('a transaction that swallows the error of its rolled-back SQLite transaction is rejected, and the next begins afresh', async () => {
+    await nearlyFull(async () => {
+      const swallows = transaction(database.db, async (tx) => {
+        await insert(tx, 'swallowed-1');
+        await fillUp(tx).catch(() => undefined);
+        return 'returns as if nothing happened';
+      });
+      // Handed the lost batch, its savepoint would begin a new transaction, and its COMMIT would answer the first as committed.
+      const next = write('swallowed-2');
+      await assert.rejects(swallows, /rolled the transaction back/);
+      assert.equal(await next, 'swallowed-2');
+      assert.deepEqual(committedIds(), ['swallowed-2']);
+    });
   });
 
   test('a transaction that arrives in a later turn of the event loop joins (as a request read from its socket does)', async () => {
