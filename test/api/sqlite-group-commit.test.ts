@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { openDatabase, type DatabaseHandle, type Tx } from '../../src/db/database.js';
 import { prepare, run } from '../../src/db/prepared.js';
 import { groupCommitBounds, transaction } from '../../src/db/transaction.js';
-import { createTestDatabase, engine, type TestDatabase } from '../helpers/harness.js';
+import { createTestDatabase, engine, expectStatus, startTestApp, type TestDatabase } from '../helpers/harness.js';
 
 // Group commit of the write kernel's transactions on SQLite (src/db/transaction.ts): kernel
 // transactions that wait for the connection while one runs share its SQLite transaction, each in
@@ -58,6 +58,13 @@ const begins = (statements: string[]) => statements.filter((text) => text === 'b
 const settledAll = (promises: Promise<unknown>[]) => Promise.allSettled(promises);
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+before(() => {
+  if (engine === 'sqlite') installTrace();
+});
+after(() => {
+  for (const restore of restoreTrace) restore();
+});
+
 describe('SQLite group commit of the write kernel', { skip: engine !== 'sqlite' }, () => {
   before(async () => {
     testDb = await createTestDatabase();
@@ -67,10 +74,8 @@ describe('SQLite group commit of the write kernel', { skip: engine !== 'sqlite' 
     // Checked at COMMIT: the one way a COMMIT of a healthy connection fails.
     await sql`CREATE TABLE group_commit_child (id TEXT PRIMARY KEY, parent_id TEXT NOT NULL REFERENCES group_commit_parent (id) DEFERRABLE INITIALLY DEFERRED)`.execute(database.db);
     observer = new SqliteDatabase(path.join(testDb.dataDir, 'folio.sqlite'), { readonly: true });
-    installTrace();
   });
   after(async () => {
-    for (const restore of restoreTrace) restore();
     groupCommitBounds.ageMs = ageMs;
     observer?.close();
     await database?.close();
@@ -241,5 +246,42 @@ describe('SQLite group commit of the write kernel', { skip: engine !== 'sqlite' 
     const aged = await trace(() => Promise.all(['age-1', 'age-2', 'age-3'].map(write)));
     assert.equal(commits(aged), 3, 'a batch already too old takes nobody');
     assert.equal(committedIds().length, many.length + 3);
+  });
+});
+
+describe('SQLite group commit under the write kernel: concurrent PATCHes, a dry run and a stale If-Match', { skip: engine !== 'sqlite' }, () => {
+  test('each answer comes after its COMMIT; the dry run and the 412 leave no trace; the batch commits once', async () => {
+    const testApp = await startTestApp();
+    const reader = new SqliteDatabase(path.join(testApp.testDb.dataDir, 'folio.sqlite'), { readonly: true });
+    const ageMs = groupCommitBounds.ageMs;
+    groupCommitBounds.ageMs = Number.POSITIVE_INFINITY;
+    try {
+      const api = testApp.client(await testApp.key('group-commit'));
+      const versionOf = (id: string) => (reader.prepare('SELECT version, memo FROM invoices WHERE id = ?').get(id) as { version: number; memo: string | null });
+      const invoices = [];
+      for (let n = 0; n < 6; n++) invoices.push(expectStatus(await api.post('/v1/invoices', { currency: 'EUR', lines: [{ description: 'Line', quantity: '1', unit_price: '10' }] }), 201));
+      const [dry, stale, ...written] = invoices;
+      const seen = new Map<string, { version: number; memo: string | null }>();
+      const patch = (invoice: { id: string; version: number }, query = '', ifMatch = invoice.version) =>
+        api.patch(`/v1/invoices/${invoice.id}${query}`, { memo: `memo of ${invoice.id}` }, { 'if-match': `"${ifMatch}"` }).then((reply) => {
+          seen.set(invoice.id, versionOf(invoice.id));
+          return reply;
+        });
+      const statements = await trace(async () => {
+        const replies = await Promise.all([...written.slice(0, 2).map((invoice) => patch(invoice)), patch(dry, '?dry_run=true'), patch(stale, '', stale.version + 5), ...written.slice(2).map((invoice) => patch(invoice))]);
+        assert.deepEqual(
+          replies.map((reply) => reply.status),
+          [200, 200, 200, 412, 200, 200],
+        );
+      });
+      assert.equal(commits(statements), 1, 'one COMMIT for the six PATCHes');
+      assert.equal(statements.filter((text) => text === 'rollback to folio_member').length, 2, 'the dry run and the 412 undo their own savepoints');
+      for (const invoice of written) assert.deepEqual(seen.get(invoice.id), { version: invoice.version + 1, memo: `memo of ${invoice.id}` }, 'committed when answered');
+      for (const invoice of [dry, stale]) assert.deepEqual(versionOf(invoice.id), { version: invoice.version, memo: null }, 'nothing written');
+    } finally {
+      groupCommitBounds.ageMs = ageMs;
+      reader.close();
+      await testApp.close();
+    }
   });
 });
