@@ -1,6 +1,6 @@
 /**
  * bench:ab — a built checkout (A, BENCH_AB_BASE) against this checkout (B), PATCH and GET, in
- * interleaved slices: requests per second and the server process's CPU (user + system) per request.
+ * interleaved slices (the side that goes first alternates by round): requests per second and the server process's CPU (user + system) per request.
  *
  * BENCH_AB_ENGINE=postgres (default): both servers on one seeded database, sharing the If-Match versions.
  * BENCH_AB_ENGINE=sqlite: one SQLite file is seeded once and copied, so each side runs on its own
@@ -86,7 +86,10 @@ runMain(async () => {
       for (const kind of kinds) {
         const samples = sides.map(() => ({ perSec: [] as number[], cpuMs: [] as number[], p99Ms: [] as number[] }));
         for (let roundIndex = 0; roundIndex < rounds; roundIndex++) {
-          for (const [index, side] of sides.entries()) {
+          // Alternate which side goes first (A B, B A, …): the side that follows the other's slice
+          // meets the database work that slice left behind (WAL flushes, checkpoints, autovacuum).
+          const order = roundIndex % 2 === 0 ? [...sides.entries()] : [...sides.entries()].reverse();
+          for (const [index, side] of order) {
             const { url, pid } = side.server;
             const cpuAtStartMs = cpuTimeMs(pid);
             const result = kind === 'PATCH'
