@@ -165,6 +165,9 @@ describe('Stax dialect', () => {
       [{ files: [{ id: 'att_unknown' }] }, 'files'],
       [{ customer_id: 'cus_unknown' }, 'customer_id'],
       [{ meta: { deep: { a: { b: { c: { d: { e: { f: { g: { h: 1 } } } } } } } } } }, 'meta.deep.a.b.c.d.e.f.g'],
+      // Fields named like Object.prototype's members (found by the OpenAPI fuzzer: a 500).
+      [{ toString: null }, 'toString'],
+      [{ constructor: 1, valueOf: false }, 'constructor'],
     ];
     for (const [body, field] of cases) {
       const reply = await api.put(`/compat/stax/invoice/${invoice.guid}`, body);

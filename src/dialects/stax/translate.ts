@@ -177,7 +177,8 @@ export function staxError(problem: AppError): DialectErrorReply {
       : problem.status;
   const fieldErrors = renamePointers(problem.errors, staxPointer);
   if (fieldErrors.length > 0 && status === 400) {
-    const body: Record<string, string[]> = {};
+    // No prototype: a client's field may be called `toString` or `__proto__`.
+    const body: Record<string, string[]> = Object.create(null);
     for (const error of fieldErrors) {
       const field = dotted(error.pointer) || 'body';
       body[field] = [...(body[field] ?? []), error.detail];
