@@ -36,7 +36,7 @@ async function traceStatements(work: () => Promise<unknown>): Promise<string[]> 
 function headerUpdateSets(statements: string[]): string[] {
   const updates = statements.filter((text) => /^UPDATE invoices SET/.test(text) && text.includes('version = ?'));
   assert.equal(updates.length, 1, `one header UPDATE, got: ${updates.join('\n')}`);
-  const setList = updates[0].slice('UPDATE invoices SET '.length, updates[0].indexOf(' FROM (SELECT ? AS j)'));
+  const setList = updates[0].slice('UPDATE invoices SET '.length, updates[0].indexOf(" WHERE "));
   return [...setList.matchAll(/(?:^|, )(\w+) = /g)].map((match) => match[1]);
 }
 
@@ -79,6 +79,9 @@ describe('SQLite header UPDATE names only the indexed columns a version changed'
     const indexedSet = sets.filter((column) => (sqliteIndexedInvoiceColumns as readonly string[]).includes(column));
     assert.deepEqual(indexedSet.sort(), ['total', 'updated_at']);
     assert.ok(sets.includes('memo'), 'unindexed columns stay in the SET list');
+    const lineUpdates = statements.filter((text) => text.startsWith('UPDATE invoice_lines'));
+    assert.equal(lineUpdates.length, 1, 'one UPDATE for the one changed line');
+    assert.match(lineUpdates[0], /WHERE tenant_id = \? AND invoice_id = \? AND id = \?$/, 'by primary key');
 
     // An indexed column that changes is SET, and its index finds the invoice under the new value only.
     const renamed = await traceStatements(async () => expectStatus(await client.patch(`/v1/invoices/${created.id}`, { reference: 'HDR-2', due_date: null }, { 'if-match': etag }), 200));
