@@ -172,7 +172,10 @@ INSERT INTO events (tenant_id, id, type, resource_type, resource_id, resource_ve
         results[name].cpu.push((backendCpuMs(pid) - cpuStart) / iterations);
       }
     }
+    // How often the server planned each prepared statement: custom plans are planned on every execution.
+    const plans = await client.query<{ name: string; generic_plans: string; custom_plans: string }>('SELECT name, generic_plans, custom_plans FROM pg_prepared_statements ORDER BY name');
     await client.end();
+    printTable('Prepared statements on the replay connection (pg_prepared_statements)', plans.rows.map((row) => ({ name: row.name, 'generic plans': row.generic_plans, 'custom plans': row.custom_plans })));
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     printTable(`PostgreSQL backend CPU per transaction (medians of ${rounds} rounds × ${iterations}; rolled back)`, Object.entries(results).map(([shape, r]) => ({ shape, 'backend CPU ms': round(median(r.cpu), 3), 'client wall ms': round(median(r.wall), 3) })));
   } catch (error) {
