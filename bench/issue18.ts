@@ -8,7 +8,8 @@
  *    (bench/lib/raw-http-server.ts), the ceiling of any Node HTTP API on this machine
  *    (BENCH_ISSUE18_RAW_HTTP=0 leaves it out).
  * 2. SQLite: PATCH through Folio vs the same minimal transaction through better-sqlite3 prepared
- *    statements in a process of its own, on the same file.
+ *    statements (bench/lib/raw-sqlite.ts) in a writer loop of its own, on the same file, and vs that
+ *    transaction behind the bare Fastify route (raw over HTTP, one BEGIN … COMMIT per request).
  * 3. GET of an invoice vs a Fastify route answering the same JSON from memory (PostgreSQL).
  * 4. Scale-out: 1, 2 and 4 Folio processes on one PostgreSQL database, the load client's
  *    connections spread over them round-robin.
@@ -178,7 +179,7 @@ runMain(async () => {
           { mode: '1 tenant', targets: one, rawHttp: rawHttpOne, minimal: scriptsFor(minimal, rawOne), today: scriptsFor(today, rawOne) },
           { mode: `${tenantCount} tenants`, targets: spread, rawHttp: rawHttpSpread, minimal: scriptsFor(minimal, rawSpread), today: scriptsFor(today, rawSpread) },
         ];
-        const rawHttp = process.env.BENCH_ISSUE18_RAW_HTTP === '0' ? undefined : await startRawHttpServer(databaseUrl, tenantsByKey);
+        const rawHttp = process.env.BENCH_ISSUE18_RAW_HTTP === '0' ? undefined : await startRawHttpServer({ DATABASE_URL: databaseUrl }, tenantsByKey);
         if (rawHttp) servers.push(rawHttp);
         const rawSlice = async (scripts: string[], clients: number, durationSec = sliceSec): Promise<Slice> => {
           const backend = await sampleBackendCpu(dbName);
@@ -361,20 +362,30 @@ runMain(async () => {
         const result = await askWorker(worker, slice);
         return { perSec: result.perSec, p50Ms: result.p50Ms, p99Ms: result.p99Ms, appCpuMs: result.cpuMs / Math.max(1, result.transactions), databaseCpuMs: 0 };
       };
-      const folioSlice = async (connections: number, durationSec = sliceSec): Promise<Slice> => {
-        const appAtStart = cpuTimeMs(server.pid);
-        const load = await runUpdatesAcross({ urls: [server.url], targets: [{ key: tenant.key, set }], connections, durationSec, linesToChange, headerField: true, etags });
-        assertHealthy(`folio SQLite update at ${connections}`, load);
-        const appMs = cpuTimeMs(server.pid) - appAtStart;
+      const httpSlice = async (on: FolioServer, targetSet: InvoiceSet, connections: number, durationSec: number): Promise<Slice> => {
+        const appAtStart = cpuTimeMs(on.pid);
+        const load = await runUpdatesAcross({ urls: [on.url], targets: [{ key: tenant.key, set: targetSet }], connections, durationSec, linesToChange, headerField: true, etags });
+        assertHealthy(`SQLite update at ${connections} (${on.url})`, load);
+        const appMs = cpuTimeMs(on.pid) - appAtStart;
         return { perSec: load.perSec, p50Ms: load.p50Ms, p99Ms: load.p99Ms, appCpuMs: appMs / Math.max(1, load.ok + load.preconditionFailed), databaseCpuMs: 0 };
       };
+      const folioSlice = (connections: number, durationSec = sliceSec) => httpSlice(server, set, connections, durationSec);
+      // Raw over HTTP: the raw transaction behind a bare Fastify route (bench/lib/raw-http-server.ts), on the raw side's invoices.
+      const rawHttp = process.env.BENCH_ISSUE18_RAW_HTTP === '0' ? undefined : await startRawHttpServer({ RAW_HTTP_SQLITE_FILE: path.join(dataDir, 'folio.sqlite') }, { [tenant.key]: tenant.tenantId });
+      if (rawHttp) servers.push(rawHttp);
+      const rawSet: InvoiceSet = { tag: 'sqlrw', count: invoices, linesPerInvoice };
+      const rawHttpSlice = (connections: number, durationSec = sliceSec) => httpSlice(rawHttp!, rawSet, connections, durationSec);
       const slices = new Map<string, Slice[]>();
       const keep = (key: string, slice: Slice) => slices.set(key, [...(slices.get(key) ?? []), slice]);
       try {
         await folioSlice(4, warmUpSec);
+        if (rawHttp) await rawHttpSlice(4, warmUpSec);
         await rawSlice(1);
         for (let r = 1; r <= rounds; r++) {
-          for (const connections of sqliteConnections) keep(`folio|${connections}`, await folioSlice(connections));
+          for (const connections of sqliteConnections) {
+            keep(`folio|${connections}`, await folioSlice(connections));
+            if (rawHttp) keep(`rawHttp|${connections}`, await rawHttpSlice(connections));
+          }
           keep('raw', await rawSlice());
           console.log(`round ${r} SQLite: ${sqliteConnections.map((c) => `folio c=${c} ${slices.get(`folio|${c}`)!.at(-1)!.perSec}/s`).join(', ')} | raw ${slices.get('raw')!.at(-1)!.perSec}/s`);
         }
@@ -385,6 +396,7 @@ runMain(async () => {
       const raw = summary(slices.get('raw')!);
       const rows = sqliteConnections.map((connections) => {
         const folio = summary(slices.get(`folio|${connections}`)!);
+        const overHttp = slices.has(`rawHttp|${connections}`) ? summary(slices.get(`rawHttp|${connections}`)!) : undefined;
         return {
           conn: connections,
           'folio upd/s': folio.perSec,
@@ -392,7 +404,11 @@ runMain(async () => {
           'raw upd/s (1 writer)': raw.perSec,
           'raw p50/p99 ms': `${raw.p50Ms} / ${raw.p99Ms}`,
           'folio ÷ raw': ratio(folio.perSec, raw.perSec),
+          'raw over HTTP upd/s': overHttp?.perSec ?? '-',
+          'raw HTTP ÷ raw': overHttp ? ratio(overHttp.perSec, raw.perSec) : '-',
+          'folio ÷ raw HTTP': overHttp ? ratio(folio.perSec, overHttp.perSec) : '-',
           'folio CPU ms/upd': folio.appCpuMs,
+          'raw HTTP CPU ms/upd': overHttp?.appCpuMs ?? '-',
           'raw CPU ms/upd': raw.appCpuMs,
           target: '≥ 0.6',
         };
@@ -408,11 +424,11 @@ runMain(async () => {
   writeResults(short ? 'issue18-short' : 'issue18', results);
 });
 
-/** Starts bench/lib/raw-http-server.ts (a process of its own, like Folio's) and waits for its port. */
-async function startRawHttpServer(databaseUrl: string, tenantsByKey: Record<string, string>): Promise<FolioServer> {
+/** Starts bench/lib/raw-http-server.ts (a process of its own, like Folio's) on PostgreSQL or a SQLite file, and waits for its port. */
+async function startRawHttpServer(database: { DATABASE_URL: string } | { RAW_HTTP_SQLITE_FILE: string }, tenantsByKey: Record<string, string>): Promise<FolioServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bench', 'lib', 'raw-http-server.ts')], {
     cwd: repoRoot,
-    env: { ...process.env, DATABASE_URL: databaseUrl, RAW_HTTP_TENANTS: JSON.stringify(tenantsByKey) },
+    env: { ...process.env, ...database, RAW_HTTP_TENANTS: JSON.stringify(tenantsByKey) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const startedAt = performance.now();

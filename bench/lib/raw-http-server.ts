@@ -7,14 +7,22 @@
  * COMMIT — as named prepared statements through pg, one pooled client per request. It answers 200 with
  * the new version as ETag. Figures: the ceiling a Node server reaches on this machine, so Folio's own
  * overhead is Folio ÷ this, and the HTTP server's is this ÷ pgbench.
- * Environment: DATABASE_URL, RAW_HTTP_TENANTS (JSON: API key → tenant id), RAW_HTTP_POOL_SIZE (20).
- * Prints `listening <port>` once ready.
+ * With RAW_HTTP_SQLITE_FILE, the same route runs the raw SQLite transaction instead (bench/lib/raw-sqlite.ts:
+ * better-sqlite3 prepared statements, BEGIN IMMEDIATE … COMMIT per request, synchronous=FULL), the SQLite
+ * side's ceiling for a Node HTTP server.
+ * Environment: DATABASE_URL or RAW_HTTP_SQLITE_FILE, RAW_HTTP_TENANTS (JSON: API key → tenant id),
+ * RAW_HTTP_POOL_SIZE (20). Prints `listening <port>` once ready.
  */
 import Fastify from 'fastify';
 import pg from 'pg';
+import { openRawSqlite } from './raw-sqlite.js';
 
 const tenantsByKey = new Map<string, string>(Object.entries(JSON.parse(process.env.RAW_HTTP_TENANTS ?? '{}') as Record<string, string>));
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.RAW_HTTP_POOL_SIZE ?? 20) });
+const sqliteFile = process.env.RAW_HTTP_SQLITE_FILE;
+const pool = sqliteFile ? undefined : new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.RAW_HTTP_POOL_SIZE ?? 20) });
+const sqlite = sqliteFile ? openRawSqlite(sqliteFile) : undefined;
+let eventSequence = 0;
+const eventIdPrefix = `evt_h${process.pid.toString(36).padStart(5, '0').slice(-5)}`;
 
 const lock = { name: 'raw_http_lock', text: 'SELECT version FROM invoices WHERE tenant_id = $1 AND id = $2 FOR UPDATE' };
 const amount = (expression: string) => `round(${expression}, 2)`;
@@ -56,8 +64,14 @@ app.patch<{ Params: { id: string }; Body: PatchBody }>('/v1/invoices/:id', async
   const tenantId = tenantsByKey.get(String(request.headers.authorization ?? '').replace(/^Bearer /, ''));
   if (!tenantId) return reply.code(401).send({ error: 'unknown key' });
   const operations = request.body.line_operations ?? [];
+  if (sqlite) {
+    eventSequence += 1;
+    const version = sqlite.update(tenantId, request.params.id, operations, request.body.memo ?? null, eventIdPrefix + String(eventSequence).padStart(20, '0'));
+    if (version === undefined) return reply.code(404).send({ error: 'no such invoice' });
+    return reply.header('etag', `"${version}"`).send({ id: request.params.id, version });
+  }
   const changes = JSON.stringify([{ path: '/memo', to: request.body.memo }, ...operations.map((operation) => ({ path: `/lines/${operation.id}/quantity`, to: operation.quantity }))]);
-  const client = await pool.connect();
+  const client = await pool!.connect();
   try {
     await client.query('BEGIN');
     await client.query({ ...lock, values: [tenantId, request.params.id] });
@@ -81,7 +95,8 @@ const address = await app.listen({ port: 0, host: '127.0.0.1' });
 console.log(`listening ${new URL(address).port}`);
 const stop = async () => {
   await app.close();
-  await pool.end();
+  await pool?.end();
+  sqlite?.close();
   process.exit(0);
 };
 process.on('SIGTERM', () => void stop());
