@@ -2,7 +2,10 @@
  * bench:ab — a built checkout (A, BENCH_AB_BASE) against this checkout (B), PATCH and GET, in
  * interleaved slices (the side that goes first alternates by round): requests per second and the server process's CPU (user + system) per request.
  *
- * BENCH_AB_ENGINE=postgres (default): both servers on one seeded database, sharing the If-Match versions.
+ * BENCH_AB_ENGINE=postgres (default): each side on its own copy of one seeded database (CREATE
+ * DATABASE … TEMPLATE), on the one server, with its own If-Match versions: a side that keeps
+ * invoices in process (the write-base cache) would lose its entries to the other side's writes
+ * on a shared database, which no real deployment does to itself. BENCH_AB_SHARED_DB=1: one database, shared versions.
  * BENCH_AB_ENGINE=sqlite: one SQLite file is seeded once and copied, so each side runs on its own
  * identical copy (same directory, same disk) and neither side's writer or pollers wait on the other's
  * locks; each side keeps its own If-Match versions.
@@ -11,7 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openDatabase } from '../src/db/database.js';
-import { cpuTimeMs, dropPostgresDatabase, freshDataDir, intSetting, listSetting, printTable, round, runMain, startFolio, type FolioServer } from './lib/common.js';
+import { copyPostgresDatabase, cpuTimeMs, dropPostgresDatabase, freshDataDir, intSetting, listSetting, printTable, round, runMain, startFolio, type FolioServer } from './lib/common.js';
 import { assertHealthy, runReads, runUpdates, type EtagMap, type InvoiceSet } from './lib/load.js';
 import { createBenchTenant, seededPostgresBench, seedInvoices } from './lib/seed.js';
 import { verifySeededInvoice } from './lib/verify.js';
@@ -59,12 +62,18 @@ runMain(async () => {
   if (engine === 'postgres') {
     const seeded = await seededPostgresBench({ baseName: 'folio_bench_ab', tag: 'abtst', invoices });
     ({ tenant, set } = seeded);
-    dropDatabase = () => dropPostgresDatabase(seeded.dbName);
+    const shared = process.env.BENCH_AB_SHARED_DB === '1';
+    // Copied before any server connects (a template database must have no connections).
+    const databaseUrls = shared ? roots.map(() => seeded.databaseUrl) : [seeded.databaseUrl, await copyPostgresDatabase(seeded.dbName, `${seeded.dbName}_b`)];
+    dropDatabase = async () => {
+      await dropPostgresDatabase(seeded.dbName);
+      if (!shared) await dropPostgresDatabase(`${seeded.dbName}_b`);
+    };
     // One database: both sides change the same invoices, so they share the If-Match versions.
-    const etags: EtagMap = new Map();
+    const sharedEtags: EtagMap = new Map();
     sides = [];
     for (const [index, root] of roots.entries()) {
-      sides.push({ name: names[index], server: await startFolio({ dataDir: freshDataDir(`ab-${index}`), databaseUrl: seeded.databaseUrl, root }), etags });
+      sides.push({ name: names[index], server: await startFolio({ dataDir: freshDataDir(`ab-${index}`), databaseUrl: databaseUrls[index], root }), etags: shared ? sharedEtags : new Map() });
     }
   } else {
     const seeded = await seededSqliteCopies(invoices, roots.length);
@@ -117,7 +126,7 @@ runMain(async () => {
   } finally {
     for (const side of sides) await side.server.stop();
   }
-  printTable(`A/B, ${engine === 'postgres' ? 'PostgreSQL (one database)' : 'SQLite (a copy of one seeded file per side)'}, ${invoices} invoices × 10 lines, 3 lines + memo changed per PATCH, ${rounds} rounds of ${sliceSec} s slices`, rows);
+  printTable(`A/B, ${engine === 'postgres' ? (process.env.BENCH_AB_SHARED_DB === '1' ? 'PostgreSQL (one database)' : 'PostgreSQL (a copy of one seeded database per side)') : 'SQLite (a copy of one seeded file per side)'}, ${invoices} invoices × 10 lines, 3 lines + memo changed per PATCH, ${rounds} rounds of ${sliceSec} s slices`, rows);
   if (dropDatabase && process.env.BENCH_KEEP_DB !== '1') await dropDatabase();
   for (const dir of sqliteDataDirs) fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -31,6 +31,11 @@ export interface Config {
   rateLimitLeaseTokens: number;
   /** Bytes of rendered GET /v1/invoices/{id} answers each process keeps (read-cache.ts); 0 turns the cache off. */
   invoiceReadCacheBytes: number;
+  /**
+   * PostgreSQL: invoice lines (plus one per invoice) each process keeps as bases for writes that skip
+   * the lock-and-read round trip (write-base-cache.ts); 0 turns it off. SQLite reads in process and keeps none.
+   */
+  writeBaseCacheLines: number;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`; otherwise it is open (scrape on a private network). */
   metricsToken: string | undefined;
   web: WebConfig;
@@ -106,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: intFromEnv(env, 'FOLIO_RATE_LIMIT_PER_MINUTE', 6000),
     rateLimitLeaseTokens: Math.max(0, intFromEnv(env, 'FOLIO_RATE_LIMIT_LEASE_TOKENS', 0)),
     invoiceReadCacheBytes: intFromEnv(env, 'FOLIO_INVOICE_READ_CACHE_BYTES', 32 * 1024 * 1024),
+    writeBaseCacheLines: Math.max(0, intFromEnv(env, 'FOLIO_WRITE_BASE_CACHE_LINES', 50_000)),
     web: {
       secureCookies: env.FOLIO_WEB_SECURE_COOKIES === 'true' || (env.FOLIO_PUBLIC_URL ?? '').startsWith('https://'),
       sessionHours: Math.max(1, intFromEnv(env, 'FOLIO_WEB_SESSION_HOURS', 12)),

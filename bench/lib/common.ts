@@ -64,6 +64,21 @@ export async function freshPostgresDatabase(name: string, options: { keep?: bool
   return postgresUrlFor(name);
 }
 
+/** A new database `name`, a copy of `template` (which nobody may be connected to); dropped when the run ends. */
+export async function copyPostgresDatabase(template: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name) || !/^[a-z_][a-z0-9_]*$/.test(template)) throw new Error(`bad database name ${name} or ${template}`);
+  const admin = new pg.Client({ connectionString: pgAdminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+    createdDatabases.add(name);
+  } finally {
+    await admin.end();
+  }
+  return postgresUrlFor(name);
+}
+
 export function postgresUrlFor(name: string): string {
   const url = new URL(pgAdminUrl);
   url.pathname = `/${name}`;

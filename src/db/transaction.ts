@@ -63,7 +63,9 @@ const affectsRows = (command: string) => command === 'INSERT' || command === 'UP
  * (`runPreparedAndCommit`, the kernel's write): both go out in one write. If that statement fails,
  * PostgreSQL has aborted the transaction and answers the COMMIT behind it as a ROLLBACK, so nothing
  * of it commits; a write that must not commit raises inside the statement itself (migration 0016).
- * After that, the connection refuses every statement: the transaction has ended.
+ * After that, the connection refuses every statement: the transaction has ended. A transaction
+ * whose last statement is also its first (the kernel's write with no lock, versioning.ts) sends
+ * neither BEGIN nor COMMIT: that one statement is a transaction on its own.
  */
 class PostgresConnection extends OwnedConnection {
   #state: 'not begun' | 'begun' | 'ended' = 'not begun';
@@ -123,7 +125,19 @@ class PostgresConnection extends OwnedConnection {
     }
   }
   override async runPreparedAndCommit<Row>(statement: PreparedStatement, parameters: readonly unknown[]): Promise<StatementResult<Row>> {
-    // Only inside a begun transaction: BEGIN's answer is in, so the statement cannot run on its own.
+    if (this.#state === 'not begun') {
+      // The transaction's only statement: one statement is atomic on its own, so it goes without
+      // BEGIN and COMMIT (one round trip); if it fails, nothing of it was written.
+      this.assertOpen();
+      this.#state = 'ended';
+      try {
+        return this.#answer<Row>(await this.#prepared(statement, parameters));
+      } catch (error) {
+        if (!(error instanceof pg.DatabaseError)) this.discard ??= error as Error;
+        throw error;
+      }
+    }
+    // Inside a begun transaction: BEGIN's answer is in, so the statement cannot run on its own.
     if (this.#state !== 'begun') return this.runPrepared<Row>(statement, parameters);
     this.assertOpen();
     const stream = this.client.connection.stream;

@@ -23,6 +23,7 @@ import { createCustomerService, type CustomerService } from '../modules/customer
 import { customerReplayRenderer, customerRoutes } from '../modules/customers/routes.js';
 import { createInvoiceService, type InvoiceService } from '../modules/invoices/service.js';
 import { createWriteKernel, type WriteKernel } from '../modules/invoices/versioning.js';
+import { WriteBaseCache } from '../modules/invoices/write-base-cache.js';
 import { systemClock, type Clock } from '../shared/time.js';
 import { invoiceRoutes } from '../modules/invoices/routes.js';
 import { createInvoiceReadCache } from '../modules/invoices/read-cache.js';
@@ -147,7 +148,8 @@ const smallBodyLimitBytes = 256 * 1024;
 /** The one write kernel every invoice change goes through, and the services built on it. */
 export function buildServices(config: Config, database: DatabaseHandle, clock: Clock = systemClock): AppServices {
   const { db, engine } = database;
-  const kernel = createWriteKernel({ db, engine, clock });
+  const writeBases = engine === 'postgres' && config.writeBaseCacheLines > 0 ? new WriteBaseCache(config.writeBaseCacheLines) : undefined;
+  const kernel = createWriteKernel({ db, engine, clock, writeBases });
   const invoices = createInvoiceService({ db, engine, kernel, maxLinesPerInvoice: config.maxLinesPerInvoice });
   const history = createHistoryService(db);
   const jobs = createJobService({ db, engine, invoices, history, now: () => clock.nowIso(), listMatches: matchesFromInvoiceList(invoices), checkFilter: (filter) => void jobListFilter(filter) });

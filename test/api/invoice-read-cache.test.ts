@@ -1,13 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { loadConfig } from '../../src/config.js';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
-import { buildApp, type App } from '../../src/http/app.js';
 import { createInvoiceReadCache } from '../../src/modules/invoices/read-cache.js';
 import { createApiKey } from '../../src/modules/tenants/service.js';
 import { clockFrom } from '../../src/shared/time.js';
-import { Client, createTestDatabase, engine, expectProblem, expectStatus, type Reply, type TestDatabase } from '../helpers/harness.js';
+import { Client, createTestDatabase, engine, expectProblem, expectStatus, startAppInstance, type Reply, type TestDatabase } from '../helpers/harness.js';
 import { multipartBody, pdfBytes } from '../helpers/multipart.js';
 
 /**
@@ -18,7 +16,7 @@ import { multipartBody, pdfBytes } from '../helpers/multipart.js';
  */
 let testDb: TestDatabase;
 let now = new Date('2031-05-10T09:00:00.000Z');
-const instances: { app: App; database: DatabaseHandle }[] = [];
+const instances: { close(): Promise<void> }[] = [];
 let cached: Client;
 let writer: Client;
 let uncached: Client;
@@ -26,21 +24,9 @@ let check: DatabaseHandle;
 let tenantId: string;
 
 async function instance(env: Record<string, string>, key: string): Promise<Client> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    FOLIO_DATA_DIR: testDb.dataDir,
-    ...(testDb.databaseUrl ? { DATABASE_URL: testDb.databaseUrl } : {}),
-    FOLIO_DB_POOL_SIZE: '4',
-    FOLIO_RATE_LIMIT_PER_MINUTE: '0',
-    FOLIO_WEBHOOK_DISPATCHER: 'off',
-    FOLIO_JOB_WORKER: 'off',
-    ...env,
-  });
-  const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
-  const app = await buildApp({ config, database, clock: clockFrom(() => now) });
-  await app.ready();
-  instances.push({ app, database });
-  return new Client(app, key);
+  const started = await startAppInstance(testDb, env, { clock: clockFrom(() => now) });
+  instances.push(started);
+  return new Client(started.app, key);
 }
 
 before(async () => {
@@ -53,10 +39,7 @@ before(async () => {
   uncached = await instance({ FOLIO_INVOICE_READ_CACHE_BYTES: '0' }, created.key);
 });
 after(async () => {
-  for (const { app, database } of instances) {
-    await app.close();
-    await database.close();
-  }
+  for (const started of instances) await started.close();
   await check.close();
   await testDb.drop();
 });

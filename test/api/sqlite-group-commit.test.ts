@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { openDatabase, type DatabaseHandle, type Tx } from '../../src/db/database.js';
 import { prepare, run } from '../../src/db/prepared.js';
 import { groupCommitBounds, transaction } from '../../src/db/transaction.js';
+import { installDriverTrace, trace as traceDrivers } from '../helpers/driver-trace.js';
 import { createTestDatabase, engine, expectStatus, startTestApp, type TestDatabase } from '../helpers/harness.js';
 
 // Group commit of the write kernel's transactions on SQLite (src/db/transaction.ts): kernel
@@ -26,44 +27,18 @@ const write = (id: string) =>
     return id;
   });
 
-/** The SQL of every better-sqlite3 statement run, in order (the whole process: the test's observer included). */
-let traced: string[] | null = null;
-const restoreTrace: (() => void)[] = [];
-function installTrace(): void {
-  const probe = new SqliteDatabase(':memory:');
-  const statementPrototype = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...args: unknown[]) => unknown>;
-  probe.close();
-  for (const method of ['run', 'get', 'all', 'iterate']) {
-    const original = statementPrototype[method];
-    statementPrototype[method] = function (this: { source: string }, ...args: unknown[]) {
-      traced?.push(this.source.toLowerCase());
-      return original.apply(this, args);
-    };
-    restoreTrace.push(() => {
-      statementPrototype[method] = original;
-    });
-  }
-}
-async function trace(work: () => Promise<unknown>): Promise<string[]> {
-  traced = [];
-  try {
-    await work();
-    return traced;
-  } finally {
-    traced = null;
-  }
-}
+/** The SQL of every statement run, lower case, in order (the whole process: the test's observer included). */
+const trace = async (work: () => Promise<unknown>) => (await traceDrivers(work)).map((statement) => statement.text.toLowerCase());
 const commits = (statements: string[]) => statements.filter((text) => text === 'commit').length;
 const begins = (statements: string[]) => statements.filter((text) => text === 'begin immediate').length;
 const settledAll = (promises: Promise<unknown>[]) => Promise.allSettled(promises);
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+let uninstallTrace: () => void = () => {};
 before(() => {
-  if (engine === 'sqlite') installTrace();
+  if (engine === 'sqlite') uninstallTrace = installDriverTrace();
 });
-after(() => {
-  for (const restore of restoreTrace) restore();
-});
+after(() => uninstallTrace());
 
 describe('SQLite group commit of the write kernel', { skip: engine !== 'sqlite' }, () => {
   before(async () => {

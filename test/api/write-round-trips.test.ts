@@ -1,11 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import SqliteDatabase from 'better-sqlite3';
-import pg from 'pg';
 import { sql } from 'kysely';
 import { engine, expectStatus, startTestApp, type Client, type TestApp } from '../helpers/harness.js';
 import { multipartBody, pdfBytes } from '../helpers/multipart.js';
 import { countSocketWrites } from '../helpers/socket-writes.js';
+import { describeAll, installDriverTrace, isBegin, isCommit, trace, type Traced } from '../helpers/driver-trace.js';
 
 /**
  * Counts what a PATCH sends to the database by tracing the drivers themselves, below Kysely:
@@ -14,54 +13,9 @@ import { countSocketWrites } from '../helpers/socket-writes.js';
  * PostgreSQL is 4 round trips: BEGIN, lock the invoice and then read what the rules need (one call
  * of `folio_invoice_lock_read`, migration 0015), one write statement, COMMIT; and since BEGIN goes out
  * in the same socket write as the lock-read, and COMMIT in the same write as the write statement (src/db/transaction.ts), 2 writes to the server, counted below.
+ * That is the locked path, which every write takes when its process holds no base for the invoice:
+ * these tests turn the write-base cache off; test/api/write-base-cache.test.ts tests the one-statement path.
  */
-interface Traced {
-  text: string;
-  /** The prepared statement's name on PostgreSQL (undefined = unnamed: parsed and planned each time). */
-  name?: string;
-}
-
-let traced: Traced[] | null = null;
-
-function installDriverTrace(): () => void {
-  const restore: (() => void)[] = [];
-  /** Wraps `target[method]` so that every call is recorded (what `describe` makes of it) before it runs. */
-  const patch = (target: Record<string, unknown>, method: string, describe: (self: any, args: unknown[]) => Traced) => {
-    const original = target[method] as (...args: unknown[]) => unknown;
-    target[method] = function (this: unknown, ...args: unknown[]) {
-      traced?.push(describe(this, args));
-      return original.apply(this, args);
-    };
-    restore.push(() => {
-      target[method] = original;
-    });
-  };
-  patch(pg.Client.prototype as unknown as Record<string, unknown>, 'query', (_self, args) => {
-    const config = args[0] as string | { text: string; name?: string };
-    return typeof config === 'string' ? { text: config } : { text: config.text, name: config.name };
-  });
-  const probe = new SqliteDatabase(':memory:');
-  const statementPrototype = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, unknown>;
-  probe.close();
-  for (const method of ['run', 'get', 'all', 'iterate']) patch(statementPrototype, method, (self: { source: string }) => ({ text: self.source }));
-  patch(SqliteDatabase.prototype as unknown as Record<string, unknown>, 'exec', (_self, args) => ({ text: String(args[0]) }));
-  return () => {
-    for (const undo of restore) undo();
-  };
-}
-
-async function trace(work: () => Promise<unknown>): Promise<Traced[]> {
-  traced = [];
-  try {
-    await work();
-    return traced;
-  } finally {
-    traced = null;
-  }
-}
-
-const isCommit = (text: string) => /^\s*commit\b/i.test(text);
-const isBegin = (text: string) => /^\s*begin\b/i.test(text);
 const transactions = (statements: Traced[]) => statements.filter((statement) => isBegin(statement.text)).length;
 
 /** The statements from the write's BEGIN to its COMMIT (the last transaction of the request that wrote). */
@@ -75,7 +29,6 @@ function writeTransaction(statements: Traced[]): Traced[] {
   return statements.slice(begin, end + 1);
 }
 
-const describeAll = (statements: Traced[]) => statements.map((statement, index) => `${index + 1}. ${statement.name ? `[${statement.name}] ` : ''}${statement.text.replace(/\s+/g, ' ').slice(0, 90)}`).join('\n');
 
 let t: TestApp;
 let api: Client;
@@ -83,7 +36,7 @@ let uninstall: (() => void)[] = [];
 
 before(async () => {
   // No background workers: every statement traced during a request is the request's own.
-  t = await startTestApp({ FOLIO_WEBHOOK_DISPATCHER: 'off', FOLIO_JOB_WORKER: 'off' });
+  t = await startTestApp({ FOLIO_WEBHOOK_DISPATCHER: 'off', FOLIO_JOB_WORKER: 'off', FOLIO_WRITE_BASE_CACHE_LINES: '0' });
   api = t.client(await t.key('round-trips'));
   uninstall = [installDriverTrace()];
 });

@@ -58,9 +58,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** `clock` fixes the time the app's use cases see (default: the system clock). */
-export async function startTestApp(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestApp> {
-  const testDb = await createTestDatabase();
+/** An app on `testDb` with the test settings (`env` overrides them), ready for requests. */
+async function appOn(testDb: TestDatabase, env: Record<string, string>, clock: Clock | undefined) {
   const config = loadConfig({
     NODE_ENV: 'test',
     FOLIO_DATA_DIR: testDb.dataDir,
@@ -71,8 +70,31 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     ...env,
   });
   const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
-  const app = await buildApp({ config, database, clock: options.clock });
+  const app = await buildApp({ config, database, clock });
   await app.ready();
+  return {
+    app,
+    database,
+    config,
+    close: async () => {
+      await app.close();
+      await database.close();
+    },
+  };
+}
+
+/**
+ * One more app instance on an existing test database, as another process would be (no background
+ * workers, pool of 4); `env` overrides settings. The caller closes it (`close`).
+ */
+export function startAppInstance(testDb: TestDatabase, env: Record<string, string> = {}, options: { clock?: Clock } = {}) {
+  return appOn(testDb, { FOLIO_DB_POOL_SIZE: '4', FOLIO_WEBHOOK_DISPATCHER: 'off', FOLIO_JOB_WORKER: 'off', ...env }, options.clock);
+}
+
+/** `clock` fixes the time the app's use cases see (default: the system clock). */
+export async function startTestApp(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestApp> {
+  const testDb = await createTestDatabase();
+  const { app, database, config, close } = await appOn(testDb, env, options.clock);
   return {
     app,
     database,
@@ -82,8 +104,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       (await createApiKey(database.db, { tenantName: tenant, scopes })).key,
     client: (key) => new Client(app, key),
     close: async () => {
-      await app.close();
-      await database.close();
+      await close();
       await testDb.drop();
     },
   };

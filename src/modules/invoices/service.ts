@@ -226,7 +226,7 @@ export function createInvoiceService(deps: InvoiceServiceDeps) {
         // A dry run writes too, then inTransaction rolls everything back.
         await recordVersion(tx, ctx, before, after, { action: 'update', eventType: 'invoice.updated', changes }, options.reason ?? input.reason ?? null, { last: true });
         return { invoice: after, changes, written: true };
-      });
+      }, { optimistic: true });
     },
   };
 }

@@ -15,7 +15,9 @@ import { keyFromPathId } from './domain/lookup.js';
  *   writes, then rolls back; unique-index races come out as a 409 `conflict`, never a 500.
  * - **A locked, current invoice** (`withLockedInvoice`): the row is locked for the rest of the
  *   transaction (`FOR UPDATE` on PostgreSQL; SQLite transactions begin IMMEDIATE, one writer),
- *   and a stale `If-Match` is a 412 before the work runs, so nothing is written.
+ *   and a stale `If-Match` is a 412 before the work runs, so nothing is written. Or, for PATCH and
+ *   PUT on PostgreSQL, a copy of the invoice this process holds, written only if it is still the
+ *   current version (checked and locked by the write statement itself); else the locked path decides.
  * - **Version + 1** (`recordChange`): the next version number, `updated_at` from the injected clock,
  *   the diff against the version before; the row update is guarded by `WHERE version = old`.
  * - **Audit + outbox + idempotency** (`recordVersion`): one audit event (actor key, request id,
@@ -52,6 +54,7 @@ import { diffInvoices, type Change } from './domain/diff.js';
 import type { EditPolicy } from './domain/edit-rules.js';
 import type { Invoice } from './domain/model.js';
 import { invoiceStore } from './store.js';
+import { deepFreeze, type WriteBaseCache } from './write-base-cache.js';
 import { invoiceWriteStore, type TenantWriteFacts } from './write-store.js';
 
 export interface WriteResult {
@@ -75,12 +78,21 @@ export interface WriteKernelDeps {
   db: Db;
   engine: Engine;
   clock: Clock;
+  /** PostgreSQL: committed invoices and tenant facts kept for writes without the lock round trip (`optimistic`). */
+  writeBases?: WriteBaseCache;
 }
 
 /** Rolls the transaction back after the work computed its result, for dry runs. */
 class DryRunRollback<T> extends Error {
   constructor(readonly result: T) {
     super('dry run');
+  }
+}
+
+/** An unlocked write found its base out of date (or wrote nothing): the locked path decides instead. */
+class StaleWriteBase extends Error {
+  constructor() {
+    super('the write base is not the current version');
   }
 }
 
@@ -91,19 +103,26 @@ function asDryRun<T>(result: T): T {
 }
 
 export function createWriteKernel(deps: WriteKernelDeps) {
-  const { db, engine, clock } = deps;
+  const { db, engine, clock, writeBases } = deps;
   /** What the lock's read statement found about the tenant, per transaction (the rules and the outbox use it). */
   const writeFacts = new WeakMap<Tx, TenantWriteFacts>();
   /** Transactions that roll back at the end (dry runs): their last write must not take COMMIT with it. */
   const dryRuns = new WeakSet<Tx>();
+  /** Transactions writing on a base they did not lock (`optimistic`): the facts to guard, and whether a version was written. */
+  const unlocked = new WeakMap<Tx, { expectedFacts: TenantWriteFacts['read']; wrote: boolean }>();
+  /** The versions a transaction wrote, for `writeBases` once it committed. */
+  const written = new WeakMap<Tx, { tenantId: string; invoice: Invoice; facts: TenantWriteFacts }[]>();
 
   /**
    * Runs `work` in one transaction and returns what it returns. With `options.dryRun` the
    * transaction is rolled back after `work` finished; a constraint error becomes a 409.
    */
   async function inTransaction<T>(options: WriteOptions, work: (tx: Tx) => Promise<T>): Promise<T> {
+    let ran: Tx | undefined;
+    let result: T;
     try {
-      return await transaction(db, async (tx) => {
+      result = await transaction(db, async (tx) => {
+        ran = tx;
         if (options.dryRun) dryRuns.add(tx);
         const result = await work(tx);
         if (options.dryRun) throw new DryRunRollback(asDryRun(result));
@@ -113,6 +132,9 @@ export function createWriteKernel(deps: WriteKernelDeps) {
       if (error instanceof DryRunRollback) return error.result as T;
       throw translateConstraintError(error);
     }
+    // Committed: what it wrote is a base for the next write.
+    for (const version of (ran && written.get(ran)) ?? []) writeBases?.set(version.tenantId, version.invoice, version.facts);
+    return result;
   }
 
   /** Locks another invoice the change touches (no If-Match: the request named only the first). */
@@ -124,16 +146,46 @@ export function createWriteKernel(deps: WriteKernelDeps) {
     const locked = await invoiceWriteStore.lockAndRead(tx, engine, ctx.auth.tenantId, invoiceId);
     if (!locked) return undefined;
     writeFacts.set(tx, locked.facts);
+    // Read under the lock: a committed version, whatever this transaction does next.
+    writeBases?.set(ctx.auth.tenantId, locked.invoice, locked.facts);
     return locked.invoice;
   }
 
-  /** Transaction + lock + If-Match check, then `work` with the current invoice. 404 for an unknown id. */
+  /**
+   * Transaction + lock + If-Match check, then `work` with the current invoice. 404 for an unknown id.
+   *
+   * `optimistic` (PATCH and PUT, whose work has no effect outside the database and ends in one
+   * `recordVersion`): when `writeBases` holds the invoice (by id, at a version If-Match accepts),
+   * the work first runs on that copy without the lock-and-read round trip, and its write goes as
+   * one statement of its own (src/db/transaction.ts) that updates the invoice only if it is still
+   * at that version and the tenant's facts are still the ones the rules used. The version guard
+   * takes the row lock in the same statement, before the statement's other parts (its final SELECT
+   * reads the invoice UPDATE first), so the lock order is kept. If the base was out of date, or the
+   * work refused, failed on a conflict or wrote nothing, nothing was written and the locked path
+   * runs the work again on the current invoice: every answer but a write is decided there.
+   */
   async function withLockedInvoice<T>(
     ctx: RequestContext,
     id: string,
     options: WriteOptions,
     work: (tx: Tx, invoice: Invoice) => Promise<T>,
+    mode: { optimistic?: boolean } = {},
   ): Promise<T> {
+    const base = mode.optimistic && !options.dryRun ? writeBases?.get(ctx.auth.tenantId, id) : undefined;
+    if (base && (options.ifMatch === undefined || options.ifMatch === '*' || options.ifMatch.includes(base.invoice.version))) {
+      try {
+        const attempt = { expectedFacts: base.facts.read, wrote: false };
+        return await inTransaction(options, async (tx) => {
+          unlocked.set(tx, attempt);
+          writeFacts.set(tx, base.facts);
+          const result = await work(tx, base.invoice);
+          if (!attempt.wrote) throw new StaleWriteBase();
+          return result;
+        });
+      } catch (error) {
+        if (!decidedOnTheLockedPath(error)) throw error;
+      }
+    }
     return inTransaction(options, async (tx) => {
       const current = await lockInvoice(tx, ctx, id);
       if (!current) throw notFound('invoice', id);
@@ -154,9 +206,10 @@ export function createWriteKernel(deps: WriteKernelDeps) {
     const tenantId = ctx.auth.tenantId;
     const idempotency = ctx.idempotency;
     const facts = writeFacts.get(tx) ?? (await invoiceWriteStore.tenantFacts(tx, engine, tenantId));
+    const attempt = unlocked.get(tx);
     const data = { invoice_id: after.id, version: after.version, changes: record.changes };
     const events = [record.eventType, ...(record.alsoEmit ?? [])].map((type) => ({ id: newId('evt'), type, data: JSON.stringify({ ...data, ...record.eventData }) }));
-    const written = await invoiceWriteStore.writeVersion(tx, engine, {
+    const outcome = await invoiceWriteStore.writeVersion(tx, engine, {
       tenantId,
       before,
       after,
@@ -171,14 +224,25 @@ export function createWriteKernel(deps: WriteKernelDeps) {
       // injected clock). Deliveries are scheduled on wall time: the dispatcher polls and signs
       // on the real clock (Standard Webhooks receivers check the timestamp), so it is not app time.
       deliveriesDueAt: nowIso(),
+      expectedFacts: attempt?.expectedFacts,
     }, { last: options.last === true && !dryRuns.has(tx) });
-    if (!written.headerWritten) throw new Error(`invoice ${after.id} changed under a held lock`);
-    if (!written.idempotencyOwned) {
+    if (!outcome.headerWritten) {
+      if (attempt) throw new StaleWriteBase();
+      throw new Error(`invoice ${after.id} changed under a held lock`);
+    }
+    if (!outcome.idempotencyOwned) {
       // A concurrent request with the same new key wrote first, or a retry took the key over (this
       // request outlived its lease): the whole change rolls back.
       throw idempotency?.insert ? idempotencyKeyTaken(idempotency.key) : idempotencyLeaseLost();
     }
     if (idempotency?.insert) idempotency.inserted = true;
+    if (attempt) attempt.wrote = true;
+    if (writeBases) {
+      const versions = written.get(tx) ?? [];
+      // Frozen now: a use case that changed `after` after writing it would make the kept base differ from the row.
+      versions.push({ tenantId, invoice: deepFreeze(after), facts });
+      written.set(tx, versions);
+    }
   }
 
   /** The tail of a use case that derives the next state itself: version + 1, timestamp, diff, recordVersion. */
@@ -202,6 +266,18 @@ export function createWriteKernel(deps: WriteKernelDeps) {
 }
 
 export type WriteKernel = ReturnType<typeof createWriteKernel>;
+
+/**
+ * Whether an unlocked attempt's failure is answered by running the locked path instead: its base
+ * was out of date, or the work refused (a rule, a 412, a conflict) or met a deadlock or serialization
+ * failure — any of which may come from the base it used. Anything else (the database is away) is
+ * the answer as it is.
+ */
+function decidedOnTheLockedPath(error: unknown): boolean {
+  if (error instanceof StaleWriteBase || error instanceof AppError) return true;
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('40');
+}
 
 /** Unique-index races (two writers taking one invoice number) become a 409, not a 500. */
 export function translateConstraintError(error: unknown): unknown {

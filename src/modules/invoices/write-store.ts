@@ -126,6 +126,7 @@ function readSql(p: (name: ReadParameter) => string): string {
 }
 
 type WriteParameter =
+  | 'expected_edit_policy' | 'expected_endpoints'
   | 'tenant' | 'invoice' | 'old_version' | 'header' | 'removed_lines' | 'changed_lines' | 'added_lines' | 'removed_attachments' | 'added_attachments'
   | 'version' | 'action' | 'actor_key_id' | 'request_id' | 'reason' | 'changes' | 'audit_at' | 'due_at' | 'event_ids' | 'event_types' | 'event_data'
   | 'delivery_ids' | 'delivery_endpoints' | 'delivery_events' | 'idempotency_key' | 'claim_token' | 'committed_resource'
@@ -163,14 +164,21 @@ function firstUseParameters<Name extends string>() {
  * the request is inserted already committed (`idempotency_new`), and a concurrent request that wrote
  * the key first makes that insert do nothing — the caller then rolls the whole version back.
  */
-function postgresWriteSql(kind: 'update' | 'insert', parts: ReadonlySet<OptionalPart>, p: (name: WriteParameter) => string): string {
+function postgresWriteSql(kind: 'update' | 'insert', parts: ReadonlySet<OptionalPart>, p: (name: WriteParameter) => string, guardFacts = false): string {
   const tenant = `${p('tenant')}::text`;
   const invoice = `${p('invoice')}::text`;
+  // A write whose base the kernel did not lock and read (versioning.ts, optimistic) also requires
+  // the tenant's facts to be the ones its rules used: the same expressions as migration 0015's read,
+  // so the same rows give the same text. Otherwise no row is updated, and the statement raises FLW01.
+  const factsGuard = guardFacts
+    ? ` AND (SELECT t.edit_policy FROM tenants AS t WHERE t.id = ${tenant}) IS NOT DISTINCT FROM ${p('expected_edit_policy')}::text
+    AND (SELECT json_agg(json_build_array(e.id, e.event_types) ORDER BY e.id)::text FROM webhook_endpoints AS e WHERE e.tenant_id = ${tenant} AND e.enabled = 1) IS NOT DISTINCT FROM ${p('expected_endpoints')}::text`
+    : '';
   const header =
     kind === 'update'
       ? // Columns absent from the header JSON keep their value: only the changed ones are sent.
         `UPDATE invoices AS i SET (${list(invoiceUpdatable)}) = (SELECT ${list(invoiceUpdatable, 'h.')} FROM jsonb_populate_record(i, ${p('header')}::jsonb) AS h)
-    WHERE i.tenant_id = ${tenant} AND i.id = ${invoice} AND i.version = ${p('old_version')}::int RETURNING 1`
+    WHERE i.tenant_id = ${tenant} AND i.id = ${invoice} AND i.version = ${p('old_version')}::int${factsGuard} RETURNING 1`
       : `INSERT INTO invoices (${list(invoiceColumns)}) SELECT ${list(invoiceColumns, 'h.')} FROM jsonb_populate_record(NULL::invoices, ${p('header')}::jsonb) AS h RETURNING 1`;
   // Built only when present: each part's parameters are numbered only if the part is in the text.
   const optional: Record<OptionalPart, () => string> = {
@@ -212,14 +220,19 @@ SELECT (SELECT count(*) FROM header)::int AS header_rows, ${idempotencyRows}::in
   folio_assert_write((SELECT count(*) FROM header), ${idempotencyRows}, ${idempotencyExpected}) AS checked`;
 }
 
-/** The write statement of one kind, in the variant holding exactly the parts present (bit i = optionalParts[i]). */
+/**
+ * The write statement of one kind, in the variant holding exactly the parts present (bit i =
+ * optionalParts[i]); for updates, the bit after them adds the tenant-facts guard (`guardedFacts`).
+ */
 function writeVariants(kind: 'update' | 'insert') {
-  return prepareVariants(`folio_invoice_${kind}_version`, optionalParts.length, (variant) => {
+  const bits = optionalParts.length + (kind === 'update' ? 1 : 0);
+  return prepareVariants(`folio_invoice_${kind}_version`, bits, (variant) => {
     const parts = new Set(optionalParts.filter((_, bit) => (variant & (1 << bit)) !== 0));
     const { p, bind } = firstUseParameters<WriteParameter>();
-    return { sql: postgresWriteSql(kind, parts, p), bind };
+    return { sql: postgresWriteSql(kind, parts, p, (variant & guardedFacts) !== 0), bind };
   });
 }
+const guardedFacts = 1 << optionalParts.length;
 
 /** The bitmask of the optional parts that have rows in this version. */
 function presentParts(present: Record<OptionalPart, boolean>): number {
@@ -326,6 +339,8 @@ export interface TenantWriteFacts {
   editPolicy: EditPolicy;
   /** The tenant's enabled endpoints: [id, event_types JSON]. */
   webhookEndpoints: [string, string][];
+  /** Both as the read returned them (text or null), for a write that checks they are still current (`expectedFacts`). */
+  read: { editPolicy: string | null; endpoints: string | null };
 }
 
 interface ReadRow {
@@ -353,6 +368,7 @@ function factsOf(row: ReadRow | undefined): TenantWriteFacts {
   return {
     editPolicy: (row?.edit_policy ?? 'until_paid') as EditPolicy,
     webhookEndpoints: parseRows<[string, string]>(row?.webhook_endpoints ?? null),
+    read: { editPolicy: row?.edit_policy ?? null, endpoints: row?.webhook_endpoints ?? null },
   };
 }
 
@@ -368,6 +384,11 @@ export interface NewVersionRow {
   idempotency: { key: string; claimToken: string; resource: string; insert?: { hash: string; method: string; path: string; createdAt: string; expiresAt: string } } | null;
   /** When the webhook deliveries become due (wall time; the events themselves carry after.updated_at). */
   deliveriesDueAt: string;
+  /**
+   * PostgreSQL, an update whose base was not locked and read in this transaction: the tenant facts
+   * its rules used, which the statement requires to be current (else it writes nothing: FLW01).
+   */
+  expectedFacts?: TenantWriteFacts['read'];
 }
 
 export interface WrittenVersion {
@@ -449,6 +470,8 @@ export const invoiceWriteStore = {
     const attachments = attachmentChanges(tenantId, before?.attachments ?? [], after);
     if (engine === 'sqlite') return writeVersionSqlite(tx, version, afterRow, header, lines, attachments);
     const values: Record<WriteParameter, unknown> = {
+      expected_edit_policy: version.expectedFacts?.editPolicy ?? null,
+      expected_endpoints: version.expectedFacts?.endpoints ?? null,
       tenant: tenantId,
       invoice: after.id,
       old_version: before?.version ?? null,
@@ -492,7 +515,7 @@ export const invoiceWriteStore = {
       idempotency_mark: idempotency !== null && idempotency.insert === undefined,
       idempotency_new: idempotency?.insert !== undefined,
     });
-    const write = (before ? statements.updateVersion : statements.insertVersion)(variant);
+    const write = before ? statements.updateVersion(version.expectedFacts ? variant | guardedFacts : variant) : statements.insertVersion(variant);
     try {
       const result = await (options.last ? runAndCommit : run)<{ header_rows: number; idempotency_rows: number }>(tx, write, write.bind(values));
       const row = result.rows[0];
