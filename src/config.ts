@@ -31,10 +31,7 @@ export interface Config {
   rateLimitLeaseTokens: number;
   /** Bytes of rendered GET /v1/invoices/{id} answers each process keeps (read-cache.ts); 0 turns the cache off. */
   invoiceReadCacheBytes: number;
-  /**
-   * PostgreSQL: invoice lines (plus one per invoice) each process keeps as bases for writes that skip
-   * the lock-and-read round trip (write-base-cache.ts); 0 turns it off. SQLite reads in process and keeps none.
-   */
+  /** Invoice lines (plus one per invoice) each process keeps as bases for writes that skip the lock and read (write-base-cache.ts); 0 turns it off. */
   writeBaseCacheLines: number;
   /** When set, GET /metrics needs `Authorization: Bearer <token>`; otherwise it is open (scrape on a private network). */
   metricsToken: string | undefined;

@@ -148,7 +148,7 @@ const smallBodyLimitBytes = 256 * 1024;
 /** The one write kernel every invoice change goes through, and the services built on it. */
 export function buildServices(config: Config, database: DatabaseHandle, clock: Clock = systemClock): AppServices {
   const { db, engine } = database;
-  const writeBases = engine === 'postgres' && config.writeBaseCacheLines > 0 ? new WriteBaseCache(config.writeBaseCacheLines) : undefined;
+  const writeBases = config.writeBaseCacheLines > 0 ? new WriteBaseCache(config.writeBaseCacheLines) : undefined;
   const kernel = createWriteKernel({ db, engine, clock, writeBases });
   const invoices = createInvoiceService({ db, engine, kernel, maxLinesPerInvoice: config.maxLinesPerInvoice });
   const history = createHistoryService(db);

@@ -16,8 +16,8 @@ import { keyFromPathId } from './domain/lookup.js';
  * - **A locked, current invoice** (`withLockedInvoice`): the row is locked for the rest of the
  *   transaction (`FOR UPDATE` on PostgreSQL; SQLite transactions begin IMMEDIATE, one writer),
  *   and a stale `If-Match` is a 412 before the work runs, so nothing is written. Or, for PATCH and
- *   PUT on PostgreSQL, a copy of the invoice this process holds, written only if it is still the
- *   current version (checked and locked by the write statement itself); else the locked path decides.
+ *   PUT, a copy of the invoice this process holds, written only if it is still the current version
+ *   (checked by the guarded write itself, which on PostgreSQL also takes the lock); else the locked path decides.
  * - **Version + 1** (`recordChange`): the next version number, `updated_at` from the injected clock,
  *   the diff against the version before; the row update is guarded by `WHERE version = old`.
  * - **Audit + outbox + idempotency** (`recordVersion`): one audit event (actor key, request id,
@@ -78,7 +78,7 @@ export interface WriteKernelDeps {
   db: Db;
   engine: Engine;
   clock: Clock;
-  /** PostgreSQL: committed invoices and tenant facts kept for writes without the lock round trip (`optimistic`). */
+  /** Committed invoices and tenant facts kept for writes without the lock and read (`optimistic`). */
   writeBases?: WriteBaseCache;
 }
 
@@ -156,11 +156,12 @@ export function createWriteKernel(deps: WriteKernelDeps) {
    *
    * `optimistic` (PATCH and PUT, whose work has no effect outside the database and ends in one
    * `recordVersion`): when `writeBases` holds the invoice (by id, at a version If-Match accepts),
-   * the work first runs on that copy without the lock-and-read round trip, and its write goes as
-   * one statement of its own (src/db/transaction.ts) that updates the invoice only if it is still
-   * at that version and the tenant's facts are still the ones the rules used. The version guard
-   * takes the row lock in the same statement, before the statement's other parts (its final SELECT
-   * reads the invoice UPDATE first), so the lock order is kept. If the base was out of date, or the
+   * the work first runs on that copy without locking and reading the invoice, and its write
+   * updates the invoice only if it is still at that version and the tenant's facts are still the
+   * ones the rules used. On PostgreSQL that write is one statement of its own (src/db/transaction.ts),
+   * whose version guard takes the row lock before the statement's other parts (its final SELECT
+   * reads the invoice UPDATE first), so the lock order is kept; on SQLite the transaction began
+   * IMMEDIATE (the one writer) and the facts are compared before the guarded UPDATE. If the base was out of date, or the
    * work refused, failed on a conflict or wrote nothing, nothing was written and the locked path
    * runs the work again on the current invoice: every answer but a write is decided there.
    */

@@ -2,13 +2,13 @@ import type { Invoice } from './domain/model.js';
 import type { TenantWriteFacts } from './write-store.js';
 
 /**
- * What a PATCH needs before it can write, kept per process (PostgreSQL): the invoice as of a
- * committed version, and the tenant's write facts (edit policy, webhook endpoints) read with it.
- * With an entry, the write kernel skips the lock-and-read round trip and sends the write as one
- * statement on its own (versioning.ts, `optimistic`), guarded in that statement: the invoice row is
- * updated only `WHERE version = <the entry's>` and only while the tenant's facts are still the ones
- * the rules used; otherwise the statement raises, nothing is written, and the kernel runs the
- * locked path instead. So an entry can be out of date (another process wrote since) but never
+ * What a PATCH needs before it can write, kept per process: the invoice as of a committed version,
+ * and the tenant's write facts (edit policy, webhook endpoints) read with it. With an entry, the
+ * write kernel skips locking and reading the invoice (versioning.ts, `optimistic`; on PostgreSQL
+ * the write then goes as one statement on its own) and the write is guarded instead: the invoice
+ * row is updated only `WHERE version = <the entry's>` and only while the tenant's facts are still
+ * the ones the rules used (on PostgreSQL in the statement, which raises; on SQLite checked first in
+ * the IMMEDIATE transaction); otherwise nothing is written and the kernel runs the locked path. So an entry can be out of date (another process wrote since) but never
  * wrong: (invoice, version) names one committed state, since every change to an invoice, its lines
  * and attachments goes through the kernel, which bumps the version (the rule GET's cache,
  * read-cache.ts, relies on too).

@@ -385,8 +385,8 @@ export interface NewVersionRow {
   /** When the webhook deliveries become due (wall time; the events themselves carry after.updated_at). */
   deliveriesDueAt: string;
   /**
-   * PostgreSQL, an update whose base was not locked and read in this transaction: the tenant facts
-   * its rules used, which the statement requires to be current (else it writes nothing: FLW01).
+   * An update whose base was not locked and read in this transaction: the tenant facts its rules
+   * used, which must still be current (else nothing is written: FLW01 on PostgreSQL, checked first on SQLite).
    */
   expectedFacts?: TenantWriteFacts['read'];
 }
@@ -542,6 +542,14 @@ async function writeVersionSqlite(
   const { tenantId, before, after } = version;
   const key = [tenantId, after.id] as const;
   let headerWritten = true;
+  if (before && version.expectedFacts) {
+    // A base not read in this transaction (versioning.ts, optimistic): the tenant's facts must still
+    // be the ones the rules used. The transaction began IMMEDIATE, so nothing changes them before COMMIT.
+    const facts = (await run<ReadRow>(tx, statements.tenantFacts.sqlite.statement, statements.tenantFacts.sqlite.bind({ tenant: tenantId }))).rows[0];
+    if ((facts?.edit_policy ?? null) !== version.expectedFacts.editPolicy || (facts?.webhook_endpoints ?? null) !== version.expectedFacts.endpoints) {
+      return { headerWritten: false, idempotencyOwned: false };
+    }
+  }
   if (before) {
     const update = sqliteUpdateHeader(sqliteHeaderVariant(header));
     const parameters = [...sqliteUnindexedUpdatable, ...update.indexed].map((column) => afterRow[column]);
