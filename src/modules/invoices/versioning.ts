@@ -161,9 +161,10 @@ export function createWriteKernel(deps: WriteKernelDeps) {
    * ones the rules used. On PostgreSQL that write is one statement of its own (src/db/transaction.ts),
    * whose version guard takes the row lock before the statement's other parts (its final SELECT
    * reads the invoice UPDATE first), so the lock order is kept; on SQLite the transaction began
-   * IMMEDIATE (the one writer) and the facts are compared before the guarded UPDATE. If the base was out of date, or the
-   * work refused, failed on a conflict or wrote nothing, nothing was written and the locked path
-   * runs the work again on the current invoice: every answer but a write is decided there.
+   * IMMEDIATE (the one writer) and the facts are compared before the guarded UPDATE. If the base
+   * was out of date, or the work refused, failed on a conflict or wrote nothing, nothing was written
+   * and the locked path runs the work again on the current invoice: every answer but a write is
+   * decided there.
    */
   async function withLockedInvoice<T>(
     ctx: RequestContext,
