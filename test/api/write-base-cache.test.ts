@@ -100,6 +100,31 @@ describe(`writes without the lock round trip (${engine})`, () => {
     assert.deepEqual(await invoiceRows(invoice.id), { versions: [1, 2, 3], events: [1, 2, 3] });
   });
 
+  test('with an Idempotency-Key new to the request: the key is inserted by the same write (PostgreSQL: the key read, then the write alone); a retry replays', async (context) => {
+    let invoice = await draft();
+    const path = `/v1/invoices/${invoice.id}`;
+    invoice = expectStatus(await fast.patch(path, { memo: 'warm' }, { 'idempotency-key': `warm-${invoice.id}` }), 200);
+    const key = `held-${invoice.id}`;
+    let answer: { version: number } = invoice;
+    const statements = await trace(async () => {
+      answer = expectStatus(await fast.patch(path, { memo: 'once' }, { 'idempotency-key': key }), 200);
+    });
+    context.diagnostic(describeAll(statements));
+    assert.ok(!statements.some((statement) => lockOrRead(statement.text)), `no lock, no read:\n${describeAll(statements)}`);
+    if (engine === 'postgres') {
+      assert.equal(statements.length, 2, `the key's read, then the write:\n${describeAll(statements)}`);
+      assert.match(statements[1].text, /INSERT INTO idempotency_keys/);
+    }
+    const row = await check.db.selectFrom('idempotency_keys').selectAll().where('tenant_id', '=', tenantId).where('key', '=', key).executeTakeFirstOrThrow();
+    assert.equal(row.state, 'committed');
+    assert.equal(row.committed_resource, `invoice/${invoice.id}/${answer.version}`);
+    const retry = await other.patch(path, { memo: 'once' }, { 'idempotency-key': key });
+    assert.equal(retry.status, 200);
+    assert.equal(retry.headers['idempotent-replayed'], 'true');
+    assert.equal(retry.body.version, answer.version);
+    assert.deepEqual((await invoiceRows(invoice.id)).versions, [1, 2, 3], 'changed once');
+  });
+
   test('after another process wrote, the PATCH applies to the current invoice (no lost update) or is a 412, and the stale attempt wrote nothing', async () => {
     const invoice = await draft();
     const path = `/v1/invoices/${invoice.id}`;
