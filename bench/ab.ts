@@ -10,12 +10,16 @@
  * identical copy (same directory, same disk) and neither side's writer or pollers wait on the other's
  * locks; each side keeps its own If-Match versions.
  * BENCH_AB_KINDS (PATCH,GET), BENCH_CONNECTIONS (1,16), BENCH_SLICE_SEC (5), BENCH_ROUNDS (3), BENCH_INVOICES (2000).
+ * BENCH_AB_ENV_A, BENCH_AB_ENV_B: settings for one side's server only ("NAME=value,NAME=value"), so
+ * one build can be compared with itself under two settings (BENCH_AB_BASE=. for this checkout).
+ * Before measuring, each side's server PATCHes every invoice once (touchEveryInvoice), so the
+ * PATCH figures are a running server's steady state; BENCH_AB_TOUCH=0 leaves that out.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { openDatabase } from '../src/db/database.js';
-import { copyPostgresDatabase, cpuTimeMs, dropPostgresDatabase, freshDataDir, intSetting, listSetting, printTable, round, runMain, startFolio, type FolioServer } from './lib/common.js';
-import { assertHealthy, runReads, runUpdates, type EtagMap, type InvoiceSet } from './lib/load.js';
+import { copyPostgresDatabase, cpuTimeMs, dropPostgresDatabase, freshDataDir, intSetting, listSetting, printTable, repoRoot, round, runMain, startFolio, type FolioServer } from './lib/common.js';
+import { assertHealthy, runReads, runUpdates, touchEveryInvoice, type EtagMap, type InvoiceSet } from './lib/load.js';
 import { createBenchTenant, seededPostgresBench, seedInvoices } from './lib/seed.js';
 import { verifySeededInvoice } from './lib/verify.js';
 
@@ -41,6 +45,21 @@ async function seededSqliteCopies(invoices: number, sides: number) {
   return { tenant, set, dataDirs };
 }
 
+/** "NAME=value,NAME=value" from an environment variable (BENCH_AB_ENV_A / _B). */
+function settingsFrom(variable: string): Record<string, string> {
+  const text = process.env[variable]?.trim();
+  if (!text) return {};
+  return Object.fromEntries(
+    text.split(',').map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`${variable}: expected NAME=value, got "${pair}"`);
+      return [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+    }),
+  );
+}
+
+const describe = (env: Record<string, string>) => (Object.keys(env).length > 0 ? `, ${Object.entries(env).map(([name, value]) => `${name}=${value}`).join(' ')}` : '');
+
 runMain(async () => {
   const baseRoot = process.env.BENCH_AB_BASE;
   if (!baseRoot) throw new Error('set BENCH_AB_BASE to a built checkout (the A side)');
@@ -52,8 +71,9 @@ runMain(async () => {
   const kinds = (process.env.BENCH_AB_KINDS ?? 'PATCH,GET').split(',').map((kind) => kind.trim().toUpperCase()) as Kind[];
   for (const kind of kinds) if (kind !== 'PATCH' && kind !== 'GET') throw new Error(`BENCH_AB_KINDS: unknown ${kind}`);
 
-  const roots = [baseRoot, undefined];
-  const names = [`A (${baseRoot})`, 'B (this checkout)'];
+  const roots = [path.resolve(baseRoot) === repoRoot ? undefined : baseRoot, undefined];
+  const sideEnv = [settingsFrom('BENCH_AB_ENV_A'), settingsFrom('BENCH_AB_ENV_B')];
+  const names = [`A (${baseRoot}${describe(sideEnv[0])})`, `B (this checkout${describe(sideEnv[1])})`];
   let dropDatabase: (() => Promise<void>) | undefined;
   let sides: { name: string; server: FolioServer; etags: EtagMap }[];
   let tenant: { key: string };
@@ -73,7 +93,7 @@ runMain(async () => {
     const sharedEtags: EtagMap = new Map();
     sides = [];
     for (const [index, root] of roots.entries()) {
-      sides.push({ name: names[index], server: await startFolio({ dataDir: freshDataDir(`ab-${index}`), databaseUrl: databaseUrls[index], root }), etags: shared ? sharedEtags : new Map() });
+      sides.push({ name: names[index], server: await startFolio({ dataDir: freshDataDir(`ab-${index}`), databaseUrl: databaseUrls[index], root, env: sideEnv[index] }), etags: shared ? sharedEtags : new Map() });
     }
   } else {
     const seeded = await seededSqliteCopies(invoices, roots.length);
@@ -81,7 +101,7 @@ runMain(async () => {
     sqliteDataDirs = seeded.dataDirs;
     sides = [];
     for (const [index, root] of roots.entries()) {
-      sides.push({ name: names[index], server: await startFolio({ dataDir: seeded.dataDirs[index], root }), etags: new Map() });
+      sides.push({ name: names[index], server: await startFolio({ dataDir: seeded.dataDirs[index], root, env: sideEnv[index] }), etags: new Map() });
     }
   }
 
@@ -89,6 +109,7 @@ runMain(async () => {
   try {
     for (const side of sides) {
       await verifySeededInvoice(side.server.url, tenant.key, set, side.etags);
+      if (process.env.BENCH_AB_TOUCH !== '0') await touchEveryInvoice(side.server.url, [{ key: tenant.key, set }], side.etags);
       await runUpdates({ url: side.server.url, key: tenant.key, set, connections: 4, durationSec: 2, linesToChange: 3, headerField: true, etags: side.etags });
     }
     for (const connections of connectionsList) {

@@ -44,7 +44,7 @@ import {
   type FolioServer,
 } from './lib/common.js';
 import { sampleBackendCpu } from './lib/backend-cpu.js';
-import { assertHealthy, runReads, runUpdatesAcross, type EtagMap, type InvoiceSet, type LoadResult, type UpdateTarget } from './lib/load.js';
+import { assertHealthy, touchEveryInvoice, runReads, runUpdatesAcross, type EtagMap, type InvoiceSet, type LoadResult, type UpdateTarget } from './lib/load.js';
 import { findPgbench, minimalUpdateScript, runPgbenchScripts, updateScript, withLiterals } from './lib/pgbench.js';
 import type { RawSqliteResult, RawSqliteSlice } from './lib/raw-sqlite-worker.js';
 import { createBenchTenant, invoiceIdFor, seedInvoices } from './lib/seed.js';
@@ -100,10 +100,12 @@ runMain(async () => {
   const processCounts = listOf('BENCH_SCALEOUT_PROCESSES', [1, 2, 4], [1, 2, 4], [1, 2]);
   const scaleoutConnections = setting('BENCH_SCALEOUT_CONNECTIONS', 16, 16, 4);
   const warmUpSec = smoke ? 1 : 2;
+  // Before measuring, PATCH every Folio invoice once (touchEveryInvoice); 0 measures from a cold server, as before the sixth session.
+  const touchAll = process.env.BENCH_ISSUE18_TOUCH !== '0';
   const linesToChange = 3;
   const linesPerInvoice = 10;
   const loadAtStart = os.loadavg().map((value) => round(value, 2));
-  const settings = { invoices, linesPerInvoice, linesToChange, sliceSec, rounds, connectionsList, tenantCount, sqliteConnections, readConnections, processCounts, scaleoutConnections, parts: [...parts] };
+  const settings = { invoices, linesPerInvoice, linesToChange, sliceSec, rounds, connectionsList, tenantCount, sqliteConnections, readConnections, processCounts, scaleoutConnections, parts: [...parts], touchAll };
   console.log(`bench:issue18${short ? ' (short)' : ''} — ${JSON.stringify(settings)}; load average at start ${loadAtStart.join(' ')} on ${os.cpus().length} cores`);
   const results: Record<string, unknown> = { settings, loadAverageAtStart: loadAtStart };
   const servers: FolioServer[] = [];
@@ -188,6 +190,7 @@ runMain(async () => {
           if (result.failed > 0) throw new Error(`pgbench: ${result.failed} failed transactions`);
           return { perSec: result.perSec, p50Ms: result.p50Ms, p99Ms: result.p99Ms, appCpuMs: 0, databaseCpuMs: databaseMs / result.transactions };
         };
+        if (touchAll) console.log(`touched ${await touchEveryInvoice(first.url, [...one, ...spread], etags)} invoices once (the server now holds them: the steady state)`);
         // Warm-up (not measured): every side once.
         for (const mode of modes) {
           await folioSlice([first.url], [first.pid], mode.targets, 4, warmUpSec);
@@ -378,6 +381,7 @@ runMain(async () => {
       const slices = new Map<string, Slice[]>();
       const keep = (key: string, slice: Slice) => slices.set(key, [...(slices.get(key) ?? []), slice]);
       try {
+        if (touchAll) console.log(`touched ${await touchEveryInvoice(server.url, [{ key: tenant.key, set }], etags)} invoices once (the server now holds them: the steady state)`);
         await folioSlice(4, warmUpSec);
         if (rawHttp) await rawHttpSlice(4, warmUpSec);
         await rawSlice(1);

@@ -20,6 +20,8 @@ const scripts: { name: string; env?: Record<string, string> }[] = [
   { name: 'issue18' },
   { name: 'rate-limit' },
   { name: 'write-cost' },
+  // One build against itself under two settings: the write-base cache off (A) and on (B).
+  { name: 'ab', env: { BENCH_AB_BASE: '.', BENCH_AB_ENGINE: 'sqlite', BENCH_AB_ENV_A: 'FOLIO_WRITE_BASE_CACHE_LINES=0' } },
 ];
 
 buildOnce();

@@ -264,3 +264,32 @@ export function updateSeriesColumns(result: Awaited<ReturnType<typeof runUpdateS
     'server CPU ms/upd': result.serverCpuMsPerUpdate,
   };
 }
+
+/**
+ * PATCHes every invoice of every target once (the memo, with If-Match; `concurrency` at a time),
+ * so a server's in-process write bases hold them all: what follows measures the steady state of a
+ * server that has been running, not its first touch of each invoice (the locked path, which
+ * bench:ab measures with FOLIO_WRITE_BASE_CACHE_LINES=0). Not measured.
+ */
+export async function touchEveryInvoice(url: string, targets: UpdateTarget[], etags: EtagMap, concurrency = 8): Promise<number> {
+  const work = targets.flatMap((target) => Array.from({ length: target.invoices ?? target.set.count }, (_, index) => ({ key: target.key, id: invoiceIdFor(target.set.tag, index + 1) })));
+  let next = 0;
+  let touched = 0;
+  const worker = async () => {
+    while (next < work.length) {
+      const { key, id } = work[next++];
+      const response = await fetch(`${url}/v1/invoices/${id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'if-match': `"${etags.get(id) ?? 1}"` },
+        body: JSON.stringify({ memo: `warm ${id}` }),
+      });
+      const etag = response.headers.get('etag');
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`touching ${id}: ${response.status}`);
+      if (etag) etags.set(id, Number(etag.replace(/"/g, '')));
+      touched += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return touched;
+}
